@@ -1,0 +1,78 @@
+/* util: allocation, errors and small helpers shared by every module. */
+#ifndef WH_UTIL_H
+#define WH_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdarg.h>
+
+/* Exit codes of whittle (DESIGN.md). */
+enum {
+	WH_EXIT_OK = 0,
+	WH_EXIT_RULE = 1,
+	WH_EXIT_INPUT = 2,
+	WH_EXIT_OUTPUT = 3,
+	WH_EXIT_INTERRUPTED = 130,
+};
+
+/* Error codes a function returns (negative). */
+enum {
+	WH_EINPUT = -2,  /* the image or a user argument is bad */
+	WH_EOUTPUT = -3, /* writing failed */
+	WH_EINTR = -130,
+};
+
+struct wh_error {
+	int code;        /* WH_E*; 0 = no error */
+	char msg[1536];  /* what, which file/blob/entry, why */
+};
+
+/* Fill err (if not NULL and not already set) and return code. */
+int wh_err(struct wh_error *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Prefix an existing message with context ("blob X: "). */
+void wh_err_prefix(struct wh_error *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Out of memory aborts. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t m);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A bump allocator: many small strings freed at once. */
+struct arena {
+	struct arena_block *head;
+	size_t used_total;
+};
+void arena_init(struct arena *a);
+void *arena_alloc(struct arena *a, size_t n); /* 8-byte aligned */
+char *arena_strdup(struct arena *a, const char *s);
+char *arena_strndup(struct arena *a, const char *s, size_t n);
+void arena_free(struct arena *a);
+
+/* Growable byte buffer. */
+struct buf {
+	uint8_t *data;
+	size_t len, cap;
+};
+void buf_append(struct buf *b, const void *p, size_t n);
+void buf_free(struct buf *b);
+
+/* Human sizes: "1.2 MB" (SI, as dive prints). */
+void fmt_size(char *out, size_t outlen, uint64_t bytes);
+
+/* Read a whole file (host path, for CLI arguments only). */
+int read_host_file(const char *path, struct buf *out, size_t max, struct wh_error *err);
+
+/* Path helpers for paths inside an image (never the host). */
+/* Normalize a tar entry name: drop leading "/" and "./", fold "//" and ".",
+ * resolve ".."; error if ".." climbs above the root. Result has no leading
+ * or trailing slash; the root is "". */
+int path_normalize(const char *in, char *out, size_t outlen, struct wh_error *err);
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+#endif
