@@ -31,7 +31,15 @@ void wh_err_prefix(struct wh_error *err, const char *fmt, ...)
 	vsnprintf(pre, sizeof pre, fmt, ap);
 	va_end(ap);
 	memcpy(old, err->msg, sizeof old);
-	snprintf(err->msg, sizeof err->msg, "%s%s", pre, old);
+	size_t pl = strnlen(pre, sizeof pre);
+	if (pl >= sizeof err->msg)
+		pl = sizeof err->msg - 1;
+	memcpy(err->msg, pre, pl);
+	size_t ol = strnlen(old, sizeof old - 1);
+	if (ol > sizeof err->msg - 1 - pl)
+		ol = sizeof err->msg - 1 - pl;
+	memcpy(err->msg + pl, old, ol);
+	err->msg[pl + ol] = 0;
 }
 
 static void oom(void)

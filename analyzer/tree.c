@@ -1,0 +1,472 @@
+#include "tree.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* --- the (parent, name) hash ------------------------------------------------ */
+
+static uint64_t hash_key(const struct wh_node *parent, const char *name, size_t len)
+{
+	uint64_t h = 1469598103934665603ull ^ (uint64_t)(uintptr_t)parent;
+	for (size_t i = 0; i < len; i++) {
+		h ^= (uint8_t)name[i];
+		h *= 1099511628211ull;
+	}
+	h ^= h >> 29;
+	return h;
+}
+
+static void slots_grow(struct wh_tree *t)
+{
+	size_t n = t->nslots ? t->nslots * 2 : 1024;
+	struct wh_node **s = xcalloc(n, sizeof *s);
+	size_t used = 0;
+	for (size_t i = 0; i < t->nslots; i++) {
+		struct wh_node *x = t->slots[i];
+		if (!x || x->change == WH_C_REMOVED + 1) /* dead */
+			continue;
+		uint64_t h = hash_key(x->parent, x->name, strlen(x->name)) & (n - 1);
+		while (s[h])
+			h = (h + 1) & (n - 1);
+		s[h] = x;
+		used++;
+	}
+	free(t->slots);
+	t->slots = s;
+	t->nslots = n;
+	t->used = used;
+}
+
+#define DEAD (WH_C_REMOVED + 1) /* an unlinked node, left in the hash */
+
+static struct wh_node *find_child_n(const struct wh_tree *t, const struct wh_node *dir, const char *name, size_t len)
+{
+	if (!t->nslots)
+		return NULL;
+	uint64_t h = hash_key(dir, name, len) & (t->nslots - 1);
+	for (;;) {
+		struct wh_node *x = t->slots[h];
+		if (!x)
+			return NULL;
+		if (x->parent == dir && x->change != DEAD && !strncmp(x->name, name, len) && x->name[len] == 0)
+			return x;
+		h = (h + 1) & (t->nslots - 1);
+	}
+}
+
+struct wh_node *tree_child(const struct wh_tree *t, const struct wh_node *dir, const char *name)
+{
+	return find_child_n(t, dir, name, strlen(name));
+}
+
+static struct wh_node *new_node(struct wh_tree *t, struct wh_node *parent, const char *name, size_t len,
+                                const char *name_storage)
+{
+	if ((t->used + 1) * 2 > t->nslots)
+		slots_grow(t);
+	struct wh_node *n = arena_alloc(&t->arena, sizeof *n);
+	memset(n, 0, sizeof *n);
+	n->parent = parent;
+	n->name = name_storage ? name_storage : arena_strndup(&t->arena, name, len);
+	n->next = parent->child;
+	parent->child = n;
+	uint64_t h = hash_key(parent, n->name, len) & (t->nslots - 1);
+	while (t->slots[h])
+		h = (h + 1) & (t->nslots - 1);
+	t->slots[h] = n;
+	t->used++;
+	t->n_nodes++;
+	return n;
+}
+
+static void unlink_node(struct wh_tree *t, struct wh_node *n);
+
+static void kill_subtree(struct wh_tree *t, struct wh_node *n)
+{
+	struct wh_node *c = n->child;
+	while (c) {
+		struct wh_node *next = c->next;
+		kill_subtree(t, c);
+		c = next;
+	}
+	n->child = NULL;
+	n->change = DEAD;
+	t->n_nodes--;
+}
+
+static void unlink_node(struct wh_tree *t, struct wh_node *n)
+{
+	struct wh_node **pp = &n->parent->child;
+	while (*pp && *pp != n)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = n->next;
+	kill_subtree(t, n);
+}
+
+/* --- applying a layer ----------------------------------------------------------- */
+
+struct apply {
+	struct wh_tree *t;
+	size_t layer;
+	uint64_t added, modified, removed;
+	struct wh_node **removed_list;
+	size_t n_removed, cap_removed;
+};
+
+/* Mark a subtree removed by this layer (it stays until the layer is done). */
+static void mark_removed(struct apply *ap, struct wh_node *n)
+{
+	if (n->changed == ap->layer && n->change == WH_C_REMOVED)
+		return;
+	n->changed = (uint16_t)ap->layer;
+	n->change = WH_C_REMOVED;
+	if (ap->n_removed == ap->cap_removed) {
+		ap->cap_removed = ap->cap_removed ? ap->cap_removed * 2 : 64;
+		ap->removed_list = xrealloc(ap->removed_list, ap->cap_removed * sizeof *ap->removed_list);
+	}
+	ap->removed_list[ap->n_removed++] = n;
+	for (struct wh_node *c = n->child; c; c = c->next)
+		mark_removed(ap, c);
+}
+
+/* Walk to the directory that holds `path`, creating directories no layer
+ * lists. A non-directory in the way is replaced by a directory. */
+static struct wh_node *parent_dir(struct apply *ap, const char *path, const char **base)
+{
+	struct wh_tree *t = ap->t;
+	struct wh_node *dir = t->root;
+	const char *p = path;
+	for (;;) {
+		const char *slash = strchr(p, '/');
+		if (!slash)
+			break;
+		size_t len = (size_t)(slash - p);
+		struct wh_node *c = find_child_n(t, dir, p, len);
+		if (!c) {
+			c = new_node(t, dir, p, len, NULL);
+			c->type = WH_T_DIR;
+			c->changed = (uint16_t)ap->layer;
+			c->change = WH_C_ADDED;
+		} else if (c->change == WH_C_REMOVED && c->changed == ap->layer) {
+			/* removed by this layer's whiteout, then used again: the layer still has it */
+			c->change = WH_C_MODIFIED;
+			if (c->type != WH_T_DIR) {
+				c->type = WH_T_DIR;
+				c->e = NULL;
+			}
+		} else if (c->type != WH_T_DIR) {
+			for (struct wh_node *g = c->child; g; g = g->next)
+				mark_removed(ap, g);
+			c->type = WH_T_DIR;
+			c->e = NULL;
+			c->changed = (uint16_t)ap->layer;
+			c->change = WH_C_MODIFIED;
+		}
+		dir = c;
+		p = slash + 1;
+	}
+	*base = p;
+	return dir;
+}
+
+static int same_entry(const struct wh_entry *a, const struct wh_entry *b)
+{
+	if (!a || !b)
+		return 0;
+	if (a->type != b->type || a->mode != b->mode || a->uid != b->uid || a->gid != b->gid)
+		return 0;
+	if (a->type == WH_T_REG)
+		return a->size == b->size && !memcmp(a->hash, b->hash, sizeof a->hash);
+	if (a->type == WH_T_SYMLINK || a->type == WH_T_HARDLINK)
+		return !strcmp(a->link ? a->link : "", b->link ? b->link : "");
+	return 1;
+}
+
+static void apply_entry(struct apply *ap, const struct wh_entry *e)
+{
+	struct wh_tree *t = ap->t;
+	if (!e->path[0]) { /* the root directory's own metadata */
+		t->root->e = e;
+		t->root->layer = (uint16_t)ap->layer;
+		return;
+	}
+	const char *base;
+	struct wh_node *dir = parent_dir(ap, e->path, &base);
+	struct wh_node *n = find_child_n(t, dir, base, strlen(base));
+	if (!n) {
+		n = new_node(t, dir, base, strlen(base), base);
+		n->changed = (uint16_t)ap->layer;
+		n->change = WH_C_ADDED;
+	} else {
+		int was_removed_here = n->changed == ap->layer && n->change == WH_C_REMOVED;
+		int added_here = n->changed == ap->layer && n->change == WH_C_ADDED;
+		const struct wh_entry *old = n->e;
+		if (e->type != WH_T_DIR) {
+			for (struct wh_node *c = n->child; c; c = c->next)
+				mark_removed(ap, c);
+		}
+		if (added_here) {
+			/* listed twice in one layer: still added */
+		} else if (was_removed_here) {
+			n->change = same_entry(old, e) ? WH_C_NONE : WH_C_MODIFIED;
+			if (n->change == WH_C_NONE)
+				n->changed = 0, n->change = WH_C_NONE;
+		} else if (!same_entry(old, e) && !(old == NULL && e->type == WH_T_DIR && n->type == WH_T_DIR)) {
+			n->changed = (uint16_t)ap->layer;
+			n->change = WH_C_MODIFIED;
+		}
+		n->name = base; /* point at the newest storage */
+	}
+	n->e = e;
+	n->layer = (uint16_t)ap->layer;
+	n->type = e->type;
+	n->in_layer = 1;
+}
+
+static uint64_t subtree_bytes(const struct wh_node *n)
+{
+	uint64_t s = 0;
+	for (const struct wh_node *c = n->child; c; c = c->next) {
+		if (c->type == WH_T_REG && c->e)
+			s += c->e->size;
+		if (c->child)
+			s += subtree_bytes(c);
+	}
+	return s;
+}
+
+static void apply_layer(struct apply *ap, const struct wh_layer *l)
+{
+	struct wh_tree *t = ap->t;
+	/* opaque markers hide every lower child, wherever they stand in the tar */
+	for (size_t i = 0; i < l->n_entries; i++) {
+		const struct wh_entry *e = &l->entries[i];
+		if (e->type != WH_T_OPAQUE)
+			continue;
+		struct wh_node *d = e->path[0] ? tree_lookup(t, e->path) : t->root;
+		if (d && d->type == WH_T_DIR)
+			for (struct wh_node *c = d->child; c; c = c->next)
+				mark_removed(ap, c);
+	}
+	for (size_t i = 0; i < l->n_entries; i++) {
+		const struct wh_entry *e = &l->entries[i];
+		if (e->type != WH_T_WHITEOUT)
+			continue;
+		struct wh_node *n = tree_lookup(t, e->path);
+		/* dive counts a directory whiteout as the bytes it removes */
+		((struct wh_entry *)e)->size = (n && n->type == WH_T_DIR) ? subtree_bytes(n) : 0;
+		if (n && !(n->changed == ap->layer && n->change == WH_C_ADDED))
+			mark_removed(ap, n);
+	}
+	for (size_t i = 0; i < l->n_entries; i++) {
+		const struct wh_entry *e = &l->entries[i];
+		if (e->type == WH_T_WHITEOUT || e->type == WH_T_OPAQUE)
+			continue;
+		apply_entry(ap, e);
+	}
+}
+
+static void clear_in_layer(struct wh_node *n)
+{
+	for (struct wh_node *c = n->child; c; c = c->next) {
+		c->in_layer = 0;
+		if (c->child)
+			clear_in_layer(c);
+	}
+}
+
+static void count_changes(struct wh_node *n, size_t layer, uint64_t *added, uint64_t *modified)
+{
+	for (struct wh_node *c = n->child; c; c = c->next) {
+		if (c->changed == layer && c->e) {
+			if (c->change == WH_C_ADDED)
+				(*added)++;
+			else if (c->change == WH_C_MODIFIED)
+				(*modified)++;
+		}
+		if (c->child)
+			count_changes(c, layer, added, modified);
+	}
+}
+
+static void sum_sizes(struct wh_node *n)
+{
+	uint64_t s = 0;
+	uint32_t f = 0;
+	for (struct wh_node *c = n->child; c; c = c->next) {
+		if (c->type == WH_T_DIR)
+			sum_sizes(c);
+		else
+			c->size = (c->type == WH_T_REG && c->e) ? c->e->size : 0;
+		if (!(c->change == WH_C_REMOVED)) {
+			s += c->size;
+			f += 1 + c->nfiles;
+		}
+	}
+	n->size = s;
+	n->nfiles = f;
+}
+
+int tree_build(struct wh_tree *t, struct wh_image *img, size_t upto, int keep_removed, struct wh_error *err)
+{
+	memset(t, 0, sizeof *t);
+	arena_init(&t->arena);
+	if (img->n_layers == 0)
+		return wh_err(err, WH_EINPUT, "%s: the image has no layers", img->reference);
+	if (upto >= img->n_layers)
+		upto = img->n_layers - 1;
+	if (upto > 65534)
+		return wh_err(err, WH_EINPUT, "%s: more than 65535 layers", img->reference);
+	t->root = arena_alloc(&t->arena, sizeof *t->root);
+	memset(t->root, 0, sizeof *t->root);
+	t->root->name = "";
+	t->root->type = WH_T_DIR;
+	t->upto = upto;
+	slots_grow(t);
+	int stats = (upto == img->n_layers - 1) && !keep_removed;
+	for (size_t i = 0; i <= upto; i++) {
+		struct apply ap = {.t = t, .layer = i};
+		if (i == upto)
+			clear_in_layer(t->root);
+		apply_layer(&ap, &img->layers[i]);
+		/* what is still marked removed at the end of the layer is gone */
+		for (size_t k = 0; k < ap.n_removed; k++) {
+			struct wh_node *n = ap.removed_list[k];
+			if (n->changed == i && n->change == WH_C_REMOVED)
+				ap.removed++;
+		}
+		if (!(keep_removed && i == upto)) {
+			for (size_t k = 0; k < ap.n_removed; k++) {
+				struct wh_node *n = ap.removed_list[k];
+				if (n->change != WH_C_REMOVED || n->changed != i)
+					continue;
+				/* unlink only the top of each removed subtree */
+				if (n->parent->change == WH_C_REMOVED && n->parent->changed == i)
+					continue;
+				unlink_node(t, n);
+			}
+		}
+		if (stats) {
+			uint64_t a = 0, m = 0;
+			count_changes(t->root, i, &a, &m);
+			img->layers[i].added = a;
+			img->layers[i].modified = m;
+			img->layers[i].removed = ap.removed;
+		}
+		free(ap.removed_list);
+	}
+	sum_sizes(t->root);
+	return 0;
+}
+
+void tree_free(struct wh_tree *t)
+{
+	arena_free(&t->arena);
+	free(t->slots);
+	memset(t, 0, sizeof *t);
+}
+
+struct wh_node *tree_lookup(const struct wh_tree *t, const char *path)
+{
+	struct wh_node *n = t->root;
+	const char *p = path;
+	while (*p == '/')
+		p++;
+	while (*p && n) {
+		const char *s = strchr(p, '/');
+		size_t len = s ? (size_t)(s - p) : strlen(p);
+		if (len)
+			n = find_child_n(t, n, p, len);
+		if (!s)
+			break;
+		p = s + 1;
+	}
+	return n;
+}
+
+size_t tree_path(const struct wh_node *n, char *out, size_t len)
+{
+	if (!n->parent) {
+		snprintf(out, len, "/");
+		return 1;
+	}
+	const struct wh_node *chain[4096];
+	size_t depth = 0;
+	for (const struct wh_node *x = n; x->parent && depth < 4096; x = x->parent)
+		chain[depth++] = x;
+	size_t o = 0;
+	for (size_t i = depth; i-- > 0;) {
+		size_t nl = strlen(chain[i]->name);
+		if (o + 1 + nl + 1 > len)
+			break;
+		out[o++] = '/';
+		memcpy(out + o, chain[i]->name, nl);
+		o += nl;
+	}
+	out[o] = 0;
+	return o;
+}
+
+static struct wh_node *merge_lists(struct wh_node *a, struct wh_node *b)
+{
+	struct wh_node head, *tail = &head;
+	while (a && b) {
+		if (strcmp(a->name, b->name) <= 0) {
+			tail->next = a;
+			a = a->next;
+		} else {
+			tail->next = b;
+			b = b->next;
+		}
+		tail = tail->next;
+	}
+	tail->next = a ? a : b;
+	return head.next;
+}
+
+static struct wh_node *sort_list(struct wh_node *h)
+{
+	if (!h || !h->next)
+		return h;
+	struct wh_node *slow = h, *fast = h->next;
+	while (fast && fast->next) {
+		slow = slow->next;
+		fast = fast->next->next;
+	}
+	struct wh_node *b = slow->next;
+	slow->next = NULL;
+	return merge_lists(sort_list(h), sort_list(b));
+}
+
+static void sort_rec(struct wh_node *n)
+{
+	n->child = sort_list(n->child);
+	for (struct wh_node *c = n->child; c; c = c->next)
+		if (c->child)
+			sort_rec(c);
+}
+
+void tree_sort_by_name(struct wh_tree *t)
+{
+	sort_rec(t->root);
+}
+
+static int walk_rec(struct wh_node *n, int depth, int (*fn)(void *, struct wh_node *, int), void *ctx)
+{
+	int r = fn(ctx, n, depth);
+	if (r)
+		return r;
+	for (struct wh_node *c = n->child; c; c = c->next) {
+		r = walk_rec(c, depth + 1, fn, ctx);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+int tree_walk(struct wh_node *root, int (*fn)(void *ctx, struct wh_node *n, int depth), void *ctx)
+{
+	return walk_rec(root, 0, fn, ctx);
+}

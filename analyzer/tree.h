@@ -1,0 +1,63 @@
+/* tree: layers merged with OCI whiteout semantics into one filesystem
+ * tree, with each node's change against the layers below. */
+#ifndef WH_TREE_H
+#define WH_TREE_H
+
+#include "image.h"
+
+enum wh_change {
+	WH_C_NONE = 0,     /* present, unchanged by the last layer */
+	WH_C_ADDED,
+	WH_C_MODIFIED,     /* type, content, mode, owner or link target changed */
+	WH_C_REMOVED,      /* only kept in a tree built with keep_removed */
+};
+
+struct wh_node {
+	struct wh_node *parent, *child, *next;
+	const struct wh_entry *e;  /* the top-most entry; NULL for a directory no layer lists */
+	const char *name;          /* basename; "" for the root */
+	uint64_t size;             /* regular file: its size; directory: the sum beneath */
+	uint32_t nfiles;           /* directory: nodes beneath (all types) */
+	uint16_t layer;            /* layer of e */
+	uint16_t changed;          /* layer that last added, changed or removed it */
+	uint8_t change;            /* enum wh_change, as of layer `changed` */
+	uint8_t type;              /* enum wh_ftype (WH_T_DIR for implicit directories) */
+	uint8_t in_layer;          /* listed by the last applied layer */
+	uint8_t mark;              /* free for views (e.g. keep/drop) */
+};
+
+struct wh_tree {
+	struct wh_node *root;
+	size_t upto;           /* last layer applied */
+	size_t n_nodes;        /* live nodes, the root excluded */
+	struct arena arena;
+	struct wh_node **slots; /* hash of (parent, name) */
+	size_t nslots, used;
+};
+
+/* Apply layers 0..upto. keep_removed: nodes that layer `upto` removes stay
+ * in the tree marked WH_C_REMOVED (for a per-layer view). When upto is the
+ * last layer and keep_removed is 0, each layer's added/modified/removed
+ * counts are stored in img->layers[]. */
+int tree_build(struct wh_tree *t, struct wh_image *img, size_t upto, int keep_removed, struct wh_error *err);
+void tree_free(struct wh_tree *t);
+
+/* The change of n relative to layer `layer` (WH_C_NONE when unchanged there). */
+static inline enum wh_change tree_change_at(const struct wh_node *n, size_t layer)
+{
+	return n->changed == layer ? (enum wh_change)n->change : WH_C_NONE;
+}
+
+/* Find a path without following symlinks ("" or "/" is the root). */
+struct wh_node *tree_lookup(const struct wh_tree *t, const char *path);
+/* Find a child by name. */
+struct wh_node *tree_child(const struct wh_tree *t, const struct wh_node *dir, const char *name);
+/* Absolute path of a node ("/usr/bin/ls"; "/" for the root). */
+size_t tree_path(const struct wh_node *n, char *out, size_t len);
+
+/* Sort every directory's children by name (byte order). */
+void tree_sort_by_name(struct wh_tree *t);
+/* Depth-first, parents before children, in child order. Return non-zero from fn to stop. */
+int tree_walk(struct wh_node *root, int (*fn)(void *ctx, struct wh_node *n, int depth), void *ctx);
+
+#endif

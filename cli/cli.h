@@ -1,0 +1,51 @@
+/* cli: the command line: options, modes, and the text and JSON views. */
+#ifndef WH_CLI_H
+#define WH_CLI_H
+
+#include <stdio.h>
+#include "analyzer/analysis.h"
+
+enum cli_mode { MODE_TUI, MODE_REPORT, MODE_CI, MODE_AUTO, MODE_WHY };
+
+struct str_list {
+	char **v;
+	size_t n;
+};
+
+/* a CI rule threshold; set = given on the command line (wins over files) */
+struct ci_opt {
+	char *value;
+};
+
+struct cli_opts {
+	int mode_tui, mode_ci, mode_auto, dry_run;
+	const char *report;      /* FILE or "-" */
+	const char *why;
+	const char *image;
+	const char *platform;
+	int tls_verify;
+	int jobs;
+	int quiet, no_color;
+	/* rules */
+	struct ci_opt lowest_efficiency, highest_wasted_bytes, highest_user_wasted_percent;
+	const char *ci_config;
+	/* reachability */
+	struct str_list entrypoint, cmd, keep, drop, keep_exe, keep_package, keep_from, rules;
+	int entrypoint_set, cmd_set;
+	int report_files;
+	/* slimming */
+	const char *output;
+	const char *compression;
+	int force, keep_dpkg_db, fail_on_unresolved;
+	const char *min_reduction;
+};
+
+/* report.c */
+json_t *report_build(const struct analysis *a, const struct cli_opts *o);
+int report_write(json_t *doc, const char *dest, struct wh_error *err);
+
+/* ci.c: dive's rules on the analysis; prints dive-style text to out;
+ * returns 0 pass, 1 a rule failed, or a negative error (bad rule value or file). */
+int ci_run(const struct analysis *a, const struct cli_opts *o, FILE *out, struct wh_error *err);
+
+#endif

@@ -1,0 +1,271 @@
+/* whittle: explore a container image and whittle it down. */
+#include "cli/cli.h"
+#include "tui/tui.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char usage_text[] =
+	"usage: whittle [MODE] [OPTIONS] IMAGE\n"
+	"\n"
+	"IMAGE: docker-archive:PATH[:NAME:TAG|@N]  oci:DIR[:TAG]  oci-archive:PATH[:TAG]\n"
+	"       or a bare path (sniffed)\n"
+	"\n"
+	"modes (none = the explorer, which needs a terminal)\n"
+	"  --report FILE|-        write the JSON report (whittle.report/v1)\n"
+	"  --ci                   dive's waste rules; exit 1 when one fails\n"
+	"  --auto                 slim without a UI (with --dry-run: list only)\n"
+	"  --why PATH             why PATH is kept, or why it is removable\n"
+	"image\n"
+	"  --platform OS/ARCH[/VARIANT]   when several manifests remain\n"
+	"  --tls-verify=true|false        registries\n"
+	"  -j, --jobs N                   threads reading layers (default: cores)\n"
+	"rules (dive's; camelCase spellings accepted)\n"
+	"  --lowest-efficiency R  --highest-wasted-bytes SIZE|disabled\n"
+	"  --highest-user-wasted-percent R|disabled  --ci-config FILE (default ./.dive-ci)\n"
+	"reachability\n"
+	"  --entrypoint ARGS  --cmd ARGS  --keep PATH|GLOB  --drop PATH|GLOB\n"
+	"  --keep-exe NAME  --keep-package NAME  --keep-from FILE  --rule NAME=on|off\n"
+	"  --report-files\n"
+	"slimming\n"
+	"  -o, --output DEST  --compression gzip|zstd|none  --force  --keep-dpkg-db\n"
+	"  --min-reduction R  --fail-on-unresolved\n"
+	"general\n"
+	"  -q, --quiet  --no-color (or NO_COLOR)  --version  -h, --help\n"
+	"\n"
+	"exit: 0 fine, 1 a rule failed, 2 bad usage or input, 3 output failed, 130 interrupted\n";
+
+enum {
+	O_REPORT = 1000, O_CI, O_AUTO, O_DRY, O_WHY, O_PLATFORM, O_TLS, O_LE, O_HWB, O_HUWP, O_CICONF,
+	O_ENTRY, O_CMD, O_KEEP, O_DROP, O_KEEPEXE, O_KEEPPKG, O_KEEPFROM, O_RULE, O_REPFILES, O_COMP,
+	O_FORCE, O_KEEPDPKG, O_MINRED, O_FAILUNRES, O_NOCOLOR, O_VERSION,
+};
+
+static const struct option longopts[] = {
+	{"report", required_argument, 0, O_REPORT},
+	{"ci", no_argument, 0, O_CI},
+	{"auto", no_argument, 0, O_AUTO},
+	{"dry-run", no_argument, 0, O_DRY},
+	{"why", required_argument, 0, O_WHY},
+	{"platform", required_argument, 0, O_PLATFORM},
+	{"tls-verify", required_argument, 0, O_TLS},
+	{"jobs", required_argument, 0, 'j'},
+	{"lowest-efficiency", required_argument, 0, O_LE},
+	{"lowestEfficiency", required_argument, 0, O_LE},
+	{"highest-wasted-bytes", required_argument, 0, O_HWB},
+	{"highestWastedBytes", required_argument, 0, O_HWB},
+	{"highest-user-wasted-percent", required_argument, 0, O_HUWP},
+	{"highestUserWastedPercent", required_argument, 0, O_HUWP},
+	{"ci-config", required_argument, 0, O_CICONF},
+	{"entrypoint", required_argument, 0, O_ENTRY},
+	{"cmd", required_argument, 0, O_CMD},
+	{"keep", required_argument, 0, O_KEEP},
+	{"drop", required_argument, 0, O_DROP},
+	{"keep-exe", required_argument, 0, O_KEEPEXE},
+	{"keep-package", required_argument, 0, O_KEEPPKG},
+	{"keep-from", required_argument, 0, O_KEEPFROM},
+	{"rule", required_argument, 0, O_RULE},
+	{"report-files", no_argument, 0, O_REPFILES},
+	{"output", required_argument, 0, 'o'},
+	{"compression", required_argument, 0, O_COMP},
+	{"force", no_argument, 0, O_FORCE},
+	{"keep-dpkg-db", no_argument, 0, O_KEEPDPKG},
+	{"min-reduction", required_argument, 0, O_MINRED},
+	{"fail-on-unresolved", no_argument, 0, O_FAILUNRES},
+	{"quiet", no_argument, 0, 'q'},
+	{"no-color", no_argument, 0, O_NOCOLOR},
+	{"version", no_argument, 0, O_VERSION},
+	{"help", no_argument, 0, 'h'},
+	{0, 0, 0, 0},
+};
+
+static void list_add(struct str_list *l, const char *s)
+{
+	l->v = xrealloc(l->v, (l->n + 1) * sizeof *l->v);
+	l->v[l->n++] = xstrdup(s);
+}
+
+static void list_free(struct str_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+}
+
+static int bad_usage(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "whittle: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nTry 'whittle --help'.\n");
+	return WH_EXIT_INPUT;
+}
+
+/* --- progress on stderr ------------------------------------------------------- */
+
+struct progress_state {
+	struct timespec start;
+	int shown;
+};
+
+static void progress_cb(void *ctx, size_t done, size_t n, uint64_t bytes, uint64_t total)
+{
+	struct progress_state *ps = ctx;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	double dt = (double)(now.tv_sec - ps->start.tv_sec) + (double)(now.tv_nsec - ps->start.tv_nsec) / 1e9;
+	char b[32], t[32], r[32];
+	fmt_size(b, sizeof b, bytes);
+	fmt_size(t, sizeof t, total);
+	fmt_size(r, sizeof r, dt > 0.05 ? (uint64_t)((double)bytes / dt) : 0);
+	size_t cur = done < n ? done + 1 : n;
+	fprintf(stderr, "\r\033[Kloading layer %zu/%zu  %s / %s  %s/s", cur, n, b, t, r);
+	ps->shown = 1;
+}
+
+static volatile sig_atomic_t interrupted;
+static void on_sigint(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+	/* nothing is written before the analysis ends: leave at once */
+	_exit(WH_EXIT_INTERRUPTED);
+}
+
+int main(int argc, char **argv)
+{
+	struct cli_opts o;
+	memset(&o, 0, sizeof o);
+	o.tls_verify = 1;
+	if (getenv("NO_COLOR") && *getenv("NO_COLOR"))
+		o.no_color = 1;
+	int c;
+	int modes = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":j:o:qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case O_REPORT: o.report = optarg; break;
+		case O_CI: o.mode_ci = 1; modes++; break;
+		case O_AUTO: o.mode_auto = 1; modes++; break;
+		case O_DRY: o.dry_run = 1; break;
+		case O_WHY: o.why = optarg; modes++; break;
+		case O_PLATFORM: o.platform = optarg; break;
+		case O_TLS:
+			if (!strcmp(optarg, "true"))
+				o.tls_verify = 1;
+			else if (!strcmp(optarg, "false"))
+				o.tls_verify = 0;
+			else
+				return bad_usage("--tls-verify takes true or false, not \"%s\"", optarg);
+			break;
+		case 'j': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (*end || v < 1 || v > 1024)
+				return bad_usage("--jobs takes a number from 1 to 1024, not \"%s\"", optarg);
+			o.jobs = (int)v;
+			break;
+		}
+		case O_LE: o.lowest_efficiency.value = optarg; break;
+		case O_HWB: o.highest_wasted_bytes.value = optarg; break;
+		case O_HUWP: o.highest_user_wasted_percent.value = optarg; break;
+		case O_CICONF: o.ci_config = optarg; break;
+		case O_ENTRY: list_add(&o.entrypoint, optarg); o.entrypoint_set = 1; break;
+		case O_CMD: list_add(&o.cmd, optarg); o.cmd_set = 1; break;
+		case O_KEEP: list_add(&o.keep, optarg); break;
+		case O_DROP: list_add(&o.drop, optarg); break;
+		case O_KEEPEXE: list_add(&o.keep_exe, optarg); break;
+		case O_KEEPPKG: list_add(&o.keep_package, optarg); break;
+		case O_KEEPFROM: list_add(&o.keep_from, optarg); break;
+		case O_RULE: list_add(&o.rules, optarg); break;
+		case O_REPFILES: o.report_files = 1; break;
+		case 'o': o.output = optarg; break;
+		case O_COMP:
+			if (strcmp(optarg, "gzip") && strcmp(optarg, "zstd") && strcmp(optarg, "none"))
+				return bad_usage("--compression takes gzip, zstd or none, not \"%s\"", optarg);
+			o.compression = optarg;
+			break;
+		case O_FORCE: o.force = 1; break;
+		case O_KEEPDPKG: o.keep_dpkg_db = 1; break;
+		case O_MINRED: o.min_reduction = optarg; break;
+		case O_FAILUNRES: o.fail_on_unresolved = 1; break;
+		case 'q': o.quiet = 1; break;
+		case O_NOCOLOR: o.no_color = 1; break;
+		case O_VERSION: printf("whittle %s\n", WH_VERSION); return 0;
+		case 'h': fputs(usage_text, stdout); return 0;
+		case ':': return bad_usage("option %s needs a value", argv[optind - 1]);
+		default: return bad_usage("unknown option %s", argv[optind - 1]);
+		}
+	}
+	if (modes > 1)
+		return bad_usage("%s", "choose one mode: --ci, --auto or --why (--report may accompany --ci or --auto)");
+	if (o.dry_run && !o.mode_auto)
+		return bad_usage("%s", "--dry-run goes with --auto");
+	if (optind != argc - 1)
+		return bad_usage("%s", optind >= argc ? "no image given" : "one image at a time");
+	o.image = argv[optind];
+	int tui = !o.report && modes == 0;
+	if (tui && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {
+		fprintf(stderr, "whittle: the explorer needs a terminal; without one, use --report FILE, --ci or --auto\n");
+		return WH_EXIT_INPUT;
+	}
+	if (o.mode_auto || o.why) {
+		fprintf(stderr, "whittle: %s is not available in this build yet\n", o.mode_auto ? "--auto" : "--why");
+		return WH_EXIT_INPUT;
+	}
+
+	signal(SIGINT, on_sigint);
+	struct progress_state ps = {0};
+	clock_gettime(CLOCK_MONOTONIC, &ps.start);
+	struct analysis_opts ao = {.platform = o.platform, .jobs = o.jobs};
+	if (!o.quiet && isatty(STDERR_FILENO) && !tui) {
+		ao.progress.cb = progress_cb;
+		ao.progress.ctx = &ps;
+	}
+	if (tui) {
+		int rc = tui_main(&o, &ao);
+		return rc;
+	}
+	struct analysis a;
+	struct wh_error err = {0};
+	int rc = analysis_run(o.image, &ao, &a, &err);
+	if (ps.shown)
+		fputs("\r\033[K", stderr);
+	if (rc < 0) {
+		fprintf(stderr, "whittle: %s\n", err.msg);
+		return WH_EXIT_INPUT;
+	}
+	int exit_code = WH_EXIT_OK;
+	if (o.mode_ci) {
+		int r = ci_run(&a, &o, stdout, &err);
+		if (r < 0) {
+			fprintf(stderr, "whittle: %s\n", err.msg);
+			exit_code = WH_EXIT_INPUT;
+		} else if (r > 0) {
+			exit_code = WH_EXIT_RULE;
+		}
+	}
+	if (o.report && exit_code != WH_EXIT_INPUT) {
+		json_t *doc = report_build(&a, &o);
+		if (report_write(doc, o.report, &err) < 0) {
+			fprintf(stderr, "whittle: %s\n", err.msg);
+			exit_code = WH_EXIT_OUTPUT;
+		}
+		json_decref(doc);
+	}
+	analysis_free(&a);
+	list_free(&o.entrypoint);
+	list_free(&o.cmd);
+	list_free(&o.keep);
+	list_free(&o.drop);
+	list_free(&o.keep_exe);
+	list_free(&o.keep_package);
+	list_free(&o.keep_from);
+	list_free(&o.rules);
+	return exit_code;
+}

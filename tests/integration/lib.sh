@@ -1,0 +1,65 @@
+# Shared helpers for integration tests (sourced by each test script).
+# meson passes: WHITTLE (the binary), MKIMAGE (the test image writer),
+# SRCDIR (source root), BUILDDIR (build root).
+set -euo pipefail
+
+: "${WHITTLE:?}" "${SRCDIR:?}" "${BUILDDIR:?}"
+FIXTURES="${WH_FIXTURES:-$SRCDIR/../shared/fixtures/dive}"
+SCHEMA="$SRCDIR/schema/report.schema.json"
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/whittle-test.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+
+fails=0
+checks=0
+
+# A prerequisite is missing: skip (77) on a user's clone, fail under CI.
+skip() {
+	if [ "${CI:-}" = "true" ]; then
+		echo "FAIL (CI=true, nothing may skip): $*" >&2
+		exit 1
+	fi
+	echo "SKIP: $*" >&2
+	exit 77
+}
+
+need_cmd() { for c in "$@"; do command -v "$c" >/dev/null 2>&1 || skip "needs $c"; done; }
+need_fixtures() { [ -f "$FIXTURES/test-docker-image.tar" ] || skip "needs ../shared/fixtures/dive"; }
+
+ok() { checks=$((checks + 1)); echo "ok   $*"; }
+bad() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL $*" >&2; }
+
+# check DESCRIPTION COMMAND...: passes when COMMAND succeeds
+check() { local d=$1; shift; if "$@"; then ok "$d"; else bad "$d"; fi; }
+# eq DESCRIPTION GOT WANT
+eq() {
+	if [ "$2" = "$3" ]; then ok "$1"; else bad "$1: got [$2] want [$3]"; fi
+}
+
+# Validate a report against the committed JSON Schema.
+validate_report() {
+	/usr/bin/python3 - "$SCHEMA" "$1" <<'PY'
+import json, sys, jsonschema
+schema = json.load(open(sys.argv[1]))
+doc = json.load(open(sys.argv[2]))
+jsonschema.validate(doc, schema, cls=jsonschema.Draft202012Validator)
+PY
+}
+
+# The real Debian image, built once per build directory and shared by every
+# test that needs it (tests/build-debian-image.sh). Sets DEBIAN_OCI (oci dir)
+# and DEBIAN_REF (oci:DIR:TAG).
+need_debian_image() {
+	need_cmd mmdebstrap umoci skopeo flock
+	local dir="$BUILDDIR/debian-image"
+	mkdir -p "$dir"
+	flock "$dir.lock" "$SRCDIR/tests/build-debian-image.sh" "$dir" >"$dir.log" 2>&1 ||
+		{ echo "building the Debian image failed; log:" >&2; tail -40 "$dir.log" >&2; exit 1; }
+	DEBIAN_OCI="$dir/oci"
+	DEBIAN_REF="oci:$DEBIAN_OCI:bookworm"
+}
+
+finish() {
+	echo "$checks checks, $fails failed"
+	[ "$fails" -eq 0 ]
+}
