@@ -150,11 +150,15 @@ static struct wh_node *parent_dir(struct apply *ap, const char *path, const char
 			c->changed = (uint16_t)ap->layer;
 			c->change = WH_C_ADDED;
 		} else if (c->change == WH_C_REMOVED && c->changed == ap->layer) {
-			/* removed by this layer's whiteout, then used again: the layer still has it */
-			c->change = WH_C_MODIFIED;
+			/* removed by this layer's whiteout, then used again: the layer still has it.
+			 * A directory stays as it was (its own entry, before or after, decides
+			 * whether it changed); anything else became a directory. */
 			if (c->type != WH_T_DIR) {
 				c->type = WH_T_DIR;
 				c->e = NULL;
+				c->change = WH_C_MODIFIED;
+			} else {
+				c->change = WH_C_NONE;
 			}
 		} else if (c->type != WH_T_DIR) {
 			for (struct wh_node *g = c->child; g; g = g->next)
