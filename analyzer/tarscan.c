@@ -196,22 +196,23 @@ int tarscan_open(const char *path, struct tar_index *ti, struct wh_error *err)
 		}
 		if (has_paxsize)
 			size = paxsize;
-		char name[512];
+		/* long names (pax, GNU) have no fixed limit: never cut them */
+		char *name;
 		if (paxpath)
-			snprintf(name, sizeof name, "%s", paxpath);
+			name = xstrdup(paxpath);
 		else if (longname)
-			snprintf(name, sizeof name, "%s", longname);
+			name = xstrdup(longname);
 		else if (!memcmp(h + 257, "ustar", 5) && h[345])
-			snprintf(name, sizeof name, "%.155s/%.100s", (char *)h + 345, (char *)h);
+			name = xasprintf("%.155s/%.100s", (char *)h + 345, (char *)h);
 		else
-			snprintf(name, sizeof name, "%.100s", (char *)h);
-		char linkbuf[512];
+			name = xasprintf("%.100s", (char *)h);
+		char *linkbuf;
 		if (paxlink)
-			snprintf(linkbuf, sizeof linkbuf, "%s", paxlink);
+			linkbuf = xstrdup(paxlink);
 		else if (longlink)
-			snprintf(linkbuf, sizeof linkbuf, "%s", longlink);
+			linkbuf = xstrdup(longlink);
 		else
-			snprintf(linkbuf, sizeof linkbuf, "%.100s", (char *)h + 157);
+			linkbuf = xasprintf("%.100s", (char *)h + 157);
 		free(longname);
 		free(longlink);
 		free(paxpath);
@@ -223,14 +224,19 @@ int tarscan_open(const char *path, struct tar_index *ti, struct wh_error *err)
 			rc = wh_err(err, WH_EINPUT, "%s: truncated archive: member %s needs %llu bytes, %llu left",
 			            path, name, (unsigned long long)size,
 			            (unsigned long long)(fsize > data ? fsize - data : 0));
+			free(name);
+			free(linkbuf);
 			break;
 		}
 		char norm[PATH_MAX];
 		struct wh_error e2 = {0};
 		if (path_normalize(name, norm, sizeof norm, &e2) < 0) {
 			rc = wh_err(err, WH_EINPUT, "%s: %s", path, e2.msg);
+			free(name);
+			free(linkbuf);
 			break;
 		}
+		free(name);
 		if (ti->n == cap) {
 			cap = cap ? cap * 2 : 64;
 			ti->m = xrealloc(ti->m, cap * sizeof *ti->m);
@@ -240,7 +246,12 @@ int tarscan_open(const char *path, struct tar_index *ti, struct wh_error *err)
 		m->offset = data;
 		m->size = has_data ? size : 0;
 		m->type = type ? type : '0';
-		m->link = (type == '1' || type == '2') ? xstrdup(linkbuf) : NULL;
+		if (type == '1' || type == '2')
+			m->link = linkbuf;
+		else {
+			m->link = NULL;
+			free(linkbuf);
+		}
 		off = data + (has_data ? ((size + 511) & ~(uint64_t)511) : 0);
 	}
 	free(longname);

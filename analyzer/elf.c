@@ -1,0 +1,568 @@
+/* elf: a bounds-checked ELF reader over an in-memory buffer. */
+#include "analyzer/elf.h"
+
+#include <elf.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Every read goes through rd_ok(), which checks [off, off+n) against the
+ * buffer and remembers the furthest byte asked for (for elf_bytes_needed). */
+struct rd {
+	const uint8_t *buf;
+	size_t len;
+	int is64, be;
+	uint16_t machine;
+	uint64_t need;      /* max end of every range asked for */
+	uint64_t short_end; /* end of the first range that fell past len, 0 if none */
+};
+
+static int rd_ok(struct rd *r, uint64_t off, uint64_t n)
+{
+	uint64_t end = off + n;
+	if (end < off) /* overflow: no file is that big */
+		return 0;
+	if (end > r->need)
+		r->need = end;
+	if (end > r->len) {
+		if (!r->short_end)
+			r->short_end = end;
+		return 0;
+	}
+	return 1;
+}
+
+/* Read an n-byte (1, 2, 4, 8) unsigned integer at off; the range must have
+ * been checked with rd_ok. */
+static uint64_t rd_get(const struct rd *r, uint64_t off, size_t n)
+{
+	const uint8_t *p = r->buf + off;
+	uint64_t v = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t k = r->be ? i : n - 1 - i;
+		v = (v << 8) | p[k];
+	}
+	return v;
+}
+
+#define FSIZE(T, f) sizeof(((T *)0)->f)
+/* A field of an ELF structure at base (class-dependent layout). */
+#define FIELD(r, base, T32, T64, f) \
+	((r)->is64 ? rd_get((r), (base) + offsetof(T64, f), FSIZE(T64, f)) \
+	           : rd_get((r), (base) + offsetof(T32, f), FSIZE(T32, f)))
+#define EH(r, f) FIELD(r, 0, Elf32_Ehdr, Elf64_Ehdr, f)
+#define PH(r, b, f) FIELD(r, b, Elf32_Phdr, Elf64_Phdr, f)
+#define SH(r, b, f) FIELD(r, b, Elf32_Shdr, Elf64_Shdr, f)
+#define DY(r, b, f) FIELD(r, b, Elf32_Dyn, Elf64_Dyn, f)
+#define SY(r, b, f) FIELD(r, b, Elf32_Sym, Elf64_Sym, f)
+#define SZ(r, T) ((r)->is64 ? sizeof(Elf64_##T) : sizeof(Elf32_##T))
+
+int elf_is_elf(const uint8_t *buf, size_t len)
+{
+	return buf && len >= SELFMAG && memcmp(buf, ELFMAG, SELFMAG) == 0;
+}
+
+/* Symbol names whose import sets a bit in elf_info.imports; sorted by name
+ * (strcmp) for bsearch. */
+struct imp_name {
+	const char *name;
+	uint32_t bit;
+};
+static const struct imp_name imp_names[] = {
+	{"__res_init", ELF_IMP_NSS_HOST},
+	{"__res_nquery", ELF_IMP_NSS_HOST},
+	{"__res_nsearch", ELF_IMP_NSS_HOST},
+	{"__res_query", ELF_IMP_NSS_HOST},
+	{"__res_search", ELF_IMP_NSS_HOST},
+	{"dlmopen", ELF_IMP_DLOPEN},
+	{"dlopen", ELF_IMP_DLOPEN},
+	{"endgrent", ELF_IMP_NSS_USER},
+	{"endpwent", ELF_IMP_NSS_USER},
+	{"endspent", ELF_IMP_NSS_USER},
+	{"ether_hostton", ELF_IMP_NSS_HOST},
+	{"ether_ntohost", ELF_IMP_NSS_HOST},
+	{"getaddrinfo", ELF_IMP_NSS_HOST},
+	{"getaddrinfo_a", ELF_IMP_NSS_HOST},
+	{"getgrent", ELF_IMP_NSS_USER},
+	{"getgrent_r", ELF_IMP_NSS_USER},
+	{"getgrgid", ELF_IMP_NSS_USER},
+	{"getgrgid_r", ELF_IMP_NSS_USER},
+	{"getgrnam", ELF_IMP_NSS_USER},
+	{"getgrnam_r", ELF_IMP_NSS_USER},
+	{"getgrouplist", ELF_IMP_NSS_USER},
+	{"gethostbyaddr", ELF_IMP_NSS_HOST},
+	{"gethostbyaddr_r", ELF_IMP_NSS_HOST},
+	{"gethostbyname", ELF_IMP_NSS_HOST},
+	{"gethostbyname2", ELF_IMP_NSS_HOST},
+	{"gethostbyname2_r", ELF_IMP_NSS_HOST},
+	{"gethostbyname_r", ELF_IMP_NSS_HOST},
+	{"gethostent", ELF_IMP_NSS_HOST},
+	{"gethostent_r", ELF_IMP_NSS_HOST},
+	{"getlogin", ELF_IMP_NSS_USER},
+	{"getlogin_r", ELF_IMP_NSS_USER},
+	{"getnameinfo", ELF_IMP_NSS_HOST},
+	{"getnetbyaddr", ELF_IMP_NSS_HOST},
+	{"getnetbyaddr_r", ELF_IMP_NSS_HOST},
+	{"getnetbyname", ELF_IMP_NSS_HOST},
+	{"getnetbyname_r", ELF_IMP_NSS_HOST},
+	{"getnetgrent", ELF_IMP_NSS_USER},
+	{"getnetgrent_r", ELF_IMP_NSS_USER},
+	{"getprotobyname", ELF_IMP_NSS_HOST},
+	{"getprotobyname_r", ELF_IMP_NSS_HOST},
+	{"getprotobynumber", ELF_IMP_NSS_HOST},
+	{"getprotobynumber_r", ELF_IMP_NSS_HOST},
+	{"getprotoent", ELF_IMP_NSS_HOST},
+	{"getprotoent_r", ELF_IMP_NSS_HOST},
+	{"getpwent", ELF_IMP_NSS_USER},
+	{"getpwent_r", ELF_IMP_NSS_USER},
+	{"getpwnam", ELF_IMP_NSS_USER},
+	{"getpwnam_r", ELF_IMP_NSS_USER},
+	{"getpwuid", ELF_IMP_NSS_USER},
+	{"getpwuid_r", ELF_IMP_NSS_USER},
+	{"getservbyname", ELF_IMP_NSS_HOST},
+	{"getservbyname_r", ELF_IMP_NSS_HOST},
+	{"getservbyport", ELF_IMP_NSS_HOST},
+	{"getservbyport_r", ELF_IMP_NSS_HOST},
+	{"getservent", ELF_IMP_NSS_HOST},
+	{"getservent_r", ELF_IMP_NSS_HOST},
+	{"getspent", ELF_IMP_NSS_USER},
+	{"getspent_r", ELF_IMP_NSS_USER},
+	{"getspnam", ELF_IMP_NSS_USER},
+	{"getspnam_r", ELF_IMP_NSS_USER},
+	{"iconv_open", ELF_IMP_ICONV},
+	{"initgroups", ELF_IMP_NSS_USER},
+	{"innetgr", ELF_IMP_NSS_USER},
+	{"newlocale", ELF_IMP_LOCALE},
+	{"pthread_cancel", ELF_IMP_PTHREAD_CANCEL},
+	{"pthread_exit", ELF_IMP_PTHREAD_CANCEL},
+	{"setgrent", ELF_IMP_NSS_USER},
+	{"setlocale", ELF_IMP_LOCALE},
+	{"setnetgrent", ELF_IMP_NSS_USER},
+	{"setpwent", ELF_IMP_NSS_USER},
+	{"setspent", ELF_IMP_NSS_USER},
+};
+
+static int imp_cmp(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct imp_name *)elem)->name);
+}
+
+static uint32_t imp_bits(const char *name)
+{
+	/* The resolver interface: res_init, res_query, res_nsearch, ...
+	 * (glibc maps most to __res_* through symbol versions, but programs
+	 * built against older headers import the plain names). */
+	if (strncmp(name, "res_", 4) == 0 || strncmp(name, "__res_", 6) == 0 ||
+	    strncmp(name, "ns_", 3) == 0 || strncmp(name, "__ns_", 5) == 0 ||
+	    strncmp(name, "dn_", 3) == 0 || strncmp(name, "__dn_", 5) == 0)
+		return ELF_IMP_NSS_HOST;
+	const struct imp_name *m =
+		bsearch(name, imp_names, ARRAY_LEN(imp_names), sizeof imp_names[0], imp_cmp);
+	return m ? m->bit : 0;
+}
+
+/* Map a virtual address to a file offset through the PT_LOAD segments.
+ * avail gets the number of file bytes from there to the end of the
+ * segment's file image. */
+static int vaddr_to_off(struct rd *r, uint64_t phoff, uint64_t phent, uint64_t phnum,
+                        uint64_t addr, uint64_t *off, uint64_t *avail)
+{
+	for (uint64_t i = 0; i < phnum; i++) {
+		uint64_t b = phoff + i * phent;
+		if (PH(r, b, p_type) != PT_LOAD)
+			continue;
+		uint64_t va = PH(r, b, p_vaddr), fsz = PH(r, b, p_filesz), fo = PH(r, b, p_offset);
+		if (addr >= va && addr - va < fsz) {
+			*off = fo + (addr - va);
+			*avail = fsz - (addr - va);
+			if (*off < fo) /* overflow */
+				return 0;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+struct strtab {
+	int present;
+	uint64_t off, size;
+};
+
+/* A NUL-terminated string at index idx of the table, or NULL. */
+static const char *str_at(struct rd *r, const struct strtab *st, uint64_t idx)
+{
+	if (!st->present || idx >= st->size)
+		return NULL;
+	const uint8_t *p = r->buf + st->off + idx;
+	if (!memchr(p, 0, st->size - idx))
+		return NULL;
+	return (const char *)p;
+}
+
+static int get_str(struct rd *r, const struct strtab *st, uint64_t idx, const char *what,
+                   char **out, struct wh_error *err)
+{
+	const char *s = str_at(r, st, idx);
+	if (!s)
+		return wh_err(err, WH_EINPUT,
+		              "%s: string offset %llu is outside the dynamic string table "
+		              "or not NUL-terminated", what, (unsigned long long)idx);
+	*out = xstrdup(s);
+	return 0;
+}
+
+/* Number of dynamic symbols from DT_GNU_HASH: one past the last symbol
+ * reachable from the highest bucket's chain (ld, gold and lld put every
+ * unhashed symbol before the hashed ones). Returns 1 when the table has no
+ * hashed symbol at all and so cannot tell. */
+static int gnu_hash_nsyms(struct rd *r, uint64_t off, uint64_t *nsyms, struct wh_error *err)
+{
+	if (!rd_ok(r, off, 16))
+		return wh_err(err, WH_EINPUT, "DT_GNU_HASH table lies past the end of the file");
+	uint64_t nbuckets = rd_get(r, off, 4), symoffset = rd_get(r, off + 4, 4);
+	uint64_t bloom_size = rd_get(r, off + 8, 4);
+	uint64_t word = r->is64 ? 8 : 4;
+	uint64_t buckets = off + 16 + bloom_size * word;
+	if (!rd_ok(r, buckets, nbuckets * 4))
+		return wh_err(err, WH_EINPUT, "DT_GNU_HASH buckets lie past the end of the file");
+	uint64_t chains = buckets + nbuckets * 4;
+	uint64_t max = 0;
+	for (uint64_t i = 0; i < nbuckets; i++) {
+		uint64_t v = rd_get(r, buckets + i * 4, 4);
+		if (v > max)
+			max = v;
+	}
+	if (max == 0) {
+		/* No hashed symbol: symoffset says nothing about how many
+		 * unhashed (undefined) symbols precede it (ld writes 1). */
+		*nsyms = 0;
+		return 1;
+	}
+	if (max < symoffset)
+		return wh_err(err, WH_EINPUT, "DT_GNU_HASH bucket %llu is below symoffset %llu",
+		              (unsigned long long)max, (unsigned long long)symoffset);
+	uint64_t idx = max;
+	for (;;) {
+		uint64_t at = chains + (idx - symoffset) * 4;
+		if (!rd_ok(r, at, 4))
+			return wh_err(err, WH_EINPUT, "DT_GNU_HASH chain runs past the end of the file");
+		uint64_t h = rd_get(r, at, 4);
+		idx++;
+		if (h & 1)
+			break;
+	}
+	*nsyms = idx;
+	return 0;
+}
+
+static int parse(struct rd *r, struct elf_info *out, struct wh_error *err)
+{
+	const uint8_t *buf = r->buf;
+	memset(out, 0, sizeof *out);
+	if (!elf_is_elf(buf, r->len)) {
+		rd_ok(r, 0, EI_NIDENT);
+		return wh_err(err, WH_EINPUT, "not an ELF file (bad magic)");
+	}
+	if (!rd_ok(r, 0, EI_NIDENT))
+		return wh_err(err, WH_EINPUT, "truncated ELF header");
+	out->elf_class = buf[EI_CLASS];
+	out->data = buf[EI_DATA];
+	out->osabi = buf[EI_OSABI];
+	if (out->elf_class != ELFCLASS32 && out->elf_class != ELFCLASS64)
+		return wh_err(err, WH_EINPUT, "unknown ELF class %u", out->elf_class);
+	if (out->data != ELFDATA2LSB && out->data != ELFDATA2MSB)
+		return wh_err(err, WH_EINPUT, "unknown ELF data encoding %u", out->data);
+	r->is64 = out->elf_class == ELFCLASS64;
+	r->be = out->data == ELFDATA2MSB;
+	if (!rd_ok(r, 0, SZ(r, Ehdr)))
+		return wh_err(err, WH_EINPUT, "truncated ELF header");
+	out->type = (uint16_t)EH(r, e_type);
+	out->machine = r->machine = (uint16_t)EH(r, e_machine);
+
+	uint64_t phoff = EH(r, e_phoff), phent = EH(r, e_phentsize), phnum = EH(r, e_phnum);
+	uint64_t shoff = EH(r, e_shoff), shent = EH(r, e_shentsize), shnum = EH(r, e_shnum);
+
+	/* Extended numbering: the real counts live in section header 0. */
+	if ((phnum == PN_XNUM || shnum == 0) && shoff != 0) {
+		if (shent < SZ(r, Shdr))
+			return wh_err(err, WH_EINPUT, "section header size %llu is too small",
+			              (unsigned long long)shent);
+		if (!rd_ok(r, shoff, SZ(r, Shdr)))
+			return wh_err(err, WH_EINPUT, "section header 0 lies past the end of the file");
+		if (phnum == PN_XNUM)
+			phnum = SH(r, shoff, sh_info);
+		if (shnum == 0)
+			shnum = SH(r, shoff, sh_size);
+	}
+
+	if (shnum > UINT32_MAX)
+		return wh_err(err, WH_EINPUT, "section header count %llu is absurd",
+		              (unsigned long long)shnum);
+	if (phnum > 0) {
+		if (phent < SZ(r, Phdr))
+			return wh_err(err, WH_EINPUT, "program header size %llu is too small",
+			              (unsigned long long)phent);
+		if (!rd_ok(r, phoff, phnum * phent))
+			return wh_err(err, WH_EINPUT,
+			              "program headers (%llu at offset %llu) lie past the end of the file",
+			              (unsigned long long)phnum, (unsigned long long)phoff);
+	}
+
+	int have_dyn = 0;
+	uint64_t dyn_off = 0, dyn_size = 0;
+	for (uint64_t i = 0; i < phnum; i++) {
+		uint64_t b = phoff + i * phent;
+		uint64_t type = PH(r, b, p_type);
+		if (type == PT_INTERP && !out->interp) {
+			uint64_t o = PH(r, b, p_offset), n = PH(r, b, p_filesz);
+			if (!rd_ok(r, o, n))
+				return wh_err(err, WH_EINPUT, "PT_INTERP lies past the end of the file");
+			if (n == 0 || !memchr(buf + o, 0, n))
+				return wh_err(err, WH_EINPUT, "PT_INTERP is not NUL-terminated");
+			out->interp = xstrdup((const char *)buf + o);
+		} else if (type == PT_DYNAMIC && !have_dyn) {
+			have_dyn = 1;
+			dyn_off = PH(r, b, p_offset);
+			dyn_size = PH(r, b, p_filesz);
+		}
+	}
+
+	if (have_dyn) {
+		out->has_dynamic = 1;
+		uint64_t dent = SZ(r, Dyn);
+		uint64_t ndyn = dyn_size / dent;
+		if (!rd_ok(r, dyn_off, ndyn * dent))
+			return wh_err(err, WH_EINPUT, "dynamic segment lies past the end of the file");
+		uint64_t strtab_addr = 0, strsz = 0, symtab_addr = 0, syment = 0;
+		uint64_t hash_addr = 0, gnu_hash_addr = 0;
+		int has_strtab = 0, has_strsz = 0, has_symtab = 0, has_hash = 0, has_gnu_hash = 0;
+		int has_rpath = 0, has_runpath = 0, has_soname = 0;
+		uint64_t rpath = 0, runpath = 0, soname = 0;
+		uint64_t *needed = NULL;
+		size_t n_needed = 0, cap_needed = 0;
+		for (uint64_t i = 0; i < ndyn; i++) {
+			uint64_t b = dyn_off + i * dent;
+			int64_t tag = (int64_t)DY(r, b, d_tag);
+			uint64_t val = DY(r, b, d_un.d_val);
+			if (!r->is64) /* sign-extend 32-bit tags */
+				tag = (int32_t)(uint32_t)tag;
+			if (tag == DT_NULL)
+				break;
+			switch (tag) {
+			case DT_NEEDED:
+				if (n_needed == cap_needed) {
+					cap_needed = cap_needed ? cap_needed * 2 : 8;
+					needed = xrealloc(needed, cap_needed * sizeof *needed);
+				}
+				needed[n_needed++] = val;
+				break;
+			case DT_STRTAB: if (!has_strtab) { has_strtab = 1; strtab_addr = val; } break;
+			case DT_STRSZ: if (!has_strsz) { has_strsz = 1; strsz = val; } break;
+			case DT_SYMTAB: if (!has_symtab) { has_symtab = 1; symtab_addr = val; } break;
+			case DT_SYMENT: syment = val; break;
+			case DT_HASH: if (!has_hash) { has_hash = 1; hash_addr = val; } break;
+			case DT_GNU_HASH: if (!has_gnu_hash) { has_gnu_hash = 1; gnu_hash_addr = val; } break;
+			case DT_RPATH: if (!has_rpath) { has_rpath = 1; rpath = val; } break;
+			case DT_RUNPATH: if (!has_runpath) { has_runpath = 1; runpath = val; } break;
+			case DT_SONAME: if (!has_soname) { has_soname = 1; soname = val; } break;
+			case DT_FLAGS: out->flags = val; break;
+			case DT_FLAGS_1: out->flags_1 = val; break;
+			default: break;
+			}
+		}
+
+		struct strtab st = {0};
+		if (has_strtab) {
+			uint64_t avail;
+			if (!vaddr_to_off(r, phoff, phent, phnum, strtab_addr, &st.off, &avail)) {
+				free(needed);
+				return wh_err(err, WH_EINPUT,
+				              "DT_STRTAB address 0x%llx is not in any PT_LOAD segment",
+				              (unsigned long long)strtab_addr);
+			}
+			st.size = has_strsz ? strsz : avail;
+			if (!rd_ok(r, st.off, st.size)) {
+				free(needed);
+				return wh_err(err, WH_EINPUT,
+				              "dynamic string table (%llu bytes at offset %llu) lies past "
+				              "the end of the file", (unsigned long long)st.size,
+				              (unsigned long long)st.off);
+			}
+			st.present = 1;
+		} else if (n_needed || has_rpath || has_runpath || has_soname) {
+			free(needed);
+			return wh_err(err, WH_EINPUT, "dynamic section has strings but no DT_STRTAB");
+		}
+
+		int rc = 0;
+		out->needed = xcalloc(n_needed ? n_needed : 1, sizeof *out->needed);
+		for (size_t i = 0; i < n_needed && rc == 0; i++) {
+			rc = get_str(r, &st, needed[i], "DT_NEEDED", &out->needed[i], err);
+			if (rc == 0)
+				out->n_needed++;
+		}
+		free(needed);
+		if (rc == 0 && has_rpath)
+			rc = get_str(r, &st, rpath, "DT_RPATH", &out->rpath, err);
+		if (rc == 0 && has_runpath)
+			rc = get_str(r, &st, runpath, "DT_RUNPATH", &out->runpath, err);
+		if (rc == 0 && has_soname)
+			rc = get_str(r, &st, soname, "DT_SONAME", &out->soname, err);
+		if (rc)
+			return rc;
+
+		/* Undefined dynamic symbols. */
+		if (has_symtab && st.present) {
+			uint64_t symoff, avail, nsyms = 0;
+			int known = 0;
+			if (!vaddr_to_off(r, phoff, phent, phnum, symtab_addr, &symoff, &avail))
+				return wh_err(err, WH_EINPUT,
+				              "DT_SYMTAB address 0x%llx is not in any PT_LOAD segment",
+				              (unsigned long long)symtab_addr);
+			if (syment == 0)
+				syment = SZ(r, Sym);
+			if (syment < SZ(r, Sym) || syment > 4096)
+				return wh_err(err, WH_EINPUT, "bad DT_SYMENT %llu", (unsigned long long)syment);
+			if (has_gnu_hash && !has_hash) {
+				uint64_t ho;
+				if (!vaddr_to_off(r, phoff, phent, phnum, gnu_hash_addr, &ho, &avail))
+					return wh_err(err, WH_EINPUT,
+					              "DT_GNU_HASH address 0x%llx is not in any PT_LOAD segment",
+					              (unsigned long long)gnu_hash_addr);
+				rc = gnu_hash_nsyms(r, ho, &nsyms, err);
+				if (rc < 0)
+					return rc;
+				known = rc == 0;
+				rc = 0;
+			}
+			if (has_hash) {
+				uint64_t ho;
+				/* s390x and alpha use 8-byte hash words */
+				uint64_t w = (r->is64 && (r->machine == EM_S390 || r->machine == EM_ALPHA)) ? 8 : 4;
+				if (!vaddr_to_off(r, phoff, phent, phnum, hash_addr, &ho, &avail))
+					return wh_err(err, WH_EINPUT,
+					              "DT_HASH address 0x%llx is not in any PT_LOAD segment",
+					              (unsigned long long)hash_addr);
+				if (!rd_ok(r, ho, 2 * w))
+					return wh_err(err, WH_EINPUT, "DT_HASH table lies past the end of the file");
+				nsyms = rd_get(r, ho + w, w);
+				known = 1;
+			} else if (!known && shoff != 0 && shnum > 0) {
+				/* No hash table: the .dynsym section header, if any. */
+				if (shent < SZ(r, Shdr))
+					return wh_err(err, WH_EINPUT, "section header size %llu is too small",
+					              (unsigned long long)shent);
+				if (!rd_ok(r, shoff, shnum * shent))
+					return wh_err(err, WH_EINPUT,
+					              "section headers lie past the end of the file");
+				for (uint64_t i = 0; i < shnum; i++) {
+					uint64_t b = shoff + i * shent;
+					if (SH(r, b, sh_type) != SHT_DYNSYM)
+						continue;
+					uint64_t es = SH(r, b, sh_entsize);
+					if (es == 0)
+						es = syment;
+					nsyms = SH(r, b, sh_size) / es;
+					known = 1;
+					break;
+				}
+			}
+			if (!known && has_gnu_hash && st.off > symoff) {
+				/* No count anywhere (sstrip'ed, empty GNU hash): ld puts
+				 * .dynstr right after .dynsym. */
+				nsyms = (st.off - symoff) / syment;
+				if (!rd_ok(r, symoff, nsyms * syment))
+					nsyms = 0;
+				known = nsyms > 0;
+			}
+			if (known) {
+				if (nsyms > UINT32_MAX || !rd_ok(r, symoff, nsyms * syment))
+					return wh_err(err, WH_EINPUT,
+					              "dynamic symbol table (%llu symbols at offset %llu) lies "
+					              "past the end of the file", (unsigned long long)nsyms,
+					              (unsigned long long)symoff);
+				for (uint64_t i = 1; i < nsyms; i++) {
+					uint64_t b = symoff + i * syment;
+					if (SY(r, b, st_shndx) != SHN_UNDEF)
+						continue;
+					unsigned bind = ELF64_ST_BIND((unsigned)SY(r, b, st_info));
+					if (bind != STB_GLOBAL && bind != STB_WEAK)
+						continue;
+					uint64_t name = SY(r, b, st_name);
+					if (name == 0)
+						continue;
+					const char *s = str_at(r, &st, name);
+					if (s) /* a bad name is skipped, not fatal */
+						out->imports |= imp_bits(s);
+				}
+				out->imports_known = 1;
+				out->n_dynsyms = (size_t)nsyms;
+			}
+		}
+	}
+
+	out->is_pie = out->type == ET_DYN && (out->interp != NULL || (out->flags_1 & DF_1_PIE));
+	return 0;
+}
+
+int elf_parse(const uint8_t *buf, size_t len, struct elf_info *out, struct wh_error *err)
+{
+	struct rd r = {.buf = buf, .len = buf ? len : 0};
+	int rc = parse(&r, out, err);
+	if (rc) {
+		elf_info_free(out);
+		memset(out, 0, sizeof *out);
+	}
+	return rc;
+}
+
+void elf_info_free(struct elf_info *info)
+{
+	if (!info)
+		return;
+	free(info->interp);
+	for (size_t i = 0; i < info->n_needed; i++)
+		free(info->needed[i]);
+	free(info->needed);
+	free(info->rpath);
+	free(info->runpath);
+	free(info->soname);
+	info->interp = info->rpath = info->runpath = info->soname = NULL;
+	info->needed = NULL;
+	info->n_needed = 0;
+}
+
+uint64_t elf_bytes_needed(const uint8_t *buf, size_t len, uint64_t size)
+{
+	if (len > size)
+		len = (size_t)size;
+	if (len < sizeof(Elf64_Ehdr))
+		return size < sizeof(Elf64_Ehdr) ? size : sizeof(Elf64_Ehdr);
+	struct rd r = {.buf = buf, .len = len};
+	struct elf_info info;
+	struct wh_error err = {0};
+	int rc = parse(&r, &info, &err);
+	elf_info_free(&info);
+	if (rc == 0)
+		return r.need < len ? r.need : len;
+	/* Failed for want of bytes we have not seen yet: ask for them. */
+	if (r.short_end > len && r.short_end <= size)
+		return r.short_end;
+	return size;
+}
+
+const char *elf_machine_name(uint16_t machine)
+{
+	switch (machine) {
+	case EM_386: return "i386";
+	case EM_X86_64: return "x86-64";
+	case EM_AARCH64: return "aarch64";
+	case EM_ARM: return "arm";
+	case EM_PPC: return "ppc";
+	case EM_PPC64: return "ppc64";
+	case EM_S390: return "s390";
+	case EM_RISCV: return "riscv";
+	case EM_MIPS: return "mips";
+	case EM_LOONGARCH: return "loongarch";
+	default: return NULL;
+	}
+}

@@ -1,0 +1,74 @@
+/* elf: a bounds-checked ELF reader over an in-memory buffer.
+ *
+ * Reads what the reachability analysis needs from an executable or shared
+ * object: class, machine, type, PT_INTERP, the dynamic section (DT_NEEDED,
+ * DT_RPATH, DT_RUNPATH, DT_SONAME, DT_FLAGS, DT_FLAGS_1) and the undefined
+ * dynamic symbols the run-time rules look for. 32- and 64-bit, either byte
+ * order. Every read is checked against the buffer: any input, however
+ * malformed or truncated, either parses or returns WH_EINPUT. */
+#ifndef WH_ELF_H
+#define WH_ELF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "analyzer/util.h"
+
+struct elf_info {
+	uint8_t elf_class;     /* 1 = 32-bit, 2 = 64-bit (ELFCLASS*) */
+	uint8_t data;          /* 1 = LSB, 2 = MSB (ELFDATA*) */
+	uint8_t osabi;         /* EI_OSABI */
+	uint16_t machine;      /* e_machine (EM_*) */
+	uint16_t type;         /* e_type: ET_EXEC, ET_DYN, ET_REL... */
+	char *interp;          /* PT_INTERP, or NULL */
+	char **needed;         /* DT_NEEDED, in order */
+	size_t n_needed;
+	char *rpath, *runpath, *soname; /* DT_RPATH, DT_RUNPATH, DT_SONAME or NULL */
+	uint64_t flags, flags_1;        /* DT_FLAGS, DT_FLAGS_1 (0 when absent) */
+	uint32_t imports;      /* bitmask of ELF_IMP_* for UNDEFINED dynamic symbols */
+	int is_pie;            /* ET_DYN with PT_INTERP or DF_1_PIE */
+	int has_dynamic;       /* a PT_DYNAMIC segment was found */
+	int imports_known;     /* the dynamic symbol table was found and read
+	                          (0: imports is 0 because nothing could be read,
+	                          e.g. no DT_HASH/DT_GNU_HASH and no section headers) */
+	size_t n_dynsyms;      /* dynamic symbols read (including index 0) */
+};
+
+enum {
+	/* getpwnam getpwuid getpwent getgrnam getgrgid getgrent getspnam
+	 * initgroups getgrouplist and their _r forms, getlogin... */
+	ELF_IMP_NSS_USER = 1u << 0,
+	/* getaddrinfo gethostbyname* gethostbyaddr* getnameinfo getservby*
+	 * getprotoby* res_* ... */
+	ELF_IMP_NSS_HOST = 1u << 1,
+	ELF_IMP_ICONV = 1u << 2,          /* iconv_open */
+	ELF_IMP_PTHREAD_CANCEL = 1u << 3, /* pthread_cancel pthread_exit */
+	ELF_IMP_DLOPEN = 1u << 4,         /* dlopen dlmopen */
+	ELF_IMP_LOCALE = 1u << 5,         /* setlocale newlocale */
+};
+
+/* Is this buffer an ELF file at all (the 4-byte magic)? */
+int elf_is_elf(const uint8_t *buf, size_t len);
+
+/* Parse the whole file's bytes. On a malformed file return WH_EINPUT with
+ * a message (the caller prefixes the file name); out is then zeroed and
+ * needs no elf_info_free. Strings (interpreter, needed, rpath, runpath,
+ * soname) must be NUL-terminated inside their table and the buffer, else
+ * the file is rejected. A file without PT_DYNAMIC (static binary, object)
+ * parses to class/data/machine/type only. */
+int elf_parse(const uint8_t *buf, size_t len, struct elf_info *out, struct wh_error *err);
+
+void elf_info_free(struct elf_info *info);
+
+/* For a streaming caller that does not want to buffer huge files: given the
+ * first `len` bytes of a file of `size` bytes, how many leading bytes does
+ * elf_parse need? Returns a value <= len when the prefix already holds
+ * everything (parse buf with that many bytes), a value in (len, size] when
+ * more must be read (read up to it and call again; each call only grows),
+ * or size when unsure (e.g. a malformed file). Never reads past len. */
+uint64_t elf_bytes_needed(const uint8_t *buf, size_t len, uint64_t size);
+
+/* Name for an e_machine value ("x86-64", "aarch64", "i386", ...) or NULL. */
+const char *elf_machine_name(uint16_t machine);
+
+#endif
