@@ -202,7 +202,7 @@ int tarscan_open(const char *path, struct tar_index *ti, struct wh_error *err)
 			name = xstrdup(paxpath);
 		else if (longname)
 			name = xstrdup(longname);
-		else if (!memcmp(h + 257, "ustar", 5) && h[345])
+		else if (!memcmp(h + 257, "ustar", 6) && h[345]) /* POSIX only: old GNU keeps times there */
 			name = xasprintf("%.155s/%.100s", (char *)h + 345, (char *)h);
 		else
 			name = xasprintf("%.100s", (char *)h);
