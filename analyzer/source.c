@@ -291,6 +291,22 @@ static int pick_from_index(struct wh_image *img, json_t *index, const char *tag,
 		rc = wh_err(err, WH_EINPUT, "%s: no image manifest in the index (only attestations?)", img->path);
 		goto out;
 	}
+	/* one manifest under several tags (or listed twice) is one image */
+	{
+		size_t kept = 0;
+		for (size_t k = 0; k < cl.n; k++) {
+			const char *dk = json_string_value(json_object_get(cl.v[k].desc, "digest"));
+			int dup = 0;
+			for (size_t j = 0; j < kept && dk; j++) {
+				const char *dj = json_string_value(json_object_get(cl.v[j].desc, "digest"));
+				if (dj && !strcmp(dj, dk))
+					dup = 1;
+			}
+			if (!dup)
+				cl.v[kept++] = cl.v[k];
+		}
+		cl.n = kept;
+	}
 	if (cl.n == 1) {
 		*chosen = cl.v[0].desc;
 		goto out;
