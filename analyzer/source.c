@@ -343,8 +343,10 @@ static int pick_from_index(struct wh_image *img, json_t *index, const char *tag,
 		char tmp[192];
 		snprintf(tmp, sizeof tmp, "%s", opts->platform);
 		char *a = strchr(tmp, '/');
-		if (!a)
-			return wh_err(err, WH_EINPUT, "--platform %s: expected OS/ARCH[/VARIANT]", opts->platform);
+		if (!a) {
+			rc = wh_err(err, WH_EINPUT, "--platform %s: expected OS/ARCH[/VARIANT]", opts->platform);
+			goto out;
+		}
 		*a++ = 0;
 		char *v = strchr(a, '/');
 		if (v)
