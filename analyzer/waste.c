@@ -22,6 +22,7 @@ struct rec {
 	const char *path;
 	uint64_t size;
 	uint32_t order; /* entry index, to keep the last duplicate in a layer */
+	uint8_t wh;     /* a whiteout: its own node in dive's layer tree (".wh.NAME") */
 };
 
 static int rec_cmp(const void *x, const void *y)
@@ -30,6 +31,8 @@ static int rec_cmp(const void *x, const void *y)
 	int c = path_cmp(a->path, b->path);
 	if (c)
 		return c;
+	if (a->wh != b->wh)
+		return a->wh < b->wh ? -1 : 1;
 	return a->order < b->order ? -1 : a->order > b->order;
 }
 
@@ -135,25 +138,32 @@ int waste_compute(const struct wh_image *img, const struct wh_tree *final, struc
 		size_t n = 0;
 		for (size_t k = 0; k < l->n_entries; k++) {
 			const struct wh_entry *e = &l->entries[k];
-			if (e->type == WH_T_OPAQUE || !e->path[0])
+			/* an opaque marker is no node of dive's layer tree, but the
+			 * directory that holds it is one (without a payload: size 0) */
+			if (!e->path[0])
 				continue;
 			tmp[n].path = e->path;
-			tmp[n].size = dive_size(e);
+			tmp[n].size = e->type == WH_T_OPAQUE ? 0 : dive_size(e);
 			tmp[n].order = (uint32_t)k;
+			tmp[n].wh = e->type == WH_T_WHITEOUT;
 			n++;
 		}
 		qsort(tmp, n, sizeof *tmp, rec_cmp);
 		for (size_t k = 0; k < n; k++) {
-			/* the same path twice in a layer: the last one stands */
-			if (k + 1 < n && !strcmp(tmp[k].path, tmp[k + 1].path))
+			/* the same path twice in a layer: the last one stands; but a
+			 * whiteout and an entry of the same path are two nodes */
+			if (k + 1 < n && tmp[k].wh == tmp[k + 1].wh && !strcmp(tmp[k].path, tmp[k + 1].path))
 				continue;
-			size_t pl = strlen(tmp[k].path);
+			/* a leaf has nothing beneath it in this layer; a whiteout never has */
 			int leaf = 1;
-			for (size_t j = k + 1; j < n; j++) {
-				if (!strcmp(tmp[j].path, tmp[k].path))
-					continue;
-				leaf = !(strncmp(tmp[j].path, tmp[k].path, pl) == 0 && tmp[j].path[pl] == '/');
-				break;
+			if (!tmp[k].wh) {
+				size_t pl = strlen(tmp[k].path);
+				for (size_t j = k + 1; j < n; j++) {
+					if (!strcmp(tmp[j].path, tmp[k].path))
+						continue;
+					leaf = !(strncmp(tmp[j].path, tmp[k].path, pl) == 0 && tmp[j].path[pl] == '/');
+					break;
+				}
 			}
 			if (leaf)
 				all[nall++] = tmp[k];
