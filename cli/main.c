@@ -242,7 +242,7 @@ int main(int argc, char **argv)
 	}
 	int exit_code = WH_EXIT_OK;
 	if (o.mode_ci) {
-		int r = ci_run(&a, &o, stdout, &err);
+		int r = ci_run(&a, &o, o.report && !strcmp(o.report, "-") ? stderr : stdout, &err);
 		if (r < 0) {
 			fprintf(stderr, "whittle: %s\n", err.msg);
 			exit_code = WH_EXIT_INPUT;
