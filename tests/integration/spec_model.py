@@ -62,8 +62,9 @@ def below(tree, p):
     return [q for q in tree if q.startswith(pre) and q != p]
 
 
-def main():
-    layers = parse(sys.argv[1])
+def merge(layers):
+    """layers: lists of (type, path, meta); type f d l h (c b p) w o.
+    Returns the figures described above."""
     tree = {}  # path -> (type, meta); meta None for a directory no layer lists
     out = {"layers": []}
     total = 0
@@ -90,8 +91,6 @@ def main():
             if t != "d" or (p in tree and tree[p][0] != "d"):
                 for q in below(tree, p):
                     del tree[q]
-            if t == "d" and p in tree and tree[p][0] == "d" and tree[p][1] is None and p not in before:
-                pass
             tree[p] = (t, meta)
             listed[p] = True
             if t == "f":
@@ -113,7 +112,12 @@ def main():
     out["visible_bytes"] = sum(m[3] for t, m in tree.values() if t == "f")
     out["size_bytes"] = total
     out["files"] = sorted("/%s %s" % (p, t) for p, (t, _) in tree.items())
-    print(json.dumps(out, indent=1, sort_keys=True))
+    return out
 
 
-main()
+def main():
+    print(json.dumps(merge(parse(sys.argv[1])), indent=1, sort_keys=True))
+
+
+if __name__ == "__main__":
+    main()
