@@ -1,0 +1,52 @@
+/* slim_image: the slimmed image as a whole. Config (the source's run
+ * settings, one squashed layer, the source's history marked empty_layer
+ * plus one entry for whittle, a label naming the source's config digest),
+ * OCI manifest, and the output transports oci:DIR[:TAG],
+ * oci-archive:FILE[:TAG], docker-archive:FILE[:NAME:TAG]. Everything is
+ * written into a temporary directory beside the destination, fsynced,
+ * read back and verified with whittle's own reader, then renamed into
+ * place; an error or an interrupt (SIGINT, SIGTERM, SIGHUP during the
+ * write) leaves nothing behind. JSON is compact with sorted keys. */
+#ifndef WH_SLIM_IMAGE_H
+#define WH_SLIM_IMAGE_H
+
+#include "slim_plan.h"
+#include "slim_write.h"
+
+#define SLIM_LABEL_SOURCE "org.whittle.source-image-id"
+
+struct slim_image_opts {
+	const char *output;        /* transport reference of the destination */
+	const char *compression;   /* "gzip" | "zstd" | "none"; NULL: gzip for OCI, none for docker-archive */
+	int force;                 /* replace an existing destination file */
+	int jobs;                  /* threads for the verification read (never changes the output) */
+};
+
+struct slim_result {
+	char *output;                       /* the destination reference as written */
+	char *format;                       /* "oci", "oci-archive", "docker-archive" */
+	char manifest_digest[WH_DIGEST_LEN];
+	char config_digest[WH_DIGEST_LEN];
+	struct slim_layer layer;
+	enum slim_compression compression;  /* of the layer */
+	uint64_t visible_bytes;             /* regular-file bytes of the output (= plan kept_bytes) */
+	uint64_t entries;                   /* entries of the output layer */
+};
+
+/* Write the plan as an image to o->output and verify it. Returns 0,
+ * WH_EINPUT (bad destination or options), WH_EOUTPUT (writing or
+ * verification failed), or WH_EINTR (interrupted: the caller exits 130). */
+int slim_image_write(struct analysis *a, const struct slim_plan *p, const struct slim_image_opts *o,
+                     struct slim_result *r, struct wh_error *err);
+void slim_result_free(struct slim_result *r);
+
+/* The default destination: "oci-archive:DIR/NAME-slim.tar" beside the
+ * input (NAME = the input's file name without ".tar"). Caller frees. */
+char *slim_default_output(const struct wh_image *img);
+
+/* The config and manifest as written (for tests): JSON text, compact,
+ * sorted keys. created: the source's, or SOURCE_DATE_EPOCH when have_sde. */
+char *slim_config_json(const struct analysis *a, const struct slim_plan *p, const struct slim_layer *l,
+                       int have_sde, int64_t sde);
+
+#endif
