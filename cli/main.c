@@ -214,8 +214,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "whittle: the explorer needs a terminal; without one, use --report FILE, --ci or --auto\n");
 		return WH_EXIT_INPUT;
 	}
-	if (o.mode_auto || o.why) {
-		fprintf(stderr, "whittle: %s is not available in this build yet\n", o.mode_auto ? "--auto" : "--why");
+	if (o.why) {
+		fprintf(stderr, "whittle: %s is not available in this build yet\n", "--why");
 		return WH_EXIT_INPUT;
 	}
 
@@ -250,14 +250,20 @@ int main(int argc, char **argv)
 			exit_code = WH_EXIT_RULE;
 		}
 	}
-	if (o.report && exit_code != WH_EXIT_INPUT) {
+	json_t *slim_json = NULL;
+	if (o.mode_auto)
+		exit_code = auto_run(&a, &o, &slim_json);
+	if (o.report && exit_code != WH_EXIT_INPUT && exit_code != WH_EXIT_INTERRUPTED) {
 		json_t *doc = report_build(&a, &o);
+		if (slim_json)
+			json_object_set(doc, "slim", slim_json);
 		if (report_write(doc, o.report, &err) < 0) {
 			fprintf(stderr, "whittle: %s\n", err.msg);
 			exit_code = WH_EXIT_OUTPUT;
 		}
 		json_decref(doc);
 	}
+	json_decref(slim_json);
 	analysis_free(&a);
 	list_free(&o.entrypoint);
 	list_free(&o.cmd);
