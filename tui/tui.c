@@ -1,10 +1,397 @@
-/* placeholder until the explorer lands (issue 6) */
+/* tui: the explorer. Loads the image with a progress screen, lays out the
+ * panes, routes keys and the mouse to them, and owns the input line of
+ * the filter and the search. Curses itself is crt's. */
 #include "tui/tui.h"
+
+#include <locale.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "tui/crt.h"
+#include "tui/file_tree.h"
+#include "tui/filetype.h"
+#include "tui/help.h"
+#include "tui/image_details.h"
+#include "tui/layer_details.h"
+#include "tui/layers_panel.h"
+
+enum pane { PANE_LAYERS, PANE_TREE, PANE_IMAGE, N_PANES };
+enum input { IN_NONE, IN_FILTER, IN_SEARCH };
+
+struct tui {
+	const struct cli_opts *o;
+	struct analysis a;
+	int aggregated;
+	enum pane focus;
+	struct layers_panel lp;
+	struct image_details id;
+	struct file_tree ft;
+	struct help help;
+	enum input input;
+	char line[256];      /* the input line */
+	char saved[256];     /* the filter or search before editing (esc restores) */
+	char status[256];    /* a one-off message for the key bar */
+	struct crt_rect r_layers, r_details, r_image, r_tree;
+	int too_small;
+};
+
+/* --- loading --------------------------------------------------------------- */
+
+struct loading {
+	const char *image;
+	struct timespec start;
+};
+
+static double since(const struct timespec *t0)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static void draw_loading(const struct loading *ld, const char *what, size_t done, size_t n, uint64_t bytes,
+                         uint64_t total)
+{
+	int h, w;
+	crt_size(&h, &w);
+	crt_erase();
+	int y = h / 2 - 3;
+	if (y < 0)
+		y = 0;
+	int x = 2, cw = w - 4;
+	crt_printf(y, x, cw, crt_attr(CRT_TITLE), "whittle: loading %s", ld->image);
+	crt_put(y + 2, x, cw, what, 0);
+	if (n) {
+		char b[32], t[32], r[32];
+		double dt = since(&ld->start);
+		fmt_size(b, sizeof b, bytes);
+		fmt_size(t, sizeof t, total);
+		fmt_size(r, sizeof r, dt > 0.05 ? (uint64_t)((double)bytes / dt) : 0);
+		size_t cur = done < n ? done + 1 : n;
+		crt_printf(y + 3, x, cw, 0, "layer %zu of %zu   %s of %s   %s/s", cur, n, b, t, r);
+		int bw = cw > 60 ? 60 : cw;
+		int fillw = total ? (int)((double)bw * (double)bytes / (double)total) : 0;
+		if (fillw > bw)
+			fillw = bw;
+		crt_fill(y + 5, x, bw, crt_attr(CRT_CURSOR_DIM));
+		crt_fill(y + 5, x, fillw, crt_attr(CRT_CURSOR));
+	}
+	crt_put(y + 7, x, cw, "Ctrl+C stops", crt_attr(CRT_DIM));
+	crt_refresh();
+}
+
+static void on_progress(void *ctx, size_t done, size_t n, uint64_t bytes, uint64_t total)
+{
+	const struct loading *ld = ctx;
+	draw_loading(ld, done >= n ? "merging the layers, measuring waste..." : "reading layers", done, n, bytes,
+	             total);
+}
+
+/* --- layout and drawing ------------------------------------------------------ */
+
+static void layout(struct tui *t)
+{
+	int h, w;
+	crt_size(&h, &w);
+	t->too_small = w < 40 || h < 12;
+	int avail = h - 1;
+	int lw = w * 2 / 5;
+	if (lw < 30)
+		lw = 30;
+	if (lw > 70)
+		lw = 70;
+	int nl = (int)t->a.img.n_layers;
+	int lh = nl + 2;
+	if (lh > avail / 2)
+		lh = avail / 2;
+	if (lh < 4)
+		lh = 4;
+	int dh = 7;
+	int ih = avail - lh - dh;
+	if (ih < 3) {
+		ih = 3;
+		dh = avail - lh - ih;
+		if (dh < 3)
+			dh = 3, lh = avail - dh - ih;
+	}
+	t->r_layers = (struct crt_rect){0, 0, lh, lw};
+	t->r_details = (struct crt_rect){lh, 0, dh, lw};
+	t->r_image = (struct crt_rect){lh + dh, 0, avail - lh - dh, lw};
+	t->r_tree = (struct crt_rect){0, lw + 1, avail, w - lw - 1};
+}
+
+static const struct {
+	enum pane pane; /* N_PANES: any */
+	const char *key, *what;
+} bar_items[] = {
+	{PANE_LAYERS, "^A", "aggregated"},
+	{PANE_LAYERS, "^L", "per layer"},
+	{PANE_TREE, "Space", "fold"},
+	{PANE_TREE, "^A^R^M^U", "hide"},
+	{PANE_TREE, "i", "type"},
+	{N_PANES, "Tab", "pane"},
+	{N_PANES, "/", "search"},
+	{N_PANES, "^F", "filter"},
+	{N_PANES, "^O", "sort"},
+	{N_PANES, "^B", "attrs"},
+	{N_PANES, "?", "help"},
+	{N_PANES, "q", "quit"},
+};
+
+static void draw_bar(struct tui *t, int y, int w)
+{
+	crt_fill(y, 0, w, crt_attr(CRT_BAR));
+	if (t->input != IN_NONE) {
+		const char *label = t->input == IN_FILTER ? "Filter (regex): " : "Search (regex): ";
+		int col = crt_put(y, 0, w, label, crt_attr(CRT_KEY));
+		col += crt_put(y, col, w - col, t->line, crt_attr(CRT_BAR));
+		crt_put(y, col, w - col, "_", crt_attr(CRT_KEY));
+		const char *hint = "  Enter keep  Esc cancel";
+		int hw = crt_width(hint);
+		if (col + 2 + hw < w)
+			crt_put(y, w - hw, hw, hint, crt_attr(CRT_BAR));
+		return;
+	}
+	if (t->status[0]) {
+		crt_put(y, 0, w, t->status, crt_attr(CRT_BAR));
+		return;
+	}
+	int col = 0;
+	for (size_t i = 0; i < sizeof bar_items / sizeof bar_items[0] && col < w; i++) {
+		if (bar_items[i].pane != N_PANES && bar_items[i].pane != t->focus)
+			continue;
+		col += crt_put(y, col, w - col, bar_items[i].key, crt_attr(CRT_KEY));
+		col += crt_put(y, col, w - col, " ", crt_attr(CRT_BAR));
+		col += crt_put(y, col, w - col, bar_items[i].what, crt_attr(CRT_BAR));
+		col += crt_put(y, col, w - col, "  ", crt_attr(CRT_BAR));
+	}
+}
+
+static void draw(struct tui *t)
+{
+	int h, w;
+	crt_size(&h, &w);
+	crt_erase();
+	layout(t);
+	if (t->too_small) {
+		crt_put(0, 0, w, "whittle needs at least 40x12", crt_attr(CRT_ERROR));
+		crt_printf(1, 0, w, 0, "this terminal is %dx%d", w, h);
+		crt_refresh();
+		return;
+	}
+	layers_panel_draw(&t->lp, &t->a.img, t->aggregated, t->r_layers, t->focus == PANE_LAYERS);
+	layer_details_draw(&t->a.img, t->lp.sel, t->r_details);
+	image_details_draw(&t->id, &t->a, t->r_image, t->focus == PANE_IMAGE);
+	crt_vline(0, t->r_tree.x - 1, h - 1, crt_attr(CRT_DIM));
+	file_tree_draw(&t->ft, &t->a.img, t->r_tree, t->focus == PANE_TREE);
+	draw_bar(t, h - 1, w);
+	if (t->help.open)
+		help_draw(&t->help, h, w);
+	crt_refresh();
+}
+
+/* Build the file tree the layer selection asks for (unless more keys wait:
+ * the next one may change the selection again). */
+static void sync_tree(struct tui *t, int force)
+{
+	if (file_tree_is(&t->ft, t->lp.sel, t->aggregated))
+		return;
+	if (!force && crt_key_pending())
+		return;
+	struct wh_error err = {0};
+	if (file_tree_show(&t->ft, &t->a.img, t->lp.sel, t->aggregated, &err) < 0)
+		snprintf(t->status, sizeof t->status, "%s", err.msg);
+}
+
+/* --- input line ------------------------------------------------------------ */
+
+static void input_apply(struct tui *t)
+{
+	if (t->input == IN_FILTER)
+		file_tree_set_filter(&t->ft, t->line);
+	else if (t->input == IN_SEARCH)
+		file_tree_set_search(&t->ft, t->line);
+}
+
+static void input_start(struct tui *t, enum input in)
+{
+	t->input = in;
+	t->focus = PANE_TREE;
+	const char *cur = in == IN_FILTER ? t->ft.filter_src : t->ft.search_src;
+	snprintf(t->saved, sizeof t->saved, "%s", cur);
+	snprintf(t->line, sizeof t->line, "%s", in == IN_FILTER ? cur : "");
+}
+
+/* Returns 1 to quit. */
+static int input_key(struct tui *t, int key)
+{
+	size_t n = strlen(t->line);
+	if (key == CRT_CTRL('c'))
+		return 1;
+	if (key == CRT_ESC) {
+		snprintf(t->line, sizeof t->line, "%s", t->saved);
+		input_apply(t);
+		t->input = IN_NONE;
+		return 0;
+	}
+	if (key == '\r' || key == '\n') {
+		input_apply(t);
+		t->input = IN_NONE;
+		return 0;
+	}
+	if (key == CRT_K_BACKSPACE) {
+		if (n) {
+			/* drop a whole UTF-8 character */
+			do
+				n--;
+			while (n && ((unsigned char)t->line[n] & 0xc0) == 0x80);
+			t->line[n] = 0;
+		}
+	} else if (key == CRT_CTRL('u')) {
+		t->line[0] = 0;
+	} else if (key >= 0x20 && key < 0x100 && key != 0x7f && n + 1 < sizeof t->line) {
+		t->line[n] = (char)key;
+		t->line[n + 1] = 0;
+	} else {
+		return 0;
+	}
+	/* live: skip the work while the user is still typing */
+	if (!crt_key_pending())
+		input_apply(t);
+	return 0;
+}
+
+/* --- keys and mouse -------------------------------------------------------- */
+
+static void mouse(struct tui *t)
+{
+	int y, x;
+	enum crt_mouse_kind k = crt_mouse(&y, &x);
+	if (k == CRT_MOUSE_NONE)
+		return;
+	int delta = k == CRT_MOUSE_WHEEL_UP ? -3 : 3;
+	if (crt_in(&t->r_layers, y, x)) {
+		if (k == CRT_MOUSE_CLICK) {
+			t->focus = PANE_LAYERS;
+			layers_panel_click(&t->lp, &t->a.img, t->r_layers, y);
+		} else {
+			layers_panel_scroll(&t->lp, &t->a.img, delta);
+		}
+	} else if (crt_in(&t->r_tree, y, x)) {
+		if (k == CRT_MOUSE_CLICK) {
+			t->focus = PANE_TREE;
+			file_tree_click(&t->ft, t->r_tree, y);
+		} else {
+			file_tree_scroll(&t->ft, delta);
+		}
+	} else if (crt_in(&t->r_image, y, x)) {
+		if (k == CRT_MOUSE_CLICK)
+			t->focus = PANE_IMAGE;
+		else
+			image_details_scroll(&t->id, delta);
+	}
+}
+
+/* Returns 1 to quit. */
+static int key(struct tui *t, int k)
+{
+	if (k == CRT_K_RESIZE)
+		return 0;
+	if (t->input != IN_NONE)
+		return input_key(t, k);
+	if (k == 'q' || k == CRT_CTRL('c'))
+		return 1;
+	if (t->help.open) {
+		help_key(&t->help, k);
+		return 0;
+	}
+	t->status[0] = 0;
+	if (k == CRT_K_MOUSE) {
+		mouse(t);
+		return 0;
+	}
+	/* keys of every pane */
+	switch (k) {
+	case '\t': t->focus = (enum pane)((t->focus + 1) % N_PANES); return 0;
+	case CRT_K_BTAB: t->focus = (enum pane)((t->focus + N_PANES - 1) % N_PANES); return 0;
+	case '?': t->help.open = 1; t->help.top = 0; return 0;
+	case '/': input_start(t, IN_SEARCH); return 0;
+	case CRT_CTRL('f'): input_start(t, IN_FILTER); return 0;
+	case CRT_CTRL('b'): file_tree_toggle_attrs(&t->ft); return 0;
+	case CRT_CTRL('o'): file_tree_toggle_sort(&t->ft); return 0;
+	case 'n': case 'N': file_tree_search_next(&t->ft, k == 'n' ? 1 : -1); return 0;
+	case CRT_ESC:
+		file_tree_set_filter(&t->ft, "");
+		file_tree_set_search(&t->ft, "");
+		return 0;
+	}
+	switch (t->focus) {
+	case PANE_LAYERS:
+		if (k == CRT_CTRL('a'))
+			t->aggregated = 1;
+		else if (k == CRT_CTRL('l'))
+			t->aggregated = 0;
+		else
+			layers_panel_key(&t->lp, &t->a.img, k);
+		break;
+	case PANE_TREE:
+		file_tree_key(&t->ft, &t->a.img, k);
+		break;
+	case PANE_IMAGE:
+		image_details_key(&t->id, k);
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
 int tui_main(const struct cli_opts *o, const struct analysis_opts *ao)
 {
-	(void)o;
-	(void)ao;
-	fprintf(stderr, "whittle: the explorer is not built yet; use --report, --ci\n");
-	return WH_EXIT_INPUT;
+	setlocale(LC_ALL, "");
+	if (crt_init(o->no_color) < 0) {
+		fprintf(stderr, "whittle: cannot use this terminal (TERM=%s); use --report FILE, --ci or --auto\n",
+		        getenv("TERM") ? getenv("TERM") : "");
+		return WH_EXIT_INPUT;
+	}
+	struct tui *t = xcalloc(1, sizeof *t);
+	t->o = o;
+	struct loading ld = {.image = o->image};
+	clock_gettime(CLOCK_MONOTONIC, &ld.start);
+	draw_loading(&ld, "opening the image...", 0, 0, 0, 0);
+	struct analysis_opts opts = *ao;
+	opts.progress.cb = on_progress;
+	opts.progress.ctx = &ld;
+	struct wh_error err = {0};
+	if (analysis_run(o->image, &opts, &t->a, &err) < 0) {
+		crt_done();
+		fprintf(stderr, "whittle: %s\n", err.msg);
+		free(t);
+		return WH_EXIT_INPUT;
+	}
+	crt_interactive();
+	file_tree_init(&t->ft);
+	t->focus = PANE_LAYERS;
+	for (;;) {
+		if (!file_tree_is(&t->ft, t->lp.sel, t->aggregated) && !crt_key_pending()) {
+			snprintf(t->status, sizeof t->status, "building the file tree of layer %zu...", t->lp.sel);
+			draw(t);
+			t->status[0] = 0;
+			sync_tree(t, 1);
+		}
+		draw(t);
+		int k = crt_getkey();
+		if (k == CRT_KEY_NONE)
+			continue;
+		if (key(t, k))
+			break;
+	}
+	crt_done();
+	file_tree_free(&t->ft);
+	filetype_done();
+	analysis_free(&t->a);
+	free(t);
+	return WH_EXIT_OK;
 }
