@@ -433,6 +433,8 @@ static int verify(const char *ref, const struct slim_plan *p, const struct slim_
 		}
 	}
 out:
+	for (size_t i = 0; i < img.n_layers; i++)
+		layer_entries_free(&img.layers[i]);
 	image_free(&img);
 	return rc;
 }
@@ -780,8 +782,11 @@ int slim_image_write(struct analysis *a, const struct slim_plan *p, const struct
 				rc = wh_err(err, WH_EINTR, "interrupted");
 			if (rc == 0 && rename(tip, dip) != 0)
 				rc = wh_err(err, WH_EOUTPUT, "%s: %s", dip, strerror(errno));
-			if (rc == 0)
-				n_added = 0, free(added), added = NULL; /* committed */
+			if (rc == 0) { /* committed: nothing to take back */
+				for (size_t i = 0; i < n_added; i++)
+					free(added[i]);
+				n_added = 0;
+			}
 			free(tip);
 			free(text);
 		}
