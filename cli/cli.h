@@ -42,6 +42,9 @@ struct cli_opts {
 
 /* report.c */
 json_t *report_build(const struct analysis *a, const struct cli_opts *o);
+/* The "reach" section (files: with every kept node, --report-files). */
+struct reach;
+json_t *report_reach(const struct reach *r, int files);
 int report_write(json_t *doc, const char *dest, struct wh_error *err);
 
 /* ci.c: dive's rules on the analysis; prints dive-style text to out;

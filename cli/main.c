@@ -1,6 +1,8 @@
 /* whittle: explore a container image and whittle it down. */
 #include "cli/cli.h"
 #include "tui/tui.h"
+#include "analyzer/dpkg.h"
+#include "analyzer/reach.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -104,6 +106,22 @@ static int bad_usage(const char *fmt, const char *arg)
 	fprintf(stderr, fmt, arg);
 	fprintf(stderr, "\nTry 'whittle --help'.\n");
 	return WH_EXIT_INPUT;
+}
+
+/* The reachability options of the command line. */
+static void reach_opts_of(const struct cli_opts *o, struct reach_opts *ro)
+{
+	memset(ro, 0, sizeof *ro);
+	ro->entrypoint = (struct reach_list){o->entrypoint.v, o->entrypoint.n};
+	ro->cmd = (struct reach_list){o->cmd.v, o->cmd.n};
+	ro->entrypoint_set = o->entrypoint_set;
+	ro->cmd_set = o->cmd_set;
+	ro->keep = (struct reach_list){o->keep.v, o->keep.n};
+	ro->drop = (struct reach_list){o->drop.v, o->drop.n};
+	ro->keep_exe = (struct reach_list){o->keep_exe.v, o->keep_exe.n};
+	ro->keep_package = (struct reach_list){o->keep_package.v, o->keep_package.n};
+	ro->keep_from = (struct reach_list){o->keep_from.v, o->keep_from.n};
+	ro->rules = (struct reach_list){o->rules.v, o->rules.n};
 }
 
 /* --- progress on stderr ------------------------------------------------------- */
@@ -214,10 +232,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "whittle: the explorer needs a terminal; without one, use --report FILE, --ci or --auto\n");
 		return WH_EXIT_INPUT;
 	}
-	if (o.why) {
-		fprintf(stderr, "whittle: %s is not available in this build yet\n", "--why");
-		return WH_EXIT_INPUT;
-	}
 
 	signal(SIGINT, on_sigint);
 	struct progress_state ps = {0};
@@ -241,6 +255,35 @@ int main(int argc, char **argv)
 		return WH_EXIT_INPUT;
 	}
 	int exit_code = WH_EXIT_OK;
+	/* reachability: for --report, --why and --auto (not for --ci alone) */
+	struct reach reach;
+	struct dpkg_db pkgdb;
+	int have_reach = 0, have_pkgdb = 0;
+	memset(&reach, 0, sizeof reach);
+	if (o.report || o.why || o.mode_auto) {
+		struct reach_opts ro;
+		reach_opts_of(&o, &ro);
+		struct wh_error e2 = {0};
+		if (dpkg_load(&a, &pkgdb, &e2) == 0) {
+			have_pkgdb = 1;
+			ro.pkg = (struct reach_pkg_hooks){.ctx = &pkgdb, .files_of = dpkg_reach_files_of,
+			                                  .owner_of = dpkg_reach_owner_of};
+		} else if (!o.quiet) {
+			fprintf(stderr, "whittle: warning: package database: %s\n", e2.msg);
+		}
+		if (reach_compute(&a, &ro, &reach, &err) < 0) {
+			fprintf(stderr, "whittle: %s\n", err.msg);
+			exit_code = WH_EXIT_INPUT;
+		} else {
+			have_reach = 1;
+		}
+	}
+	if (o.why && have_reach) {
+		if (reach_why(&reach, &a, o.why, stdout, &err) < 0) {
+			fprintf(stderr, "whittle: %s\n", err.msg);
+			exit_code = WH_EXIT_INPUT;
+		}
+	}
 	if (o.mode_ci) {
 		int r = ci_run(&a, &o, o.report && !strcmp(o.report, "-") ? stderr : stdout, &err);
 		if (r < 0) {
@@ -251,10 +294,12 @@ int main(int argc, char **argv)
 		}
 	}
 	json_t *slim_json = NULL;
-	if (o.mode_auto)
+	if (o.mode_auto && exit_code != WH_EXIT_INPUT)
 		exit_code = auto_run(&a, &o, &slim_json);
 	if (o.report && exit_code != WH_EXIT_INPUT && exit_code != WH_EXIT_INTERRUPTED) {
 		json_t *doc = report_build(&a, &o);
+		if (have_reach)
+			json_object_set_new(doc, "reach", report_reach(&reach, o.report_files));
 		if (slim_json)
 			json_object_set(doc, "slim", slim_json);
 		if (report_write(doc, o.report, &err) < 0) {
@@ -264,6 +309,9 @@ int main(int argc, char **argv)
 		json_decref(doc);
 	}
 	json_decref(slim_json);
+	reach_free(&reach);
+	if (have_pkgdb)
+		dpkg_free(&pkgdb);
 	analysis_free(&a);
 	list_free(&o.entrypoint);
 	list_free(&o.cmd);

@@ -1,5 +1,6 @@
 /* report: the whittle.report/v1 JSON document, built from the model. */
 #include "cli.h"
+#include "analyzer/reach.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -82,6 +83,99 @@ json_t *report_build(const struct analysis *a, const struct cli_opts *o)
 	json_object_set_new(doc, "image", image_section(a));
 	json_object_set_new(doc, "layers", layers_section(a));
 	return doc;
+}
+
+/* ---- reach ---- */
+
+struct kept_row {
+	char *path;
+	const struct reach_item *it;
+};
+
+static int cmp_kept(const void *a, const void *b)
+{
+	return strcmp(((const struct kept_row *)a)->path, ((const struct kept_row *)b)->path);
+}
+
+json_t *report_reach(const struct reach *r, int files)
+{
+	json_t *o = json_object();
+	json_t *roots = json_array();
+	for (size_t i = 0; i < r->n_roots; i++)
+		json_array_append_new(roots, json_string(r->roots[i]));
+	json_object_set_new(o, "roots", roots);
+	json_object_set_new(o, "kept_files", u64(r->kept_files));
+	json_object_set_new(o, "kept_bytes", u64(r->kept_bytes));
+	json_object_set_new(o, "removable_bytes", u64(r->removable_bytes));
+	json_t *rules = json_array();
+	for (size_t i = 0; i < sizeof r->rules / sizeof r->rules[0]; i++) {
+		json_t *x = json_object();
+		json_object_set_new(x, "name", json_string(r->rules[i].name));
+		json_object_set_new(x, "enabled", json_boolean(r->rules[i].enabled));
+		json_object_set_new(x, "files", u64(r->rules[i].files));
+		json_object_set_new(x, "bytes", u64(r->rules[i].bytes));
+		json_array_append_new(rules, x);
+	}
+	json_object_set_new(o, "rules", rules);
+	json_t *un = json_array();
+	for (size_t i = 0; i < r->n_unresolved; i++) {
+		json_t *x = json_object();
+		json_object_set_new(x, "path", json_string(r->unresolved[i].path));
+		json_object_set_new(x, "needs", json_string(r->unresolved[i].needs));
+		json_array_append_new(un, x);
+	}
+	json_object_set_new(o, "unresolved", un);
+	json_t *lc = json_array();
+	for (size_t i = 0; i < r->n_loads_code; i++) {
+		json_t *x = json_object();
+		json_object_set_new(x, "path", json_string(r->loads_code[i]));
+		json_array_append_new(lc, x);
+	}
+	json_object_set_new(o, "loads_code_at_run_time", lc);
+	json_t *ul = json_array();
+	for (size_t i = 0; i < r->n_unneeded; i++) {
+		json_t *x = json_object();
+		json_object_set_new(x, "path", json_string(r->unneeded[i].path));
+		json_object_set_new(x, "size_bytes", u64(r->unneeded[i].size));
+		json_object_set_new(x, "package", r->unneeded[i].package ? json_string(r->unneeded[i].package) : json_null());
+		json_array_append_new(ul, x);
+	}
+	json_object_set_new(o, "unneeded_libraries", ul);
+	json_t *pk = json_array();
+	for (size_t i = 0; i < r->n_packages; i++) {
+		json_t *x = json_object();
+		json_object_set_new(x, "name", json_string(r->packages[i].name));
+		json_object_set_new(x, "size_bytes", u64(r->packages[i].size));
+		json_object_set_new(x, "kept_bytes", u64(r->packages[i].kept));
+		json_array_append_new(pk, x);
+	}
+	json_object_set_new(o, "packages", pk);
+	if (files) {
+		struct kept_row *rows = xcalloc(r->n_items + 1, sizeof *rows);
+		char p[4096];
+		for (size_t i = 0; i < r->n_items; i++) {
+			tree_path(r->items[i].node, p, sizeof p);
+			rows[i] = (struct kept_row){xstrdup(p), &r->items[i]};
+		}
+		qsort(rows, r->n_items, sizeof *rows, cmp_kept);
+		json_t *kept = json_array();
+		for (size_t i = 0; i < r->n_items; i++) {
+			json_t *x = json_object();
+			json_object_set_new(x, "path", json_string(rows[i].path));
+			json_object_set_new(x, "rule", json_string(reach_rule_name(rows[i].it->rule)));
+			if (rows[i].it->from) {
+				tree_path(rows[i].it->from, p, sizeof p);
+				json_object_set_new(x, "from", json_string(p));
+			} else {
+				json_object_set_new(x, "from", json_null());
+			}
+			json_array_append_new(kept, x);
+			free(rows[i].path);
+		}
+		free(rows);
+		json_object_set_new(o, "kept", kept);
+	}
+	return o;
 }
 
 /* Write to a temporary file beside dest, then rename: never a partial report. */

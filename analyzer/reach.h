@@ -1,0 +1,130 @@
+/* reach: which files of the final image its programs can reach, and why.
+ *
+ * Static analysis of the model only: nothing from the image is executed.
+ * Starting from the roots (Entrypoint and Cmd, the User's files,
+ * ld.so.preload and LD_PRELOAD, the user's --keep lists and the always-kept
+ * paths) the closure follows symlinks at every component, PT_INTERP,
+ * DT_NEEDED as glibc's (or musl's) loader resolves it, "#!" interpreters,
+ * commands named by shell scripts, and the run-time rules (nss, libgcc_s,
+ * gconv, certs, openssl-modules, python, perl, ruby, node, locale, tzdata).
+ * Every kept node of the final tree gets (mark & 1) set and a reason: the
+ * rule that kept it and the node that led to it. */
+#ifndef WH_REACH_H
+#define WH_REACH_H
+
+#include <stdio.h>
+
+#include "analyzer/analysis.h"
+
+struct reach_list {
+	char **v;
+	size_t n;
+};
+
+/* Package database hook (filled by the dpkg module; all may be NULL). */
+struct reach_pkg_hooks {
+	void *ctx;
+	/* Absolute image paths of package name's files; returns how many (the
+	 * array stays owned by the callee), or -1 when there is no such
+	 * package. */
+	long (*files_of)(void *ctx, const char *name, const char *const **paths);
+	/* The package owning an absolute image path, or NULL. */
+	const char *(*owner_of)(void *ctx, const char *path);
+};
+
+struct reach_opts {
+	struct reach_list entrypoint, cmd; /* overrides (each value one argv word, or one JSON array) */
+	int entrypoint_set, cmd_set;
+	struct reach_list keep, drop;      /* PATH or GLOB (fnmatch, FNM_PATHNAME) */
+	struct reach_list keep_exe;        /* NAME looked up on the image PATH (or a path) */
+	struct reach_list keep_package;    /* through pkg.files_of */
+	struct reach_list keep_from;       /* host files: "+PATH" "-PATH" lines, "#" comments */
+	struct reach_list rules;           /* "NAME=on|off" */
+	struct reach_pkg_hooks pkg;
+};
+
+/* The rules a reason can name. The run-time ones (REACH_RT_FIRST..) are
+ * switchable with --rule NAME=on|off. */
+enum reach_rule {
+	R_ENTRYPOINT, R_CMD, R_SHELL, R_ARG, R_KEEP, R_KEEP_FROM, R_KEEP_EXE, R_KEEP_PACKAGE,
+	R_USER, R_PRELOAD, R_ALWAYS, R_PARENT, R_LINK, R_SYMLINK, R_HARDLINK, R_INTERP,
+	R_NEEDED, R_SHEBANG, R_SCRIPT, R_SUBTREE, R_COPYRIGHT,
+	R_NSS, R_LIBGCC_S, R_GCONV, R_CERTS, R_OPENSSL_MODULES, R_PYTHON, R_PERL, R_RUBY, R_NODE,
+	R_LOCALE, R_TZDATA,
+	R_COUNT
+};
+#define REACH_RT_FIRST R_NSS
+
+/* The rule's name ("needed", "nss", ...). */
+const char *reach_rule_name(int rule);
+
+struct reach_item {
+	struct wh_node *node;  /* the kept node */
+	struct wh_node *from;  /* what led to it (NULL for a root) */
+	uint8_t rule;          /* enum reach_rule */
+	uint8_t flags;         /* internal */
+	const char *what;      /* detail for roots ("Entrypoint", "--keep /x"), or NULL */
+};
+
+struct reach_rule_stat {
+	const char *name;
+	int enabled;           /* 1 on, 0 off; locale/tzdata: 1 only when triggered by Env or forced */
+	uint64_t files, bytes; /* nodes it kept (not directories) and their regular-file bytes */
+};
+
+struct reach_unresolved {
+	char *path;   /* the file (or "/" for the image config) that needs it */
+	char *needs;  /* what could not be found, and how it was asked for */
+};
+
+struct reach_lib {
+	char *path;
+	uint64_t size;
+	const char *package; /* from pkg.owner_of, or NULL */
+};
+
+struct reach_package {
+	char *name;
+	uint64_t size, kept;
+};
+
+struct reach_ctx; /* internal */
+
+struct reach {
+	struct reach_item *items; /* kept nodes, in the order they were kept */
+	size_t n_items;
+	char **roots;             /* absolute paths of the root nodes, sorted */
+	size_t n_roots;
+	uint64_t kept_files;      /* kept nodes that are not directories */
+	uint64_t kept_bytes;      /* regular-file bytes kept */
+	uint64_t removable_bytes; /* regular-file bytes not kept */
+	struct reach_rule_stat rules[R_COUNT - REACH_RT_FIRST];
+	struct reach_unresolved *unresolved; /* sorted by path, then needs */
+	size_t n_unresolved;
+	char **loads_code;        /* kept objects importing dlopen that no rule explains, sorted */
+	size_t n_loads_code;
+	struct reach_lib *unneeded; /* ELF ET_DYN *.so / *.so.* files not kept; size desc, path */
+	size_t n_unneeded;
+	struct reach_package *packages; /* only with pkg.owner_of; size desc, name */
+	size_t n_packages;
+	struct reach_ctx *ctx;
+};
+
+/* Compute the kept set over a->tree (sets and clears bit 0 of every node's
+ * mark). Returns 0, or WH_EINPUT for a bad option (unknown rule, unreadable
+ * --keep-from file, bad --entrypoint JSON); problems in the image are
+ * reported in r->unresolved, not as errors. Free with reach_free. */
+int reach_compute(struct analysis *a, const struct reach_opts *o, struct reach *r, struct wh_error *err);
+void reach_free(struct reach *r);
+
+/* The reason a node is kept, or NULL when it is removable. */
+const struct reach_item *reach_find(const struct reach *r, const struct wh_node *n);
+
+/* `whittle --why PATH`: print to out the chain from PATH back to a root,
+ * or that PATH is removable (its size and package). The path's last
+ * component is not followed if it is a symlink. Returns 0, or WH_EINPUT
+ * when the image has no such path. */
+int reach_why(const struct reach *r, const struct analysis *a, const char *path, FILE *out,
+              struct wh_error *err);
+
+#endif
