@@ -106,9 +106,10 @@ check_output() { # DEST_REF KIND(oci|oci-archive|docker-archive) COMPRESSION
 	eq "$kind/$comp: one layer" "$(/usr/bin/python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["Layers"]))' "$w/inspect.json")" 1
 	# skopeo copy to another transport, decompressing zstd for umoci
 	local copy_args=()
-	[ "$comp" = zstd ] && copy_args=(--dest-compress --dest-compress-format gzip)
+	[ "$comp" = zstd ] && copy_args=(--dest-compress --dest-compress-format gzip)  # umoci reads gzip or plain only
 	if skopeo copy -q "${copy_args[@]}" "$ref" "oci:$w/copy:t" 2>"$w/err"; then ok "skopeo copy $kind/$comp -> oci"; else bad "skopeo copy $kind/$comp: $(cat "$w/err")"; return; fi
-	if [ "$kind" != docker-archive ]; then
+	# (skopeo refuses zstd layers in docker-archive: "zstd compression is not supported for docker images")
+	if [ "$kind" != docker-archive ] && [ "$comp" != zstd ]; then
 		if skopeo copy -q "${copy_args[@]}" "$ref" "docker-archive:$w/copy-docker.tar:x/y:z" 2>"$w/err"; then ok "skopeo copy $kind/$comp -> docker-archive"; else bad "skopeo copy $kind/$comp -> docker-archive: $(cat "$w/err")"; fi
 	fi
 	if unpack_list "$w/copy:t" "$w/bundle" >"$w/list"; then
@@ -283,8 +284,9 @@ set +e
 "$WHITTLE" -q --auto -j 1 -o oci-archive:big/out.tar big/in.tar 2>big/err &
 pid=$!
 # wait until the write has started (its temp dir beside the output), then interrupt
-for _ in $(seq 1 600); do
-	ls -A big | grep -q whittle-tmp && break
+started=no
+for _ in $(seq 1 2400); do
+	if ls -A big | grep -q whittle-tmp; then started=yes; break; fi
 	sleep 0.05
 done
 sleep 0.3
@@ -292,6 +294,7 @@ kill -INT $pid
 wait $pid
 rc=$?
 set -e
+eq "SIGINT: the write had started (its temp dir was there)" "$started" yes
 eq "SIGINT during the write: exit 130" "$rc" 130
 eq "SIGINT: nothing left beside the output" "$(ls -A big | LC_ALL=C sort | tr '\n' ' ')" "err in.tar spec "
 eq "SIGINT: input unchanged" "$(sha256sum big/in.tar)" "$BIG_SUM"
@@ -320,8 +323,10 @@ if [ -f "$FIXTURES/test-docker-image.tar" ]; then
 	done
 	eq "dive fixture unchanged" "$(sha256sum "$DIVE")" "$DSUM"
 else
-	need_fixtures
+	missing="needs ../shared/fixtures/dive"
 fi
 
-[ -n "$PODMAN" ] || skip "needs podman (apt-get install podman) for the load checks"
+[ -n "$PODMAN" ] || missing="${missing:-} needs podman (apt-get install podman) for the load checks"
+# what is missing skips (fails under CI) only when everything that ran passed
+if [ "$fails" -eq 0 ] && [ -n "${missing:-}" ]; then finish; skip "$missing"; fi
 finish
