@@ -1654,6 +1654,18 @@ static int is_executable_elf(const struct elf_info *e)
 	return e->interp || e->type == ET_EXEC || (e->flags_1 & DF_1_PIE);
 }
 
+/* Kept as part of a directory a run-time rule keeps (python's stdlib,
+ * gconv modules): its ELF needs are followed (they are loaded), its "#!"
+ * line is not (data and tools nobody runs, like openssl's CA.pl). */
+static int in_rule_data(struct reach_ctx *c, const struct reach_item *it)
+{
+	for (int hops = 0; it && it->rule == R_SUBTREE && hops < 4096; hops++) {
+		long k = item_find(c, it->from);
+		it = k >= 0 ? &c->r->items[k] : NULL;
+	}
+	return it && it->rule >= REACH_RT_FIRST;
+}
+
 static void process_item(struct reach_ctx *c, size_t idx)
 {
 	struct reach_item it = c->r->items[idx];
@@ -1693,7 +1705,8 @@ static void process_item(struct reach_ctx *c, size_t idx)
 		c->r->items[idx].flags |= F_ELF_DONE;
 		load_closure(c, n, node_path(n, p), NULL);
 	}
-	if (n->e->extra->shebang && !(c->r->items[idx].flags & F_SCRIPT_DONE)) {
+	if (n->e->extra->shebang && !(c->r->items[idx].flags & F_SCRIPT_DONE) && (n->e->mode & 0111) &&
+	    !in_rule_data(c, &it)) {
 		c->r->items[idx].flags |= F_SCRIPT_DONE;
 		follow_script(c, n, NULL, 0);
 	}
@@ -1876,7 +1889,8 @@ static void rule_certs(struct reach_ctx *c)
 	c->rule_fired[R_CERTS] = 1;
 	static const char *const dirs[] = {"/etc/ssl", "/usr/share/ca-certificates", "/usr/local/share/ca-certificates",
 	                                   "/etc/pki", "/etc/ca-certificates", "/etc/ca-certificates.conf",
-	                                   "/usr/lib/ssl", "/etc/gnutls", "/usr/share/ca-certificates-java"};
+	                                   "/usr/lib/ssl/certs", "/usr/lib/ssl/cert.pem", "/etc/gnutls",
+	                                   "/usr/share/ca-certificates-java"};
 	for (size_t i = 0; i < ARRAY_LEN(dirs); i++)
 		keep_path(c, dirs[i], R_CERTS, who, NULL, 1);
 	const char *ev[] = {"SSL_CERT_FILE", "SSL_CERT_DIR", "CURL_CA_BUNDLE", "REQUESTS_CA_BUNDLE", "NODE_EXTRA_CA_CERTS"};
@@ -1908,7 +1922,7 @@ static void rule_openssl_modules(struct reach_ctx *c)
 		snprintf(p, sizeof p, "%s/openssl-*/engines", d);
 		glob_keep(c, c->t->root, p, R_OPENSSL_MODULES, n, NULL);
 	}
-	static const char *const cnf[] = {"/usr/lib/ssl", "/etc/ssl/openssl.cnf", "/etc/pki/tls/openssl.cnf",
+	static const char *const cnf[] = {"/usr/lib/ssl/openssl.cnf", "/etc/ssl/openssl.cnf", "/etc/pki/tls/openssl.cnf",
 	                                  "/usr/local/ssl/openssl.cnf", "/etc/crypto-policies"};
 	for (size_t i = 0; i < ARRAY_LEN(cnf); i++)
 		keep_path(c, cnf[i], R_OPENSSL_MODULES, who, NULL, 1);

@@ -1,0 +1,631 @@
+/* reach: the kept set over hand-built trees holding ELF files that gcc
+ * builds here (tests/unit/test_elf.c does the same), and an ld.so.cache
+ * written by the host's ldconfig -r. Expected values follow from glibc's
+ * documented search order (ld.so(8)) applied to the layout each test
+ * builds: which copy of a library the loader takes, what is unresolved. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "analyzer/elf.h"
+#include "analyzer/layer_index.h"
+#include "analyzer/pathres.h"
+#include "analyzer/reach.h"
+
+static char tmpdir[] = "/tmp/whittle-test-reach-XXXXXX";
+static int have_m32;
+
+static int sh(const char *fmt, ...)
+{
+	char cmd[2048], full[2400];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof cmd, fmt, ap);
+	va_end(ap);
+	snprintf(full, sizeof full, "cd '%s' && %s", tmpdir, cmd);
+	return system(full);
+}
+
+/* ---- fixture: one layer built by hand ---- */
+
+#define MAXE 256
+struct fix {
+	struct analysis a;
+	struct wh_layer layer;
+	struct wh_entry ents[MAXE];
+	char *strs[MAXE * 2];
+	size_t nstrs;
+	struct reach r;
+	int computed;
+};
+
+static const char *keepstr(struct fix *f, char *s)
+{
+	f->strs[f->nstrs++] = s;
+	return s;
+}
+
+static struct wh_entry *add(struct fix *f, uint8_t type, const char *path, const char *link, uint32_t mode)
+{
+	assert_true(f->layer.n_entries < MAXE);
+	struct wh_entry *e = &f->ents[f->layer.n_entries++];
+	memset(e, 0, sizeof *e);
+	e->path = keepstr(f, strdup(path));
+	e->link = link ? keepstr(f, strdup(link)) : NULL;
+	e->type = type;
+	e->mode = mode;
+	return e;
+}
+
+static void dir(struct fix *f, const char *path)
+{
+	add(f, WH_T_DIR, path, NULL, 0755);
+}
+
+static void link_(struct fix *f, const char *path, const char *target)
+{
+	add(f, WH_T_SYMLINK, path, target, 0777);
+}
+
+/* A regular file with the facts the index pass records. */
+static void file_bytes(struct fix *f, const char *path, const uint8_t *b, size_t n, uint32_t mode)
+{
+	struct wh_entry *e = add(f, WH_T_REG, path, NULL, mode);
+	e->size = n;
+	struct wh_extra *x = calloc(1, sizeof *x);
+	if (elf_is_elf(b, n)) {
+		x->elf = calloc(1, sizeof *x->elf);
+		struct wh_error err = {0};
+		assert_int_equal(elf_parse(b, n, x->elf, &err), 0);
+	}
+	if (n > 2 && b[0] == '#' && b[1] == '!') {
+		size_t l = 0;
+		while (2 + l < n && b[2 + l] != '\n')
+			l++;
+		x->shebang = strndup((const char *)b + 2, l);
+	}
+	if (!x->elf) {
+		x->content = malloc(n + 1);
+		memcpy(x->content, b, n);
+		x->content[n] = 0;
+		x->content_len = n;
+	}
+	e->extra = x;
+}
+
+static void text(struct fix *f, const char *path, const char *s, uint32_t mode)
+{
+	file_bytes(f, path, (const uint8_t *)s, strlen(s), mode);
+}
+
+/* A file built in tmpdir. */
+static void host(struct fix *f, const char *path, const char *name, uint32_t mode)
+{
+	char p[512];
+	snprintf(p, sizeof p, "%s/%s", tmpdir, name);
+	FILE *fp = fopen(p, "rb");
+	assert_non_null(fp);
+	uint8_t *b = malloc(4 << 20);
+	size_t n = fread(b, 1, 4 << 20, fp);
+	fclose(fp);
+	file_bytes(f, path, b, n, mode);
+	free(b);
+}
+
+static struct fix *fix_new(void)
+{
+	struct fix *f = calloc(1, sizeof *f);
+	f->a.img.config = json_pack("{s:{}}", "config");
+	return f;
+}
+
+static void config(struct fix *f, const char *key, json_t *v)
+{
+	json_object_set_new(json_object_get(f->a.img.config, "config"), key, v);
+}
+
+/* The usual base: merged /usr, the dynamic loader. */
+static void base(struct fix *f)
+{
+	dir(f, "usr");
+	dir(f, "usr/bin");
+	dir(f, "usr/lib");
+	dir(f, "usr/lib/x86_64-linux-gnu");
+	dir(f, "usr/lib64");
+	link_(f, "bin", "usr/bin");
+	link_(f, "lib", "usr/lib");
+	link_(f, "lib64", "usr/lib64");
+	host(f, "usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2", "ldso.so", 0755);
+	link_(f, "usr/lib64/ld-linux-x86-64.so.2", "../lib/x86_64-linux-gnu/ld-linux-x86-64.so.2");
+}
+
+static void compute(struct fix *f, const struct reach_opts *o)
+{
+	f->a.img.layers = &f->layer;
+	f->a.img.n_layers = 1;
+	f->layer.entries = f->ents;
+	struct wh_error err = {0};
+	assert_int_equal(tree_build(&f->a.tree, &f->a.img, 0, 0, &err), 0);
+	tree_sort_by_name(&f->a.tree);
+	int rc = reach_compute(&f->a, o, &f->r, &err);
+	if (rc)
+		fprintf(stderr, "reach: %s\n", err.msg);
+	assert_int_equal(rc, 0);
+	f->computed = 1;
+}
+
+static void fix_free(struct fix *f)
+{
+	if (f->computed) {
+		reach_free(&f->r);
+		tree_free(&f->a.tree);
+	}
+	for (size_t i = 0; i < f->layer.n_entries; i++) {
+		struct wh_extra *x = f->ents[i].extra;
+		if (!x)
+			continue;
+		if (x->elf) {
+			elf_info_free(x->elf);
+			free(x->elf);
+		}
+		free(x->shebang);
+		free(x->content);
+		free(x);
+	}
+	for (size_t i = 0; i < f->nstrs; i++)
+		free(f->strs[i]);
+	json_decref(f->a.img.config);
+	free(f);
+}
+
+static int kept(struct fix *f, const char *path)
+{
+	struct pathres pr;
+	struct wh_error err = {0};
+	assert_int_equal(pathres_resolve(&f->a.tree, NULL, path, 0, &pr, &err), 0);
+	if (!pr.node)
+		fprintf(stderr, "no node %s\n", path);
+	assert_non_null(pr.node);
+	int k = pr.node->mark & 1;
+	const struct reach_item *it = reach_find(&f->r, pr.node);
+	assert_int_equal(k, it != NULL);
+	pathres_free(&pr);
+	return k;
+}
+
+/* The rule that kept path, and the node it came from. */
+static void reason(struct fix *f, const char *path, const char *rule, const char *from)
+{
+	struct wh_node *n = tree_lookup(&f->a.tree, path);
+	assert_non_null(n);
+	const struct reach_item *it = reach_find(&f->r, n);
+	assert_non_null(it);
+	assert_string_equal(reach_rule_name(it->rule), rule);
+	char p[512] = "";
+	if (it->from)
+		tree_path(it->from, p, sizeof p);
+	assert_string_equal(p, from ? from : "");
+}
+
+static int unresolved_has(struct fix *f, const char *path, const char *needs_part)
+{
+	for (size_t i = 0; i < f->r.n_unresolved; i++)
+		if (!strcmp(f->r.unresolved[i].path, path) && strstr(f->r.unresolved[i].needs, needs_part))
+			return 1;
+	return 0;
+}
+
+static void entry(struct fix *f, const char *prog)
+{
+	config(f, "Entrypoint", json_pack("[s]", prog));
+}
+
+/* ---- tests ---- */
+
+static void test_rpath_inherited(void **state)
+{
+	(void)state;
+	struct fix *f = fix_new();
+	base(f);
+	dir(f, "opt");
+	dir(f, "opt/a");
+	host(f, "opt/a/libmid.so.1", "libmid.so", 0755);
+	host(f, "opt/a/libfoo.so.1", "libfoo.so", 0755);
+	host(f, "usr/bin/prog", "prog_rpath", 0755);
+	entry(f, "prog"); /* found on the default PATH, through /bin? no: /usr/bin comes first */
+	compute(f, NULL);
+	assert_int_equal(f->r.n_unresolved, 0);
+	assert_true(kept(f, "/opt/a/libmid.so.1"));
+	/* libmid has no RPATH: libfoo is found through the executable's */
+	assert_true(kept(f, "/opt/a/libfoo.so.1"));
+	reason(f, "opt/a/libfoo.so.1", "needed", "/opt/a/libmid.so.1");
+	reason(f, "opt/a/libmid.so.1", "needed", "/usr/bin/prog");
+	reason(f, "usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2", "interp", "/usr/bin/prog");
+	assert_true(kept(f, "/lib64"));
+	assert_true(kept(f, "/usr/lib64/ld-linux-x86-64.so.2"));
+	reason(f, "usr/bin/prog", "entrypoint", NULL);
+	fix_free(f);
+}
+
+static void test_runpath_not_inherited(void **state)
+{
+	(void)state;
+	struct fix *f = fix_new();
+	base(f);
+	dir(f, "opt");
+	dir(f, "opt/a");
+	host(f, "opt/a/libmid.so.1", "libmid.so", 0755);
+	host(f, "opt/a/libfoo.so.1", "libfoo.so", 0755);
+	host(f, "usr/bin/prog", "prog_runpath", 0755);
+	entry(f, "/usr/bin/prog");
+	compute(f, NULL);
+	assert_true(kept(f, "/opt/a/libmid.so.1"));
+	assert_false(kept(f, "/opt/a/libfoo.so.1"));
+	assert_true(unresolved_has(f, "/opt/a/libmid.so.1", "libfoo.so.1"));
+	/* and it is named among the libraries nothing reaches */
+	int listed = 0;
+	for (size_t i = 0; i < f->r.n_unneeded; i++)
+		listed |= !strcmp(f->r.unneeded[i].path, "/opt/a/libfoo.so.1");
+	assert_true(listed);
+	fix_free(f);
+}
+
+static void test_origin(void **state)
+{
+	(void)state;
+	struct fix *f = fix_new();
+	base(f);
+	dir(f, "app");
+	dir(f, "app/bin");
+	dir(f, "app/lib");
+	host(f, "app/bin/prog", "prog_origin", 0755);
+	host(f, "app/lib/libfoo.so.1", "libfoo.so", 0755);
+	/* run through a link elsewhere: $ORIGIN is the real file's directory */
+	link_(f, "usr/bin/p", "/app/bin/prog");
+	dir(f, "usr/lib/app");
+	host(f, "usr/lib/app/libfoo.so.1", "libfoo.so", 0755);
+	entry(f, "p");
+	compute(f, NULL);
+	assert_int_equal(f->r.n_unresolved, 0);
+	assert_true(kept(f, "/app/lib/libfoo.so.1"));
+	assert_false(kept(f, "/usr/lib/app/libfoo.so.1"));
+	assert_true(kept(f, "/usr/bin/p"));
+	reason(f, "usr/bin/p", "link", "/app/bin/prog");
+	fix_free(f);
+}
+
+static void test_wrong_class_first(void **state)
+{
+	(void)state;
+	if (!have_m32)
+		skip();
+	struct fix *f = fix_new();
+	base(f);
+	dir(f, "opt");
+	dir(f, "opt/w");
+	dir(f, "opt/r");
+	host(f, "opt/w/libfoo.so.1", "libfoo32.so", 0755);
+	host(f, "opt/r/libfoo.so.1", "libfoo.so", 0755);
+	host(f, "usr/bin/prog", "prog_wr", 0755); /* RPATH /opt/w:/opt/r */
+	entry(f, "/usr/bin/prog");
+	compute(f, NULL);
+	assert_int_equal(f->r.n_unresolved, 0);
+	assert_false(kept(f, "/opt/w/libfoo.so.1"));
+	assert_true(kept(f, "/opt/r/libfoo.so.1"));
+	fix_free(f);
+}
+
+static void test_hwcaps_and_defaults(void **state)
+{
+	(void)state;
+	struct fix *f = fix_new();
+	base(f);
+	dir(f, "usr/lib/x86_64-linux-gnu/glibc-hwcaps");
+	dir(f, "usr/lib/x86_64-linux-gnu/glibc-hwcaps/x86-64-v3");
+	dir(f, "usr/lib/x86_64-linux-gnu/glibc-hwcaps/x86-64-v2");
+	host(f, "usr/lib/x86_64-linux-gnu/glibc-hwcaps/x86-64-v3/libfoo.so.1", "libfoo.so", 0755);
+	host(f, "usr/lib/x86_64-linux-gnu/libfoo.so.1", "libfoo.so", 0755);
+	host(f, "usr/lib/libfoo.so.1", "libfoo.so", 0755);
+	host(f, "usr/bin/prog", "prog_plain", 0755);
+	entry(f, "/usr/bin/prog");
+	compute(f, NULL);
+	assert_int_equal(f->r.n_unresolved, 0);
+	/* a v3 CPU takes the hwcaps copy, a baseline CPU the plain one */
+	assert_true(kept(f, "/usr/lib/x86_64-linux-gnu/glibc-hwcaps/x86-64-v3/libfoo.so.1"));
+	assert_true(kept(f, "/usr/lib/x86_64-linux-gnu/libfoo.so.1"));
+	/* a later default directory is never reached */
+	assert_false(kept(f, "/usr/lib/libfoo.so.1"));
+	fix_free(f);
+}
+
+static void test_nodeflib(void **state)
+{
+	(void)state;
+	for (int nodeflib = 0; nodeflib <= 1; nodeflib++) {
+		struct fix *f = fix_new();
+		base(f);
+		host(f, "usr/lib/x86_64-linux-gnu/libfoo.so.1", "libfoo.so", 0755);
+		host(f, "usr/bin/prog", nodeflib ? "prog_nodeflib" : "prog_plain", 0755);
+		entry(f, "/usr/bin/prog");
+		compute(f, NULL);
+		assert_int_equal(kept(f, "/usr/lib/x86_64-linux-gnu/libfoo.so.1"), !nodeflib);
+		assert_int_equal(unresolved_has(f, "/usr/bin/prog", "libfoo.so.1"), nodeflib);
+		fix_free(f);
+	}
+}
+
+/* The cache decides when there is one; without it, what ldconfig would
+ * build from ld.so.conf (matching SONAMEs, not file names). */
+static void test_cache_present_absent(void **state)
+{
+	(void)state;
+	for (int with_cache = 0; with_cache <= 1; with_cache++) {
+		struct fix *f = fix_new();
+		base(f);
+		dir(f, "etc");
+		dir(f, "opt");
+		dir(f, "opt/c");
+		dir(f, "opt/d");
+		host(f, "opt/c/libfoo.so.1", "libfoo.so", 0755);
+		host(f, "opt/d/libfoo-real.so", "libfoo.so", 0755); /* SONAME libfoo.so.1 */
+		text(f, "etc/ld.so.conf", "# comment\ninclude /etc/ld.so.conf.d/*.conf\n", 0644);
+		dir(f, "etc/ld.so.conf.d");
+		text(f, "etc/ld.so.conf.d/d.conf", "/opt/d\n", 0644);
+		if (with_cache)
+			host(f, "etc/ld.so.cache", "st/etc/ld.so.cache", 0644); /* ldconfig -r: /opt/c only */
+		host(f, "usr/bin/prog", "prog_plain", 0755);
+		entry(f, "/usr/bin/prog");
+		compute(f, NULL);
+		assert_int_equal(f->r.n_unresolved, 0);
+		assert_int_equal(kept(f, "/opt/c/libfoo.so.1"), with_cache);
+		assert_int_equal(kept(f, "/opt/d/libfoo-real.so"), !with_cache);
+		fix_free(f);
+	}
+}
+
+static void test_scripts(void **state)
+{
+	(void)state;
+	struct fix *f = fix_new();
+	base(f);
+	host(f, "usr/lib/x86_64-linux-gnu/libfoo.so.1", "libfoo.so", 0755);
+	host(f, "usr/bin/dash", "prog_plain", 0755);
+	link_(f, "usr/bin/sh", "dash");
+	host(f, "usr/bin/env", "prog_plain", 0755);
+	host(f, "usr/bin/tool", "prog_plain", 0755);
+	host(f, "usr/bin/other", "prog_plain", 0755);
+	host(f, "usr/bin/never", "prog_plain", 0755);
+	host(f, "usr/bin/python3.11", "prog_plain", 0755);
+	link_(f, "usr/bin/python3", "python3.11");
+	dir(f, "usr/lib/python3.11");
+	dir(f, "usr/lib/python3.11/lib-dynload");
+	text(f, "usr/lib/python3.11/os.py", "import sys\n", 0644);
+	host(f, "usr/lib/python3.11/lib-dynload/_x.so", "libmid.so", 0644); /* needs libfoo.so.1 */
+	dir(f, "usr/local");
+	dir(f, "usr/local/bin");
+	text(f, "usr/local/bin/app", "#!/usr/bin/env python3\nprint(1)\n", 0755);
+	dir(f, "etc");
+	text(f, "etc/app.conf", "x\n", 0644);
+	text(f, "entry.sh",
+	     "#!/bin/sh\n"
+	     "set -e\n"
+	     "log() { echo \"$@\" >&2; }\n"
+	     "log starting\n"
+	     "case \"$1\" in\n"
+	     "  start|run) tool --config=/etc/app.conf ;;\n"
+	     "  *) : ;;\n"
+	     "esac\n"
+	     "cat <<EOF >/dev/null\n"
+	     "never at all\n"
+	     "EOF\n"
+	     "if [ -n \"$X\" ]; then other 2>&1 | missingcmd; fi\n"
+	     "exec \"$@\"\n",
+	     0755);
+	entry(f, "/entry.sh");
+	config(f, "Cmd", json_pack("[s]", "app"));
+	compute(f, NULL);
+	reason(f, "entry.sh", "entrypoint", NULL);
+	reason(f, "usr/bin/dash", "shebang", "/entry.sh");
+	reason(f, "usr/bin/tool", "script", "/entry.sh");
+	reason(f, "etc/app.conf", "argument", "/usr/bin/tool");
+	assert_true(kept(f, "/usr/bin/other"));
+	assert_false(kept(f, "/usr/bin/never"));
+	assert_true(unresolved_has(f, "/entry.sh", "missingcmd"));
+	assert_false(unresolved_has(f, "/entry.sh", "\"log\""));
+	assert_false(unresolved_has(f, "/entry.sh", "start"));
+	/* exec "$@" runs Cmd: the python script, its interpreter via env */
+	assert_true(kept(f, "/usr/local/bin/app"));
+	reason(f, "usr/bin/env", "shebang", "/usr/local/bin/app");
+	assert_true(kept(f, "/usr/bin/python3"));
+	/* python rule: the stdlib, and lib-dynload modules' needs */
+	reason(f, "usr/lib/python3.11", "python", "/usr/bin/python3.11");
+	assert_true(kept(f, "/usr/lib/python3.11/os.py"));
+	reason(f, "usr/lib/x86_64-linux-gnu/libfoo.so.1", "needed", "/usr/bin/dash");
+	fix_free(f);
+}
+
+static void test_shell_form(void **state)
+{
+	(void)state;
+	struct fix *f = fix_new();
+	base(f);
+	host(f, "usr/lib/x86_64-linux-gnu/libfoo.so.1", "libfoo.so", 0755);
+	host(f, "usr/bin/dash", "prog_plain", 0755);
+	link_(f, "usr/bin/sh", "dash");
+	host(f, "usr/bin/a", "prog_plain", 0755);
+	host(f, "usr/bin/b", "prog_plain", 0755);
+	host(f, "usr/bin/c", "prog_plain", 0755);
+	config(f, "Entrypoint", json_pack("[s,s,s]", "/bin/sh", "-c", "FOO=1 a && b | $HOME/x; exec c \"$@\" || nope"));
+	compute(f, NULL);
+	assert_true(kept(f, "/usr/bin/a"));
+	assert_true(kept(f, "/usr/bin/b"));
+	reason(f, "usr/bin/c", "shell", "/usr/bin/dash");
+	assert_true(unresolved_has(f, "/usr/bin/dash", "nope"));
+	assert_true(unresolved_has(f, "/usr/bin/dash", "$/x"));
+	fix_free(f);
+}
+
+static void test_runtime_rules(void **state)
+{
+	(void)state;
+	for (int nss_on = 0; nss_on <= 1; nss_on++) {
+		struct fix *f = fix_new();
+		base(f);
+		host(f, "usr/lib/x86_64-linux-gnu/libc.so.6", "libfakec.so", 0755);
+		host(f, "usr/lib/x86_64-linux-gnu/libnss_compat.so.2", "libfoo.so", 0755);
+		host(f, "usr/lib/x86_64-linux-gnu/libnss_other.so.2", "libfoo.so", 0755);
+		host(f, "usr/lib/x86_64-linux-gnu/libgcc_s.so.1", "libfoo.so", 0755);
+		dir(f, "usr/lib/x86_64-linux-gnu/gconv");
+		host(f, "usr/lib/x86_64-linux-gnu/gconv/UTF-16.so", "libfoo.so", 0755);
+		text(f, "usr/lib/x86_64-linux-gnu/gconv/gconv-modules", "module x y z 1\n", 0644);
+		dir(f, "etc");
+		text(f, "etc/nsswitch.conf", "passwd: files compat # x\nhosts: files [NOTFOUND=return] dns\n", 0644);
+		text(f, "etc/hosts", "127.0.0.1 localhost\n", 0644);
+		host(f, "usr/bin/prog", "prog_imports", 0755);
+		entry(f, "/usr/bin/prog");
+		char *rules[] = {"nss=off"};
+		struct reach_opts o = {.rules = {rules, nss_on ? 0 : 1}};
+		compute(f, &o);
+		assert_int_equal(kept(f, "/usr/lib/x86_64-linux-gnu/libnss_compat.so.2"), nss_on);
+		assert_int_equal(kept(f, "/etc/nsswitch.conf"), nss_on);
+		assert_int_equal(kept(f, "/etc/hosts"), 1); /* always kept */
+		assert_false(kept(f, "/usr/lib/x86_64-linux-gnu/libnss_other.so.2"));
+		reason(f, "usr/lib/x86_64-linux-gnu/libgcc_s.so.1", "libgcc_s", "/usr/bin/prog");
+		assert_true(kept(f, "/usr/lib/x86_64-linux-gnu/gconv/UTF-16.so"));
+		assert_true(kept(f, "/usr/lib/x86_64-linux-gnu/gconv/gconv-modules"));
+		const struct reach_rule_stat *nss = &f->r.rules[R_NSS - REACH_RT_FIRST];
+		assert_string_equal(nss->name, "nss");
+		assert_int_equal(nss->enabled, nss_on);
+		/* nsswitch.conf and libnss_compat; /etc/hosts is kept by "always" first */
+		assert_int_equal(nss->files, nss_on ? 2 : 0);
+		/* prog imports dlopen and no rule explains it */
+		assert_int_equal(f->r.n_loads_code, 1);
+		assert_string_equal(f->r.loads_code[0], "/usr/bin/prog");
+		fix_free(f);
+	}
+}
+
+static void test_user_lists(void **state)
+{
+	(void)state;
+	struct fix *f = fix_new();
+	base(f);
+	dir(f, "opt");
+	dir(f, "opt/a");
+	host(f, "opt/a/libmid.so.1", "libmid.so", 0755);
+	host(f, "opt/a/libfoo.so.1", "libfoo.so", 0755);
+	host(f, "usr/bin/prog", "prog_rpath", 0755);
+	dir(f, "data");
+	text(f, "data/x.txt", "x", 0644);
+	text(f, "data/y.bin", "y", 0644);
+	dir(f, "home");
+	dir(f, "home/app");
+	text(f, "home/app/.rc", "x", 0644);
+	dir(f, "etc");
+	text(f, "etc/passwd", "root:x:0:0::/root:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\n", 0644);
+	config(f, "User", json_string("app"));
+	char kf[512];
+	snprintf(kf, sizeof kf, "%s/keep.txt", tmpdir);
+	FILE *fp = fopen(kf, "w");
+	fputs("# comment\n+/data/*.txt\n-/data/y.bin\n", fp);
+	fclose(fp);
+	char *keep_from[] = {kf};
+	char *keep_exe[] = {"prog"};
+	char *drop[] = {"/opt/a/libfoo.so.1"};
+	char *keep[] = {"/data/y.bin"};
+	struct reach_opts o = {.keep_from = {keep_from, 1}, .keep_exe = {keep_exe, 1}, .drop = {drop, 1},
+	                       .keep = {keep, 1}};
+	compute(f, &o);
+	reason(f, "usr/bin/prog", "keep-exe", NULL);
+	reason(f, "data/x.txt", "keep-from", NULL);
+	assert_false(kept(f, "/data/y.bin")); /* -PATH wins over --keep */
+	assert_false(kept(f, "/opt/a/libfoo.so.1"));
+	assert_true(unresolved_has(f, "/opt/a/libmid.so.1", "/opt/a/libfoo.so.1 (dropped by --drop"));
+	reason(f, "home/app", "user", NULL);
+	assert_true(kept(f, "/home/app/.rc"));
+	fix_free(f);
+}
+
+/* ---- setup ---- */
+
+static int setup(void **state)
+{
+	(void)state;
+	if (!mkdtemp(tmpdir))
+		return -1;
+	FILE *fp;
+	char p[512];
+#define W(name, body)                                         \
+	snprintf(p, sizeof p, "%s/%s", tmpdir, name);         \
+	fp = fopen(p, "w");                                   \
+	fputs(body, fp);                                      \
+	fclose(fp);
+	W("foo.c", "int foo(void) { return 42; }\n");
+	W("mid.c", "int foo(void);\nint mid(void) { return foo(); }\n");
+	W("ldso.c", "int ldso_stub(void) { return 0; }\n");
+	W("start.c", "int foo(void);\nvoid _start(void) { foo(); for (;;) ; }\n");
+	W("startmid.c", "int mid(void);\nvoid _start(void) { mid(); for (;;) ; }\n");
+	W("fakec.c", "int getpwnam(void){return 0;} int pthread_cancel(void){return 0;}\n"
+	             "int iconv_open(void){return 0;} int dlopen(void){return 0;}\n");
+	W("imports.c", "int getpwnam(void); int pthread_cancel(void); int iconv_open(void); int dlopen(void);\n"
+	               "void _start(void) { getpwnam(); pthread_cancel(); iconv_open(); dlopen(); for (;;) ; }\n");
+#undef W
+	const char *so = "gcc -shared -nostdlib -fPIC";
+	const char *exe = "gcc -nostdlib -fPIE -pie -Wl,--dynamic-linker=/lib64/ld-linux-x86-64.so.2";
+	if (sh("%s -Wl,-soname,libfoo.so.1 foo.c -o libfoo.so 2>err && cp libfoo.so libfoo.so.1", so) ||
+	    sh("%s -Wl,-soname,libmid.so.1 mid.c -L. -lfoo -o libmid.so 2>>err", so) ||
+	    sh("%s -Wl,-soname,ld-linux-x86-64.so.2 ldso.c -o ldso.so 2>>err", so) ||
+	    sh("%s -Wl,-soname,libc.so.6 fakec.c -o libfakec.so 2>>err", so) ||
+	    sh("%s startmid.c -L. -lmid -Wl,-rpath-link,. -Wl,--disable-new-dtags,-rpath,/opt/a -o prog_rpath 2>>err",
+	       exe) ||
+	    sh("%s startmid.c -L. -lmid -Wl,-rpath-link,. -Wl,--enable-new-dtags,-rpath,/opt/a -o prog_runpath 2>>err",
+	       exe) ||
+	    sh("%s start.c -L. -lfoo -Wl,--enable-new-dtags,-rpath,'$ORIGIN/../lib' -o prog_origin 2>>err", exe) ||
+	    sh("%s start.c -L. -lfoo -Wl,--disable-new-dtags,-rpath,/opt/w:/opt/r -o prog_wr 2>>err", exe) ||
+	    sh("%s start.c -L. -lfoo -o prog_plain 2>>err", exe) ||
+	    sh("%s start.c -L. -lfoo -Wl,-z,nodefaultlib -o prog_nodeflib 2>>err", exe) ||
+	    sh("%s imports.c -L. -lfakec -o prog_imports 2>>err", exe)) {
+		sh("cat err >&2");
+		return -1;
+	}
+	have_m32 = sh("gcc -m32 -shared -nostdlib -fPIC -Wl,-soname,libfoo.so.1 foo.c -o libfoo32.so 2>/dev/null") == 0;
+	/* a real ld.so.cache naming /opt/c/libfoo.so.1, written by ldconfig */
+	if (sh("mkdir -p st/etc st/opt/c && cp libfoo.so st/opt/c/libfoo.so.1 && echo /opt/c >st/etc/ld.so.conf && "
+	       "ldconfig -r st 2>>err")) {
+		sh("cat err >&2");
+		return -1;
+	}
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	sh("rm -rf '%s'", tmpdir);
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rpath_inherited),
+		cmocka_unit_test(test_runpath_not_inherited),
+		cmocka_unit_test(test_origin),
+		cmocka_unit_test(test_wrong_class_first),
+		cmocka_unit_test(test_hwcaps_and_defaults),
+		cmocka_unit_test(test_nodeflib),
+		cmocka_unit_test(test_cache_present_absent),
+		cmocka_unit_test(test_scripts),
+		cmocka_unit_test(test_shell_form),
+		cmocka_unit_test(test_runtime_rules),
+		cmocka_unit_test(test_user_lists),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
