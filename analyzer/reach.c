@@ -1659,11 +1659,8 @@ static int is_executable_elf(const struct elf_info *e)
  * line is not (data and tools nobody runs, like openssl's CA.pl). */
 static int in_rule_data(struct reach_ctx *c, const struct reach_item *it)
 {
-	for (int hops = 0; it && it->rule == R_SUBTREE && hops < 4096; hops++) {
-		long k = item_find(c, it->from);
-		it = k >= 0 ? &c->r->items[k] : NULL;
-	}
-	return it && it->rule >= REACH_RT_FIRST;
+	(void)c;
+	return it->rule >= REACH_RT_FIRST;
 }
 
 static void process_item(struct reach_ctx *c, size_t idx)
@@ -1689,9 +1686,11 @@ static void process_item(struct reach_ctx *c, size_t idx)
 		return;
 	}
 	case WH_T_DIR:
+		/* children carry the rule that kept the directory */
 		if (it.flags & F_SUBTREE)
 			for (struct wh_node *ch = n->child; ch; ch = ch->next)
-				keep(c, ch, R_SUBTREE, n, NULL, ch->type == WH_T_DIR ? F_SUBTREE : 0);
+				keep(c, ch, it.rule == R_PARENT || it.rule == R_LINK || it.rule == R_SYMLINK ? R_SUBTREE : it.rule,
+				     n, NULL, ch->type == WH_T_DIR ? F_SUBTREE : 0);
 		return;
 	case WH_T_REG:
 		break;
@@ -2180,8 +2179,9 @@ static int is_system_dir(const char *p)
 
 static void root_user(struct reach_ctx *c)
 {
-	keep_path(c, "/etc/passwd", R_USER, NULL, "User", 0);
-	keep_path(c, "/etc/group", R_USER, NULL, "User", 0);
+	/* the runtime reads /etc/passwd and /etc/group to turn a named User
+	 * (or group) into ids; root and numeric ids need neither (what the
+	 * programs themselves look up is the nss rule's) */
 	const char *u = image_config_str(&c->a->img, "User");
 	if (!u || !*u)
 		return;
@@ -2190,6 +2190,11 @@ static void root_user(struct reach_ctx *c)
 	if (colon)
 		*colon = 0;
 	int numeric = user[0] && strspn(user, "0123456789") == strlen(user);
+	int gnumeric = !colon || strspn(colon + 1, "0123456789") == strlen(colon + 1);
+	if (!numeric || !gnumeric) {
+		keep_path(c, "/etc/passwd", R_USER, NULL, "User", 0);
+		keep_path(c, "/etc/group", R_USER, NULL, "User", 0);
+	}
 	if (!strcmp(user, "root") || (numeric && atol(user) == 0)) {
 		free(user);
 		return;
@@ -2531,23 +2536,6 @@ static void finish(struct reach_ctx *c)
 			r->rules[it->rule - REACH_RT_FIRST].files++;
 			if (n->type == WH_T_REG)
 				r->rules[it->rule - REACH_RT_FIRST].bytes += n->size;
-		}
-		/* a subtree's files count for the rule that kept the directory */
-		if (it->rule == R_SUBTREE && n->type != WH_T_DIR) {
-			for (const struct wh_node *x = it->from; x; x = x->parent) {
-				long k = item_find(c, x);
-				if (k < 0)
-					break;
-				int rr = r->items[k].rule;
-				if (rr == R_SUBTREE)
-					continue;
-				if (rr >= REACH_RT_FIRST) {
-					r->rules[rr - REACH_RT_FIRST].files++;
-					if (n->type == WH_T_REG)
-						r->rules[rr - REACH_RT_FIRST].bytes += n->size;
-				}
-				break;
-			}
 		}
 		if (!it->from && it->rule != R_ALWAYS && it->rule != R_PARENT && it->rule < REACH_RT_FIRST)
 			sv_push(&c->roots, xstrdup(node_path(n, p)));
