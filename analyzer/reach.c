@@ -693,6 +693,21 @@ static long lset_match(const struct lset *s, const char *name)
 	return -1;
 }
 
+/* musl's name for an architecture (ld-musl-ARCH.so.1, /etc/ld-musl-ARCH.path) */
+static const char *musl_arch_of(uint16_t machine)
+{
+	switch (machine) {
+	case EM_X86_64: return "x86_64";
+	case EM_AARCH64: return "aarch64";
+	case EM_386: return "i386";
+	case EM_ARM: return "armhf";
+	case EM_PPC64: return "powerpc64le";
+	case EM_S390: return "s390x";
+	case EM_RISCV: return "riscv64";
+	default: return "x86_64";
+	}
+}
+
 static void set_item_flag(struct reach_ctx *c, const struct wh_node *n, int f)
 {
 	long i = item_find(c, n);
@@ -722,7 +737,7 @@ static void load_closure(struct reach_ctx *c, struct wh_node *root, const char *
 		snprintf(s.musl_arch, sizeof s.musl_arch, "%.*s", (int)(l < 60 ? l : 60), a);
 	} else if (!interp && c->image_musl) {
 		s.musl = 1;
-		snprintf(s.musl_arch, sizeof s.musl_arch, "%s", elf_machine_name(re->machine) ? "x86_64" : "x86_64");
+		snprintf(s.musl_arch, sizeof s.musl_arch, "%s", musl_arch_of(re->machine));
 	}
 	if (re->interp) {
 		lset_push(&s, (struct lobj){.node = root, .path = xstrdup(root_path), .elf = re, .loader = -1});
@@ -793,7 +808,7 @@ static struct wh_node *keep_dlopen_lib(struct reach_ctx *c, const char *name, ui
                                        int rule, struct wh_node *from)
 {
 	struct lset s = {.main_idx = -1, .machine = machine, .elf_class = cls, .musl = c->image_musl};
-	snprintf(s.musl_arch, sizeof s.musl_arch, "x86_64");
+	snprintf(s.musl_arch, sizeof s.musl_arch, "%s", musl_arch_of(machine));
 	struct cands cs = {0};
 	search(c, &s, -1, name, &cs);
 	struct wh_node *first = NULL;
