@@ -232,6 +232,9 @@ static int platform_matches(json_t *desc, const char *os, const char *arch, cons
 	const char *pvar = json_string_value(json_object_get(p, "variant"));
 	if (!pos || !parch || strcmp(pos, os) || strcmp(parch, arch))
 		return 0;
+	/* arm64 without a variant is v8, as containerd's platform matcher normalizes it */
+	if (variant && !pvar && !strcmp(arch, "arm64") && !strcmp(variant, "v8"))
+		return 1;
 	if (variant && (!pvar || strcmp(pvar, variant)))
 		return 0;
 	return 1;
