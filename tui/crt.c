@@ -86,6 +86,15 @@ int crt_init(int no_color)
 	intrflush(stdscr, FALSE);
 	keypad(stdscr, TRUE);
 	set_escdelay(25);
+	/* Home and End as rxvt, screen, tmux and the console send them, whatever TERM says */
+	define_key("\033[1~", KEY_HOME);
+	define_key("\033[4~", KEY_END);
+	define_key("\033[7~", KEY_HOME);
+	define_key("\033[8~", KEY_END);
+	define_key("\033[H", KEY_HOME);
+	define_key("\033[F", KEY_END);
+	define_key("\033OH", KEY_HOME);
+	define_key("\033OF", KEY_END);
 	curs_set(0);
 	crt_colors = !no_color && has_colors();
 	for (int i = 0; i < CRT_N_ROLES; i++)
