@@ -8,17 +8,23 @@
 #      (chroot ROOT /lib64/ld-linux-x86-64.so.2 --list FILE), each mapped
 #      through its symlinks inside the rootfs, are kept, with every link on
 #      the way; and what whittle kept as "needed"/"interp" is no more than
-#      the union of those lists. Every kept path exists in the image, has a
+#      the union of those lists (the report names one reason per file, so
+#      a library first kept by another rule, e.g. a gconv module's
+#      dependency, is not counted as "needed"; per-ELF equality is beyond
+#      what the report shows). Every kept path exists in the image, has a
 #      rule, and has its parent directory kept.
 #   b. the kept set materialized into a directory (only kept files, links
 #      and directories, copied from the unpacked rootfs by tar) runs the
 #      entrypoint under chroot with the same stdout and exit status as the
 #      full rootfs.
-#   c. a run-time rule switched off breaks the program that needs it: the
-#      off run keeps none of the rule's files, and its materialized tree
-#      fails exactly at the check that needs them (the other output lines
-#      unchanged); and the on run's kept set minus only the files that rule
-#      added fails the same way, so the rule's files are the reason.
+#   c. a run-time rule switched off breaks the program that needs it
+#      (gconv: whtest's iconv; libgcc_s: whtest's pthread_cancel; python:
+#      whtest.py): the off run keeps none of the rule's files, and its
+#      materialized tree fails exactly at the check that needs them (the
+#      other output lines unchanged); and the on run's kept set minus only
+#      what that rule brought in (its files and, through "from", what they
+#      led to) fails the same way, so the rule's files are the reason.
+#      nss: whtest's getpwnam("root") needs only /etc/passwd (see below).
 #   d. the report's packages: size_bytes and kept_bytes of every package
 #      against the image's own dpkg database read by the host's dpkg-query
 #      --admindir (files from dpkg-query -L, diversions from dpkg-divert
@@ -155,18 +161,32 @@ def cmd_loader(root, report, label):
             if is_elf(root + c):
                 resolved.add(c)
     extra = sorted(resolved - set(listed))
-    out(not extra, "%s: whittle's needed/interp set (%d) equals the loader's (%d)%s" % (
+    out(not extra, "%s: every library whittle kept as needed/interp (%d) is one the loader lists (%d)%s" % (
         label, len(resolved), len(listed), "" if not extra else ": whittle alone keeps " + " ".join(extra[:8])))
 
-def cmd_rulefiles(report, rule, kept_list, dest):
-    """The kept list minus the paths a rule kept."""
+def cmd_rulefiles(report, rule, kept_list, dest, *extra):
+    """The kept list minus what a rule kept: its files and, transitively,
+    every file kept because of one of them (its "from" is one), and any
+    extra paths given."""
     _, kept = kept_items(report)
-    drop = {k["path"].lstrip("/") for k in kept if k.get("rule") == rule}
+    drop = {k["path"] for k in kept if k.get("rule") == rule}
+    drop |= set(extra)
+    while True:
+        more = {k["path"] for k in kept if k.get("from") in drop and k["path"] not in drop}
+        if not more:
+            break
+        drop |= more
+    drop = {p.lstrip("/") for p in drop}
     with open(kept_list) as f, open(dest, "w") as o:
         for l in f:
             if l.rstrip("\n") not in drop:
                 o.write(l)
     print(len(drop))
+
+def cmd_rulekept(report, path):
+    """The rule that kept path, or "-"."""
+    _, kept = kept_items(report)
+    print(next((k["rule"] for k in kept if k["path"] == path), "-"))
 
 def cmd_rulecount(report, rule):
     _, kept = kept_items(report)
@@ -237,12 +257,15 @@ def cmd_packages(root, report, label):
 
 if __name__ == "__main__":
     globals()["cmd_" + sys.argv[1]](*sys.argv[2:])
+    if sys.argv[1] in ("loader", "packages"):
+        print("done")  # the verdicts are complete
 PY
 
 # Feed the helper's "ok ..."/"FAIL ..." lines into the test's counters.
 verdicts() {
-	local st desc
+	local st desc done=
 	while IFS= read -r line; do
+		[ "$line" = done ] && { done=1; continue; }
 		st=${line%% *}
 		desc=${line#* }
 		case $st in
@@ -251,6 +274,7 @@ verdicts() {
 		*) echo "$line" ;;
 		esac
 	done
+	[ -n "$done" ] || bad "the check helper stopped before its end (see the traceback above)"
 }
 
 # whittle_report NAME ARGS...: $T/NAME.json and $T/NAME.kept (relative, sorted)
@@ -289,18 +313,18 @@ run_in() {
 
 # same_run NAME DIR CMD...: the command in DIR and in the full rootfs agree
 same_run() {
-	local name=$1 dir=$2
+	local label=$1 dir=$2 name=${1//[^A-Za-z0-9_.-]/_}
 	shift 2
 	run_in "$ROOT" "$name.full" "$@"
 	run_in "$dir" "$name.slim" "$@"
 	if [ "$(cat "$T/$name.full.rc")" != 0 ]; then
-		bad "$name: $* fails in the full rootfs (exit $(cat "$T/$name.full.rc")): $(head -c 300 "$T/$name.full.stderr")"
+		bad "$label: $* fails in the full rootfs (exit $(cat "$T/$name.full.rc")): $(head -c 300 "$T/$name.full.stderr")"
 		return
 	fi
 	if cmp -s "$T/$name.full.out" "$T/$name.slim.out" && [ "$(cat "$T/$name.slim.rc")" = 0 ]; then
-		ok "$name: $* in the kept set: same output as the full image ($(wc -l <"$T/$name.full.out") lines), exit 0"
+		ok "$label: $* in the kept set: same output as the full image ($(wc -l <"$T/$name.full.out") lines), exit 0"
 	else
-		bad "$name: $* in the kept set: exit $(cat "$T/$name.slim.rc"), stderr: $(head -c 300 "$T/$name.slim.stderr"); diff: $(diff "$T/$name.full.out" "$T/$name.slim.out" | head -8 | tr '\n' '|')"
+		bad "$label: $* in the kept set: exit $(cat "$T/$name.slim.rc"), stderr: $(head -c 300 "$T/$name.slim.stderr"); diff: $(diff "$T/$name.full.out" "$T/$name.slim.out" | head -8 | tr '\n' '|')"
 	fi
 }
 
@@ -308,7 +332,7 @@ same_run() {
 declare -A ENTRY=([whtest]=/usr/local/bin/whtest [curl]=curl [whtestpy]=/usr/local/bin/whtest.py)
 for name in whtest curl whtestpy; do
 	whittle_report "$name" --entrypoint "${ENTRY[$name]}" || continue
-	$PY "$T/h.py" loader "$ROOT" "$T/$name.json" "$name" | verdicts
+	verdicts < <($PY "$T/h.py" loader "$ROOT" "$T/$name.json" "$name")
 	materialize "$T/$name.kept" "$T/m-$name"
 	case $name in
 	whtest) same_run whtest "$T/m-$name" /usr/local/bin/whtest ;;
@@ -320,11 +344,11 @@ for name in whtest curl whtestpy; do
 	esac
 done
 if [ -e "$T/whtest.good" ]; then
-	$PY "$T/h.py" packages "$ROOT" "$T/whtest.json" whtest | verdicts
+	verdicts < <($PY "$T/h.py" packages "$ROOT" "$T/whtest.json" whtest)
 fi
 
 # --- c: a rule switched off breaks what needs it ------------------------------
-# rule_off NAME ON_REPORT RULE CHECKER CMD...: CHECKER OUTDIR_NAME judges a run
+# rule_off NAME ON_REPORT RULE CHECKER CMD...: CHECKER DESC RUN judges a run
 rule_off() {
 	local name=$1 on=$2 rule=$3 checker=$4
 	shift 4
@@ -335,17 +359,17 @@ rule_off() {
 		bad "$rule: the on run keeps no file by rule $rule"
 		return
 	fi
-	ok "$rule: the on run keeps $n_on files by rule $rule"
 	whittle_report "$name" --entrypoint "${ENTRY[$on]}" --rule "$rule=off" || return
-	eq "$rule=off: files kept by rule $rule" "$($PY "$T/h.py" rulecount "$T/$name.json" "$rule")" 0
+	eq "$rule=off: files kept by rule $rule (the on run: $n_on)" "$($PY "$T/h.py" rulecount "$T/$name.json" "$rule")" 0
 	materialize "$T/$name.kept" "$T/m-$name"
 	run_in "$T/m-$name" "$name.run" "$@"
 	$checker "$rule=off" "$name.run"
-	# the on run's set minus only the rule's files
-	$PY "$T/h.py" rulefiles "$T/$on.json" "$rule" "$T/$on.kept" "$T/$name.minus" >/dev/null
+	# the on run's set minus only what the rule brought in
+	local n
+	n=$($PY "$T/h.py" rulefiles "$T/$on.json" "$rule" "$T/$on.kept" "$T/$name.minus")
 	materialize "$T/$name.minus" "$T/m-$name-minus"
 	run_in "$T/m-$name-minus" "$name.minus" "$@"
-	$checker "on run minus the $rule files" "$name.minus"
+	$checker "the on run minus the $n paths rule $rule brought in" "$name.minus"
 }
 
 # whtest's output with one line failing, the others as in the full image
@@ -388,8 +412,32 @@ python_check() {
 }
 
 rule_off off-gconv whtest gconv gconv_check /usr/local/bin/whtest
-rule_off off-nss whtest nss nss_check /usr/local/bin/whtest
 rule_off off-libgcc whtest libgcc_s libgcc_check /usr/local/bin/whtest
 rule_off off-python whtestpy python python_check /usr/local/bin/whtest.py
+
+# nss: getpwnam("root") needs /etc/passwd and nothing else of NSS on
+# glibc >= 2.34 (nss_files is built into libc, and without
+# /etc/nsswitch.conf "files" is the default). So with nss=off whtest runs
+# exactly when /etc/passwd is still kept by another rule (the user rule may
+# keep it), and fails at getpwnam when it is not; and the on run's set minus
+# what nss brought in and /etc/passwd fails at getpwnam.
+if [ -e "$T/whtest.good" ]; then
+	whittle_report off-nss --entrypoint /usr/local/bin/whtest --rule nss=off && {
+		eq "nss=off: files kept by rule nss (the on run: $($PY "$T/h.py" rulecount "$T/whtest.json" nss))" \
+			"$($PY "$T/h.py" rulecount "$T/off-nss.json" nss)" 0
+		materialize "$T/off-nss.kept" "$T/m-off-nss"
+		rk=$($PY "$T/h.py" rulekept "$T/off-nss.json" /etc/passwd)
+		if [ "$rk" = "-" ]; then
+			run_in "$T/m-off-nss" off-nss.run /usr/local/bin/whtest
+			nss_check "nss=off (/etc/passwd not kept)" off-nss.run
+		else
+			same_run "nss=off (/etc/passwd kept by rule $rk)" "$T/m-off-nss" /usr/local/bin/whtest
+		fi
+		n=$($PY "$T/h.py" rulefiles "$T/whtest.json" nss "$T/whtest.kept" "$T/nss.minus" /etc/passwd)
+		materialize "$T/nss.minus" "$T/m-nss-minus"
+		run_in "$T/m-nss-minus" nss.minus /usr/local/bin/whtest
+		nss_check "the on run minus what nss brought in and /etc/passwd ($n paths)" nss.minus
+	}
+fi
 
 finish
