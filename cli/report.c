@@ -192,6 +192,22 @@ int report_write(json_t *doc, const char *dest, struct wh_error *err)
 		free(text);
 		return rc;
 	}
+	/* A device, FIFO or terminal (/dev/null, /dev/stdout, a pipe) is written
+	 * in place: renaming a file over it would replace the device itself. */
+	struct stat st;
+	if (stat(dest, &st) == 0 && !S_ISREG(st.st_mode)) {
+		if (S_ISDIR(st.st_mode)) {
+			free(text);
+			return wh_err(err, WH_EOUTPUT, "%s: is a directory", dest);
+		}
+		FILE *f = fopen(dest, "w");
+		if (!f || fwrite(text, 1, n, f) != n || fputc('\n', f) == EOF)
+			rc = wh_err(err, WH_EOUTPUT, "%s: %s", dest, strerror(errno));
+		if (f && fclose(f) != 0 && rc == 0)
+			rc = wh_err(err, WH_EOUTPUT, "%s: %s", dest, strerror(errno));
+		free(text);
+		return rc;
+	}
 	char *tmp = xasprintf("%s.tmp.XXXXXX", dest);
 	int fd = mkstemp(tmp);
 	if (fd < 0) {
