@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# The command line itself: usage errors, modes, progress, report destinations.
+source "$SRCDIR/tests/integration/lib.sh"
+need_cmd script mkfifo
+
+spec=$T/one.spec
+cat >"$spec" <<'SPEC'
+layer base
+dir etc 0755 0 0
+file etc/hello 0644 0 0 hello\n
+SPEC
+"$MKIMAGE" --format oci-archive --tag t "$spec" "$T/img.tar"
+
+# usage errors: exit 2 and a message, nothing on stdout
+for args in "--no-such-flag $T/img.tar" "--jobs 0 $T/img.tar" "--compression lzma --auto $T/img.tar" \
+	"--dry-run $T/img.tar" "--report" "--report - a b"; do
+	set +e
+	# shellcheck disable=SC2086
+	out=$("$WHITTLE" $args 2>"$T/err"); rc=$?
+	set -e
+	eq "usage '$args' exits 2" "$rc" 2
+	eq "usage '$args' prints nothing on stdout" "$out" ""
+	check "usage '$args' explains on stderr" grep -q "whittle:" "$T/err"
+done
+
+# no mode and no terminal: the explorer is refused with a hint
+set +e
+"$WHITTLE" "$T/img.tar" </dev/null >"$T/out" 2>"$T/err"; rc=$?
+set -e
+eq "explorer without a terminal exits 2" "$rc" 2
+check "the hint names --report, --ci and --auto" grep -q -- "--report.*--ci.*--auto" "$T/err"
+
+check "--version prints a version" sh -c "'$WHITTLE' --version | grep -Eq '^whittle [0-9]+\.[0-9]+'"
+check "--help lists the modes" sh -c "'$WHITTLE' --help | grep -q -- '--auto'"
+
+# quiet when stderr is not a terminal; progress when it is
+"$WHITTLE" --report "$T/r1.json" "$T/img.tar" 2>"$T/err"
+eq "no progress when stderr is not a terminal" "$(wc -c <"$T/err")" 0
+script -qec "'$WHITTLE' --report '$T/r2.json' '$T/img.tar'" /dev/null >"$T/tty.out" </dev/null
+check "progress on a terminal names the layer" grep -q "loading layer 1/1" "$T/tty.out"
+script -qec "'$WHITTLE' -q --report '$T/r3.json' '$T/img.tar'" /dev/null >"$T/tty.out" </dev/null
+check "-q silences progress on a terminal" sh -c "! grep -q 'loading layer' '$T/tty.out'"
+check "the same image gives the same report bytes" cmp -s "$T/r1.json" "$T/r2.json"
+
+# report destinations: a FIFO stays a FIFO and receives the document
+mkfifo "$T/fifo"
+timeout 30 cat "$T/fifo" >"$T/from-fifo" &
+reader=$!
+"$WHITTLE" --report "$T/fifo" "$T/img.tar"
+wait "$reader"
+check "a FIFO destination is still a FIFO" test -p "$T/fifo"
+check "the FIFO carried the report" cmp -s "$T/from-fifo" "$T/r1.json"
+check "the report validates" validate_report "$T/r1.json"
+
+# an unwritable destination: exit 3, nothing left behind
+mkdir "$T/ro" && chmod 0555 "$T/ro"
+set +e
+if [ "$(id -u)" -ne 0 ]; then
+	"$WHITTLE" --report "$T/ro/r.json" "$T/img.tar" 2>"$T/err"; rc=$?
+	eq "unwritable report directory exits 3" "$rc" 3
+fi
+"$WHITTLE" --report "$T/nodir/r.json" "$T/img.tar" 2>"$T/err"; rc=$?
+set -e
+eq "a report into a missing directory exits 3" "$rc" 3
+check "the error names the destination" grep -q "$T/nodir/r.json" "$T/err"
+check "a directory destination is refused" sh -c "! '$WHITTLE' --report '$T/ro' '$T/img.tar' 2>/dev/null"
+eq "nothing left in the read-only directory" "$(ls -A "$T/ro" | wc -l)" 0
+
+finish
