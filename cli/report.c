@@ -150,6 +150,18 @@ json_t *report_reach(const struct reach *r, int files)
 		json_array_append_new(pk, x);
 	}
 	json_object_set_new(o, "packages", pk);
+	/* packages nothing kept needs: none of their file bytes stay (the list above is
+	 * by size already, so this keeps its order) */
+	json_t *unused = json_array();
+	for (size_t i = 0; i < r->n_packages; i++) {
+		if (r->packages[i].kept)
+			continue;
+		json_t *x = json_object();
+		json_object_set_new(x, "name", json_string(r->packages[i].name));
+		json_object_set_new(x, "size_bytes", u64(r->packages[i].size));
+		json_array_append_new(unused, x);
+	}
+	json_object_set_new(o, "unused_packages", unused);
 	if (files) {
 		struct kept_row *rows = xcalloc(r->n_items + 1, sizeof *rows);
 		char p[4096];
