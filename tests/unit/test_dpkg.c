@@ -431,7 +431,7 @@ static void test_status_filtered(void **state)
 	struct fix *f = fix_new();
 	synthetic_image(f);
 	build_ok(f);
-	size_t len;
+	size_t len = 0;
 	const char *all[] = {"coreutils", "libfoo", "oldpkg", "original", "wrapper", "foo", NULL};
 	char *s = dpkg_status_filtered(&f->db, keep_set, all, &len);
 	const char *whole = P_COREUTILS P_LIBFOO_AMD64 P_LIBFOO_I386 P_OLD P_ORIGINAL P_WRAPPER P_FOO;
@@ -464,7 +464,7 @@ static void test_status_filtered_layout(void **state)
 	      "Package: c\nStatus: install ok installed\nDescription: x\n more");
 	build_ok(f);
 	assert_int_equal(f->db.n_pkgs, 3);
-	size_t len;
+	size_t len = 0;
 	const char *ac[] = {"a", "c", NULL};
 	char *s = dpkg_status_filtered(&f->db, keep_set, ac, &len);
 	assert_string_equal(s, "\n\nPackage: a\nStatus: install ok installed\n\n \n\n"
@@ -522,7 +522,7 @@ static void test_distroless_status_d(void **state)
 	assert_null(dpkg_find(db, "libc6")->list);
 	assert_ptr_equal(dpkg_db_file_package(db, "var/lib/dpkg/status.d/libc6"), dpkg_find(db, "libc6"));
 	assert_ptr_equal(dpkg_db_file_package(db, "var/lib/dpkg/status.d/base.md5sums"), b);
-	size_t len;
+	size_t len = 0;
 	assert_null(dpkg_status_filtered(db, keep_set, (const char *[]){NULL}, &len));
 	fix_free(f);
 }
@@ -658,7 +658,7 @@ static void test_host_dpkg(void **state)
 	struct fix *f = fix_new();
 	char **paths = NULL;
 	size_t np = 0, cap = 0;
-	size_t len;
+	size_t len = 0;
 	char *st = slurp("/var/lib/dpkg/status", &len);
 	assert_non_null(st);
 	text(f, "var/lib/dpkg/status", st, len);

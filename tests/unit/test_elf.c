@@ -82,7 +82,7 @@ static uint8_t *load(const char *name, size_t *len)
 
 static void parse_file(const char *name, struct elf_info *info)
 {
-	size_t len;
+	size_t len = 0;
 	uint8_t *b = load(name, &len);
 	struct wh_error err = {0};
 	int rc = elf_parse(b, len, info, &err);
@@ -304,7 +304,7 @@ static void test_pie_imports(void **state)
 	check_against_readelf("user", &info);
 
 	/* the interpreter is the one the host's own programs use */
-	size_t len;
+	size_t len = 0;
 	uint8_t *b = read_all("/bin/sh", &len);
 	if (b) {
 		struct elf_info shinfo;
@@ -598,7 +598,7 @@ static void test_prefixes(void **state)
 	(void)state;
 	const char *files[] = {"libfoo_runpath.so", "user"};
 	for (size_t f = 0; f < ARRAY_LEN(files); f++) {
-		size_t len;
+		size_t len = 0;
 		uint8_t *b = load(files[f], &len);
 		for (size_t n = 0; n <= len; n++)
 			parse_copy(b, n);
@@ -619,7 +619,7 @@ static void test_flips(void **state)
 	srand(12345);
 	const char *files[] = {"libfoo_runpath.so", "user"};
 	for (size_t f = 0; f < ARRAY_LEN(files); f++) {
-		size_t len;
+		size_t len = 0;
 		uint8_t *orig = load(files[f], &len);
 		uint8_t *b = malloc(len);
 		for (int it = 0; it < 3000; it++) {

@@ -146,7 +146,7 @@ static int teardown(void **state)
 static void test_host_cache(void **state)
 {
 	(void)state;
-	size_t len;
+	size_t len = 0;
 	uint8_t *b = read_all("/etc/ld.so.cache", &len);
 	if (!b || !ldconfig_bin()) {
 		free(b);
@@ -241,7 +241,7 @@ static void test_built_caches(void **state)
 		                 0);
 		char path[600];
 		snprintf(path, sizeof path, "%s/root/etc/cache.%s", tmpdir, formats[f]);
-		size_t len;
+		size_t len = 0;
 		uint8_t *b = read_all(path, &len);
 		assert_non_null(b);
 		struct ldso_cache c;
