@@ -27,6 +27,7 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "analyzer/elf.h"
 #include "analyzer/ldso.h"
@@ -1861,10 +1862,54 @@ static void dir_of_node(const struct wh_node *n, char *out)
 	tree_path(n->parent ? n->parent : n, out, PATHMAX);
 }
 
+/* Libraries that use iconv only to convert between the locale's charset
+ * and UTF-8 (IDNA, public suffixes: libidn2 and libpsl through
+ * libunistring's locale_charset); what they convert is chosen by the
+ * locale, not by the data. */
+static const char *const locale_iconv_libs[] = {"libidn2.so*", "libidn.so*", "libpsl.so*", "libunistring.so*",
+                                                NULL};
+
+static int imports_iconv_freely(const struct wh_node *n, const struct elf_info *e, void *ctx)
+{
+	(void)ctx;
+	return (e->imports & ELF_IMP_ICONV) && !name_pred(n, e, (void *)locale_iconv_libs);
+}
+
+/* Can the image's locale select a charset glibc loads as a gconv module?
+ * Without LANG/LC_* (or with C, POSIX, or a UTF-8 locale) the charset is
+ * ANSI_X3.4-1968 or UTF-8, both built into glibc; any other charset, a
+ * locale without one ("de_DE" is ISO-8859-1), or --rule locale=on: yes. */
+static int locale_may_need_gconv(struct reach_ctx *c)
+{
+	if (c->rule_state[R_LOCALE] > 0)
+		return 1;
+	for (size_t i = 0; i < c->env.n; i++) {
+		const char *kv = c->env.v[i];
+		if (strncmp(kv, "LANG=", 5) && strncmp(kv, "LC_", 3))
+			continue;
+		const char *v = strchr(kv, '=') + 1;
+		if (!*v || !strcmp(v, "C") || !strcmp(v, "POSIX"))
+			continue;
+		const char *dot = strchr(v, '.');
+		if (!dot)
+			return 1;
+		size_t cl = strcspn(dot + 1, "@");
+		if (!((cl == 5 && !strncasecmp(dot + 1, "UTF-8", 5)) || (cl == 4 && !strncasecmp(dot + 1, "utf8", 4))))
+			return 1;
+	}
+	return 0;
+}
+
 static void rule_gconv(struct reach_ctx *c)
 {
 	uint32_t bits = ELF_IMP_ICONV;
-	struct wh_node *who = first_kept_elf(c, imports_pred, &bits);
+	/* a kept object that may convert any charset (the data names it)
+	 * needs every module; one that only converts the locale's charset
+	 * needs them only when the locale can select a non-built-in charset.
+	 * Not fired otherwise, so a later kept importer still fires it. */
+	struct wh_node *who = first_kept_elf(c, imports_iconv_freely, NULL);
+	if (!who && locale_may_need_gconv(c))
+		who = first_kept_elf(c, imports_pred, &bits);
 	if (!who)
 		return;
 	c->rule_fired[R_GCONV] = 1;
