@@ -1,67 +1,64 @@
-/* auto: `whittle --auto`: mark the keep set, plan, write, verify, summarize.
- * For now the keep set is the whole final tree minus --drop, plus --keep
- * (fnmatch with FNM_PATHNAME on absolute paths; a pattern that names a
- * directory covers everything beneath it); reachability replaces this. */
+/* auto: `whittle --auto`: the keep set from reachability, plan, write,
+ * verify, summarize. The keep set is reach's (struct reach items, which
+ * already honour --keep, --drop, --keep-from, --keep-exe, --keep-package
+ * and --rule); it is copied onto the tree's SLIM_KEEP marks here so the
+ * plan never depends on what else touched the marks. */
 #include "cli.h"
+#include "analyzer/reach.h"
 #include "slimmer/slim_image.h"
 
-#include <fnmatch.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int matches(const struct str_list *l, const char *path)
+static int clear_keep(void *ctx, struct wh_node *n, int depth)
 {
-	for (size_t i = 0; i < l->n; i++) {
-		const char *pat = l->v[i];
-		char buf[PATH_MAX + 2];
-		if (pat[0] != '/' && pat[0] != '*') {
-			snprintf(buf, sizeof buf, "/%s", pat);
-			pat = buf;
-		}
-		size_t pl = strlen(pat);
-		if (pl > 1 && pat[pl - 1] == '/') { /* "dir/" names the directory */
-			if (pat != buf) {
-				snprintf(buf, sizeof buf, "%s", l->v[i]);
-				pat = buf;
-			}
-			buf[strlen(buf) - 1] = 0;
-		}
-		if (fnmatch(pat, path, FNM_PATHNAME) == 0)
-			return 1;
-	}
+	(void)ctx;
+	(void)depth;
+	n->mark &= (uint8_t)~SLIM_KEEP;
 	return 0;
 }
 
-struct marker {
-	const struct cli_opts *o;
-	char path[PATH_MAX];
-};
-
-static void mark_rec(struct marker *m, struct wh_node *n, size_t len, int dropped, int kept)
+static int set_keep(void *ctx, struct wh_node *n, int depth)
 {
-	for (struct wh_node *c = n->child; c; c = c->next) {
-		size_t nl = strlen(c->name);
-		if (len + 1 + nl + 1 > sizeof m->path)
-			continue;
-		m->path[len] = '/';
-		memcpy(m->path + len + 1, c->name, nl + 1);
-		int d = dropped || matches(&m->o->drop, m->path);
-		int k = kept || matches(&m->o->keep, m->path);
-		c->mark = (uint8_t)((c->mark & ~SLIM_KEEP) | ((!d || k) ? SLIM_KEEP : 0));
-		if (c->child)
-			mark_rec(m, c, len + 1 + nl, d, k);
-		m->path[len] = 0;
+	(void)ctx;
+	(void)depth;
+	n->mark |= SLIM_KEEP;
+	return 0;
+}
+
+/* The keep set: reach's kept nodes, plus the package database, so that
+ * scanners see what is left: var/lib/dpkg/status, status.d/ and info/
+ * (the plan then drops the paragraphs and info files of the packages with
+ * no file left), or all of var/lib/dpkg with --keep-dpkg-db. */
+static void mark_keep_set(struct analysis *a, const struct reach *r, int keep_dpkg_db)
+{
+	tree_walk(a->tree.root, clear_keep, NULL);
+	for (size_t i = 0; i < r->n_items; i++)
+		r->items[i].node->mark |= SLIM_KEEP;
+	static const char *const db[] = {"var/lib/dpkg/status", "var/lib/dpkg/status.d", "var/lib/dpkg/info"};
+	for (size_t i = 0; i < sizeof db / sizeof *db; i++) {
+		struct wh_node *n = tree_lookup(&a->tree, keep_dpkg_db ? "var/lib/dpkg" : db[i]);
+		if (n && (n->type == WH_T_REG || n->type == WH_T_DIR))
+			tree_walk(n, set_keep, NULL);
 	}
 }
 
-static void mark_keep_set(struct analysis *a, const struct cli_opts *o)
+struct file_count {
+	uint64_t files, kept;
+};
+
+static int count_files(void *ctx, struct wh_node *n, int depth)
 {
-	struct marker m = {.o = o};
-	m.path[0] = 0;
-	a->tree.root->mark &= (uint8_t)~SLIM_KEEP;
-	mark_rec(&m, a->tree.root, 0, 0, 0);
+	(void)depth;
+	struct file_count *fc = ctx;
+	if (!n->parent || n->type == WH_T_DIR)
+		return 0;
+	fc->files++;
+	if (n->mark & SLIM_OUT)
+		fc->kept++;
+	return 0;
 }
 
 /* --- what goes ------------------------------------------------------------------- */
@@ -112,7 +109,40 @@ static double ratio_of(uint64_t after, uint64_t before)
 	return before ? (double)after / (double)before : (after ? 1.0 : 0.0);
 }
 
-int auto_run(struct analysis *a, const struct cli_opts *o, json_t **slim_section)
+static void print_removed(FILE *out, const struct gones *g, const struct slim_plan *plan, const char *indent)
+{
+	char b[32];
+	size_t shown = 0;
+	for (size_t i = 0; i < g->n && shown < 5; i++) {
+		if (g->v[i].n->type != WH_T_DIR)
+			continue;
+		if (!shown)
+			fprintf(out, "%slargest removed directories:\n", indent);
+		fmt_size(b, sizeof b, g->v[i].size);
+		fprintf(out, "%s  %10s  %s/\n", indent, b, g->v[i].path);
+		shown++;
+	}
+	for (size_t i = 0; i < plan->n_removed_pkgs && i < 5; i++) {
+		if (!i)
+			fprintf(out, "%slargest removed packages (%zu removed):\n", indent, plan->n_removed_pkgs);
+		fmt_size(b, sizeof b, plan->removed_pkgs[i].size);
+		fprintf(out, "%s  %10s  %s\n", indent, b, plan->removed_pkgs[i].name);
+	}
+}
+
+static void print_unresolved(FILE *out, const struct reach *r, const char *indent, size_t max)
+{
+	if (!r->n_unresolved)
+		return;
+	fprintf(out, "%sunresolved needs (%zu):\n", indent, r->n_unresolved);
+	for (size_t i = 0; i < r->n_unresolved && i < max; i++)
+		fprintf(out, "%s  %s: %s\n", indent, r->unresolved[i].path, r->unresolved[i].needs);
+	if (r->n_unresolved > max)
+		fprintf(out, "%s  ... %zu more (the report's reach.unresolved lists them all)\n", indent,
+		        r->n_unresolved - max);
+}
+
+int auto_run(struct analysis *a, const struct cli_opts *o, const struct reach *r, json_t **slim_section)
 {
 	*slim_section = NULL;
 	FILE *out = o->report && !strcmp(o->report, "-") ? stderr : stdout;
@@ -120,13 +150,13 @@ int auto_run(struct analysis *a, const struct cli_opts *o, json_t **slim_section
 	if (o->min_reduction) {
 		char *end;
 		min_red = strtod(o->min_reduction, &end);
-		if (*end || min_red < 0 || min_red > 1) {
+		if (!*o->min_reduction || *end || !(min_red >= 0 && min_red <= 1)) {
 			fprintf(stderr, "whittle: --min-reduction takes a ratio from 0 to 1, not \"%s\"\n", o->min_reduction);
 			return WH_EXIT_INPUT;
 		}
 	}
 	struct wh_error err = {0};
-	mark_keep_set(a, o);
+	mark_keep_set(a, r, o->keep_dpkg_db);
 	struct slim_plan plan;
 	struct slim_plan_opts po = {.keep_dpkg_db = o->keep_dpkg_db};
 	if (slim_plan_build(a, &po, &plan, &err) < 0) {
@@ -135,6 +165,8 @@ int auto_run(struct analysis *a, const struct cli_opts *o, json_t **slim_section
 	}
 	struct gones g = {0};
 	collect_gone(a->tree.root, &g);
+	struct file_count fc = {0};
+	tree_walk(a->tree.root, count_files, &fc);
 	uint64_t removed_entries = plan.input_entries > plan.kept_entries ? plan.input_entries - plan.kept_entries : 0;
 	double ratio = ratio_of(plan.kept_bytes, plan.input_bytes);
 	uint64_t layers_before = 0;
@@ -151,50 +183,45 @@ int auto_run(struct analysis *a, const struct cli_opts *o, json_t **slim_section
 			fmt_size(b1, sizeof b1, g.v[i].size);
 			fprintf(out, "%10s  %s%s\n", b1, g.v[i].path, g.v[i].n->type == WH_T_DIR ? "/" : "");
 		}
-		fmt_size(b1, sizeof b1, plan.input_bytes);
-		fmt_size(b2, sizeof b2, plan.kept_bytes);
-		if (!o->quiet)
-			fprintf(out, "dry run: visible %s -> %s (ratio %.3f), %llu entries kept, %llu removed; nothing written\n",
-			        b1, b2, ratio, (unsigned long long)plan.kept_entries, (unsigned long long)removed_entries);
+		if (!o->quiet) {
+			fmt_size(b1, sizeof b1, plan.input_bytes);
+			fmt_size(b2, sizeof b2, plan.kept_bytes);
+			fmt_size(b3, sizeof b3, plan.input_bytes - plan.kept_bytes);
+			fprintf(out, "dry run: visible %s -> %s (ratio %.3f, %s removed), files %llu kept, %llu removed "
+			             "(entries %llu kept, %llu removed); nothing written\n",
+			        b1, b2, ratio, b3, (unsigned long long)fc.kept, (unsigned long long)(fc.files - fc.kept),
+			        (unsigned long long)plan.kept_entries, (unsigned long long)removed_entries);
+			qsort(g.v, g.n, sizeof *g.v, cmp_gone_size);
+			print_removed(out, &g, &plan, "");
+			print_unresolved(out, r, "", 20);
+		}
 	} else {
 		char *def = o->output ? NULL : slim_default_output(&a->img);
 		struct slim_image_opts io = {.output = o->output ? o->output : def, .compression = o->compression,
 		                             .force = o->force, .jobs = o->jobs};
-		int r = slim_image_write(a, &plan, &io, &res, &err);
+		int wr = slim_image_write(a, &plan, &io, &res, &err);
 		free(def);
-		if (r < 0) {
+		if (wr < 0) {
 			fprintf(stderr, "whittle: %s\n", err.msg);
-			rc = r == WH_EINTR ? WH_EXIT_INTERRUPTED : r == WH_EINPUT ? WH_EXIT_INPUT : WH_EXIT_OUTPUT;
+			rc = wr == WH_EINTR ? WH_EXIT_INTERRUPTED : wr == WH_EINPUT ? WH_EXIT_INPUT : WH_EXIT_OUTPUT;
 			goto out;
 		}
 		if (!o->quiet) {
 			fmt_size(b1, sizeof b1, plan.input_bytes);
-			fmt_size(b2, sizeof b2, plan.kept_bytes);
+			fmt_size(b2, sizeof b2, res.visible_bytes);
 			fmt_size(b3, sizeof b3, layers_before);
 			fmt_size(b4, sizeof b4, res.layer.size);
 			fprintf(out, "wrote %s\n", res.output);
 			fprintf(out, "  visible bytes    %s -> %s  (ratio %.3f)\n", b1, b2, ratio);
-			fprintf(out, "  layer bytes      %s -> %s  (%s)\n", b3, b4, slim_compression_name(res.compression));
-			fprintf(out, "  entries          %llu kept, %llu removed\n", (unsigned long long)plan.kept_entries,
-			        (unsigned long long)removed_entries);
+			fprintf(out, "  layer bytes      %s -> %s  (%zu layer%s -> 1, %s)\n", b3, b4, a->img.n_layers,
+			        a->img.n_layers == 1 ? "" : "s", slim_compression_name(res.compression));
+			fprintf(out, "  files            %llu kept, %llu removed  (entries with directories: %llu kept, %llu removed)\n",
+			        (unsigned long long)fc.kept, (unsigned long long)(fc.files - fc.kept),
+			        (unsigned long long)plan.kept_entries, (unsigned long long)removed_entries);
 			fprintf(out, "  config           %s\n", res.config_digest);
 			qsort(g.v, g.n, sizeof *g.v, cmp_gone_size);
-			size_t shown = 0;
-			for (size_t i = 0; i < g.n && shown < 5; i++) {
-				if (g.v[i].n->type != WH_T_DIR)
-					continue;
-				if (!shown)
-					fprintf(out, "  largest removed directories:\n");
-				fmt_size(b1, sizeof b1, g.v[i].size);
-				fprintf(out, "    %10s  %s/\n", b1, g.v[i].path);
-				shown++;
-			}
-			for (size_t i = 0; i < plan.n_removed_pkgs && i < 5; i++) {
-				if (!i)
-					fprintf(out, "  largest removed packages:\n");
-				fmt_size(b1, sizeof b1, plan.removed_pkgs[i].size);
-				fprintf(out, "    %10s  %s\n", b1, plan.removed_pkgs[i].name);
-			}
+			print_removed(out, &g, &plan, "  ");
+			print_unresolved(out, r, "  ", 20);
 		}
 		json_t *s = json_object();
 		json_object_set_new(s, "output", json_string(res.output));
@@ -209,6 +236,13 @@ int auto_run(struct analysis *a, const struct cli_opts *o, json_t **slim_section
 	if (min_red >= 0 && ratio > 1 - min_red) {
 		fprintf(stderr, "whittle: --min-reduction %s: the output keeps %.3f of the visible bytes (more than %.3f)\n",
 		        o->min_reduction, ratio, 1 - min_red);
+		rc = WH_EXIT_RULE;
+	}
+	if (o->fail_on_unresolved && r->n_unresolved) {
+		fprintf(stderr, "whittle: --fail-on-unresolved: %zu unresolved need%s\n", r->n_unresolved,
+		        r->n_unresolved == 1 ? "" : "s");
+		if (o->quiet)
+			print_unresolved(stderr, r, "  ", 20);
 		rc = WH_EXIT_RULE;
 	}
 out:

@@ -51,8 +51,9 @@ int report_write(json_t *doc, const char *dest, struct wh_error *err);
  * returns 0 pass, 1 a rule failed, or a negative error (bad rule value or file). */
 int ci_run(const struct analysis *a, const struct cli_opts *o, FILE *out, struct wh_error *err);
 
-/* auto.c: --auto: keep set, plan, write, verify, summary; returns an exit
- * code; *slim_section gets the report's "slim" object (or NULL). */
-int auto_run(struct analysis *a, const struct cli_opts *o, json_t **slim_section);
+/* auto.c: --auto: keep set (reach's kept nodes), plan, write, verify,
+ * summary; returns an exit code; *slim_section gets the report's "slim"
+ * object (or NULL). */
+int auto_run(struct analysis *a, const struct cli_opts *o, const struct reach *r, json_t **slim_section);
 
 #endif

@@ -124,6 +124,14 @@ static void reach_opts_of(const struct cli_opts *o, struct reach_opts *ro)
 	ro->rules = (struct reach_list){o->rules.v, o->rules.n};
 }
 
+/* Are dive's rules asked for without --ci (a rule flag, --ci-config, or
+ * ./.dive-ci, the file ci_run reads)? Then --auto evaluates them. */
+static int ci_wanted(const struct cli_opts *o)
+{
+	return o->lowest_efficiency.value || o->highest_wasted_bytes.value || o->highest_user_wasted_percent.value ||
+	       o->ci_config || access(".dive-ci", F_OK) == 0;
+}
+
 /* --- progress on stderr ------------------------------------------------------- */
 
 struct progress_state {
@@ -284,8 +292,10 @@ int main(int argc, char **argv)
 			exit_code = WH_EXIT_INPUT;
 		}
 	}
-	if (o.mode_ci) {
-		int r = ci_run(&a, &o, o.report && !strcmp(o.report, "-") ? stderr : stdout, &err);
+	/* --ci, or --auto with rules given: dive's rules on the input (with
+	 * --auto the text goes to stderr, beside the slimming summary) */
+	if (o.mode_ci || (o.mode_auto && ci_wanted(&o))) {
+		int r = ci_run(&a, &o, o.mode_auto || (o.report && !strcmp(o.report, "-")) ? stderr : stdout, &err);
 		if (r < 0) {
 			fprintf(stderr, "whittle: %s\n", err.msg);
 			exit_code = WH_EXIT_INPUT;
@@ -294,8 +304,11 @@ int main(int argc, char **argv)
 		}
 	}
 	json_t *slim_json = NULL;
-	if (o.mode_auto && exit_code != WH_EXIT_INPUT)
-		exit_code = auto_run(&a, &o, &slim_json);
+	if (o.mode_auto && have_reach && exit_code != WH_EXIT_INPUT) {
+		int r = auto_run(&a, &o, &reach, &slim_json);
+		if (r != WH_EXIT_OK && !(r == WH_EXIT_RULE && exit_code != WH_EXIT_OK))
+			exit_code = r;
+	}
 	if (o.report && exit_code != WH_EXIT_INPUT && exit_code != WH_EXIT_INTERRUPTED) {
 		json_t *doc = report_build(&a, &o);
 		if (have_reach)
