@@ -326,7 +326,11 @@ def main():
         "size_bytes": size_bytes,
         "visible_bytes": visible,
         "reclaimable_bytes": reclaimable,
-        "visible_file_count": len(merged),
+        # entries of the merged filesystem below its root: layer 0's tar
+        # lists "./" (norm gives ""), which is the root itself, not an entry
+        # in it (a docker-built base layer has no such entry; the unpacked
+        # rootfs has `find -mindepth 1 | wc -l` entries)
+        "visible_file_count": len([p for p in merged if p]),
         "layers": out_layers,
         "hidden_by_layer": by_layer,
         "cleanup_layer": {
