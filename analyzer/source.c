@@ -174,12 +174,12 @@ static int expand(struct wh_image *img, json_t *desc, const char *tag, struct ca
 		const char *dg = json_string_value(json_object_get(desc, "digest"));
 		if (!dg)
 			return wh_err(err, WH_EINPUT, "%s: index entry without a digest", img->path);
-		struct wh_blobref b;
+		struct wh_blobref b = {0};
 		int rc = blob_by_digest(img, dg, &b, err);
 		json_t *idx = NULL;
 		if (rc == 0)
 			rc = read_json_blob(img, &b, dg, &idx, err);
-		if (!img->is_archive && rc != -999)
+		if (!img->is_archive)
 			free((char *)b.file);
 		if (rc < 0)
 			return rc;
