@@ -6,7 +6,7 @@
 int analysis_run(const char *ref, const struct analysis_opts *opts, struct analysis *a, struct wh_error *err)
 {
 	memset(a, 0, sizeof *a);
-	struct wh_open_opts oo = {.platform = opts ? opts->platform : NULL};
+	struct wh_open_opts oo = {.platform = opts ? opts->platform : NULL, .tls_no_verify = opts ? opts->tls_no_verify : 0};
 	int rc = image_open(ref, &oo, &a->img, err);
 	if (rc < 0)
 		return rc;

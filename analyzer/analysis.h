@@ -11,6 +11,7 @@
 struct analysis_opts {
 	const char *platform;
 	int jobs;                     /* 0: the number of cores */
+	int tls_no_verify;            /* --tls-verify=false */
 	struct index_progress progress;
 };
 

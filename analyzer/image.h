@@ -12,6 +12,7 @@
 #include "util.h"
 
 struct elf_info;
+struct fetch_registry;
 
 enum wh_ftype {
 	WH_T_REG,
@@ -84,7 +85,7 @@ struct wh_layer {
 
 struct wh_image {
 	char *reference;
-	char *format;       /* "docker-archive", "oci", "oci-archive" */
+	char *format;       /* "docker-archive", "oci", "oci-archive", "docker-daemon", "docker" */
 	char *path;         /* host path of the archive or layout directory */
 	char *architecture, *os, *variant;
 	char config_digest[WH_DIGEST_LEN];
@@ -94,10 +95,13 @@ struct wh_image {
 	size_t n_layers;
 	struct tar_index tar; /* for archives */
 	int is_archive;
+	char *spool;        /* engine or registry source: the temporary copy (fetch.h), removed by image_free */
+	struct fetch_registry *fetch; /* registry source: fetches blobs on demand */
 };
 
 struct wh_open_opts {
 	const char *platform; /* "os/arch[/variant]" or NULL (host) */
+	int tls_no_verify;    /* registries: accept any certificate and plain HTTP (--tls-verify=false) */
 };
 
 /* Parse the reference, read manifest and config, verify the config blob,

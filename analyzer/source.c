@@ -1,6 +1,7 @@
-/* source: open an image in any form (docker-archive, oci, oci-archive),
- * pick the manifest, read and verify the config, list the layer blobs. */
+/* source: open an image in any form (docker-archive, oci, oci-archive; an
+ * engine's or a registry's image through fetch's spool), pick the manifest, read and verify the config, list the layer blobs. */
 #include "image.h"
+#include "fetch.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -88,6 +89,14 @@ static int blob_by_digest(struct wh_image *img, const char *digest, struct wh_bl
 		return blob_in_archive(img, rel, b, err);
 	char *full = xasprintf("%s/%s", img->path, rel);
 	struct stat st;
+	if (img->fetch && lstat(full, &st) < 0 && errno == ENOENT) {
+		/* a registry's spool: fetch the blob now (verified as it arrives) */
+		int rc = fetch_registry_blob(img->fetch, digest, full, err);
+		if (rc < 0) {
+			free(full);
+			return rc;
+		}
+	}
 	if (lstat(full, &st) < 0 || !S_ISREG(st.st_mode)) {
 		int rc = wh_err(err, WH_EINPUT, "%s: blob %s is missing", img->path, rel);
 		free(full);
@@ -728,8 +737,23 @@ int image_open(const char *ref, const struct wh_open_opts *opts, struct wh_image
 	img->reference = xstrdup(ref);
 	char *path = NULL, *rest = NULL;
 	int rc;
-	const char *kind;
-	if (starts(ref, "docker-archive:")) {
+	const char *kind, *format = NULL;
+	if (starts(ref, "docker-daemon:")) {
+		/* the engine's export, spooled, read as a docker-archive */
+		kind = "docker-archive";
+		format = "docker-daemon";
+		rc = fetch_engine(ref + 14, &img->spool, &path, err);
+		if (rc < 0)
+			goto fail;
+	} else if (starts(ref, "docker://")) {
+		/* a registry: an OCI layout in a spool, blobs fetched as the reader asks */
+		kind = "oci";
+		format = "docker";
+		rc = fetch_registry_open(ref + 9, !(opts && opts->tls_no_verify), &img->spool, &img->fetch, err);
+		if (rc < 0)
+			goto fail;
+		path = xstrdup(img->spool);
+	} else if (starts(ref, "docker-archive:")) {
 		kind = "docker-archive";
 		split_ref(ref + 15, &path, &rest);
 	} else if (starts(ref, "oci-archive:")) {
@@ -738,7 +762,7 @@ int image_open(const char *ref, const struct wh_open_opts *opts, struct wh_image
 	} else if (starts(ref, "oci:")) {
 		kind = "oci";
 		split_ref(ref + 4, &path, &rest);
-	} else if (starts(ref, "docker-daemon:") || starts(ref, "docker://") || starts(ref, "containers-storage:")) {
+	} else if (starts(ref, "containers-storage:")) {
 		rc = wh_err(err, WH_EINPUT,
 		            "%s: this transport is not supported yet; export the image first, e.g. "
 		            "skopeo copy %s oci-archive:image.tar",
@@ -748,13 +772,23 @@ int image_open(const char *ref, const struct wh_open_opts *opts, struct wh_image
 		/* a bare path: sniff it */
 		struct stat st;
 		split_ref(ref, &path, &rest);
-		if (stat(path, &st) < 0) {
-			rc = wh_err(err, WH_EINPUT,
-			            "%s: no such file or directory (engine references like NAME:TAG are not supported yet)",
-			            path);
+		int is_file = stat(path, &st) == 0;
+		if (!is_file && fetch_is_engine_ref(ref)) {
+			/* NAME:TAG that is no path: the engine, as in dive */
+			free(path);
+			free(rest);
+			path = rest = NULL;
+			kind = "docker-archive";
+			format = "docker-daemon";
+			rc = fetch_engine(ref, &img->spool, &path, err);
+			if (rc < 0) {
+				wh_err_prefix(err, "%s is no file; ", ref);
+				goto fail;
+			}
+		} else if (!is_file) {
+			rc = wh_err(err, WH_EINPUT, "%s: no such file or directory", path);
 			goto fail;
-		}
-		if (S_ISDIR(st.st_mode)) {
+		} else if (S_ISDIR(st.st_mode)) {
 			kind = "oci";
 		} else {
 			struct tar_index ti;
@@ -775,7 +809,7 @@ int image_open(const char *ref, const struct wh_open_opts *opts, struct wh_image
 			}
 		}
 	}
-	img->format = xstrdup(kind);
+	img->format = xstrdup(format ? format : kind);
 	img->path = path;
 	path = NULL;
 	if (!strcmp(kind, "oci")) {
@@ -826,6 +860,10 @@ void image_free(struct wh_image *img)
 	free(img->architecture);
 	free(img->os);
 	free(img->variant);
+	fetch_registry_free(img->fetch);
+	if (img->spool)
+		fetch_spool_remove(img->spool);
+	free(img->spool);
 	memset(img, 0, sizeof *img);
 }
 

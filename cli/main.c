@@ -3,6 +3,7 @@
 #include "tui/tui.h"
 #include "analyzer/dpkg.h"
 #include "analyzer/reach.h"
+#include "analyzer/fetch.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -159,7 +160,9 @@ static void on_sigint(int sig)
 {
 	(void)sig;
 	interrupted = 1;
-	/* nothing is written before the analysis ends: leave at once */
+	/* nothing is written before the analysis ends: leave at once, with no
+	 * spooled copy of an engine's or a registry's image left behind */
+	fetch_spool_cleanup_signal();
 	_exit(WH_EXIT_INTERRUPTED);
 }
 
@@ -244,7 +247,7 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_sigint);
 	struct progress_state ps = {0};
 	clock_gettime(CLOCK_MONOTONIC, &ps.start);
-	struct analysis_opts ao = {.platform = o.platform, .jobs = o.jobs};
+	struct analysis_opts ao = {.platform = o.platform, .jobs = o.jobs, .tls_no_verify = !o.tls_verify};
 	if (!o.quiet && isatty(STDERR_FILENO) && !tui) {
 		ao.progress.cb = progress_cb;
 		ao.progress.ctx = &ps;

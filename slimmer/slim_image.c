@@ -82,8 +82,35 @@ static void dest_free(struct dest *d)
 	free(d->tag);
 }
 
+/* An engine or registry source (spooled): NAME from the reference
+ * ("docker://h/r/NAME:T", "docker-daemon:NAME:T", "sha256:ID" -> 12 hex). */
+static char *spooled_name(const char *ref)
+{
+	const char *s = ref;
+	if (!strncmp(s, "docker-daemon:", 14))
+		s += 14;
+	else if (!strncmp(s, "docker://", 9))
+		s += 9;
+	if (!strncmp(s, "sha256:", 7))
+		return xstrndup(s + 7, 12);
+	char *n = xstrndup(s, strcspn(s, "@"));
+	char *base = strrchr(n, '/');
+	base = base ? base + 1 : n;
+	base[strcspn(base, ":")] = 0;
+	char *out = xstrdup(*base ? base : "image");
+	free(n);
+	return out;
+}
+
 char *slim_default_output(const struct wh_image *img)
 {
+	if (img->spool) {
+		/* the source is a temporary copy: write into the current directory */
+		char *name = spooled_name(img->reference ? img->reference : "image");
+		char *out = xasprintf("oci-archive:%s-slim.tar", name);
+		free(name);
+		return out;
+	}
 	char *p = xstrdup(img->path ? img->path : "image");
 	size_t n = strlen(p);
 	while (n > 1 && p[n - 1] == '/')

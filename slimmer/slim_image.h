@@ -41,7 +41,9 @@ int slim_image_write(struct analysis *a, const struct slim_plan *p, const struct
 void slim_result_free(struct slim_result *r);
 
 /* The default destination: "oci-archive:DIR/NAME-slim.tar" beside the
- * input (NAME = the input's file name without ".tar"). Caller frees. */
+ * input (NAME = the input's file name without ".tar"); for an engine or
+ * registry source, "oci-archive:NAME-slim.tar" in the current directory
+ * (NAME = the repository's last component, or 12 hex of an ID). Caller frees. */
 char *slim_default_output(const struct wh_image *img);
 
 /* The config and manifest as written (for tests): JSON text, compact,

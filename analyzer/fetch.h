@@ -1,0 +1,51 @@
+/* fetch: images that cannot be read in place -- an engine's export
+ * (docker-daemon:, a bare NAME:TAG) and a registry (docker://) -- are
+ * copied into a private spool directory (mkdtemp under $TMPDIR) and then
+ * read by the ordinary readers: the engine's `docker save` stream becomes a
+ * docker-archive file, a registry's manifests and blobs become an OCI
+ * layout. The spool lives as long as the image (image_free removes it);
+ * every spool is registered so that an interrupt can remove it too
+ * (fetch_spool_cleanup_signal, async-signal-safe). */
+#ifndef WH_FETCH_H
+#define WH_FETCH_H
+
+#include "util.h"
+
+/* Engine: export NAME (NAME:TAG, NAME@DIGEST, sha256:ID or an ID) through
+ * the Docker/Podman engine API on $DOCKER_HOST (default
+ * unix:///var/run/docker.sock; tcp://HOST:PORT is plain HTTP) into a new
+ * spool. *spool: the directory; *archive: the docker-archive in it. Both
+ * are set (and the spool registered) as soon as the spool exists, so the
+ * caller removes it with fetch_spool_remove also on error. */
+int fetch_engine(const char *name, char **spool, char **archive, struct wh_error *err);
+
+/* Does a bare argument (not an existing path) look like an engine image
+ * reference (NAME[:TAG][@DIGEST], sha256:ID)? */
+int fetch_is_engine_ref(const char *s);
+
+/* Registry (Docker Registry HTTP API v2, OCI distribution): REF is
+ * "HOST/REPO[:TAG|@DIGEST]" (without "docker://"). The top manifest (an
+ * image manifest or an index, written as-is) is fetched and verified, and
+ * an OCI layout is started in a new spool: oci-layout and index.json
+ * pointing at it. Every other blob (nested indexes and manifests, config,
+ * layers) is fetched on demand with fetch_registry_blob, so only the
+ * platform the reader picks is downloaded. tls_verify = 0 allows an
+ * unverified certificate and plain HTTP. Anonymous token auth (a Bearer
+ * challenge) is handled. *spool and *reg are set as in fetch_engine. */
+struct fetch_registry;
+int fetch_registry_open(const char *ref, int tls_verify, char **spool, struct fetch_registry **reg,
+                        struct wh_error *err);
+/* Fetch the blob DIGEST of the opened repository into PATH (written as
+ * PATH.part, its digest verified as it arrives, then renamed). Manifests
+ * the fetched indexes list go through the manifests endpoint, the rest
+ * through the blobs endpoint. */
+int fetch_registry_blob(struct fetch_registry *reg, const char *digest, const char *path, struct wh_error *err);
+void fetch_registry_free(struct fetch_registry *reg);
+
+/* Remove a spool directory and everything in it, and unregister it. */
+void fetch_spool_remove(const char *dir);
+/* Remove every registered spool; async-signal-safe (for SIGINT handlers
+ * that _exit). */
+void fetch_spool_cleanup_signal(void);
+
+#endif
