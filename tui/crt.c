@@ -14,7 +14,8 @@ static const struct crt_glyphs glyphs_utf8 = {
 	.fold_branch = "├─⊕ ", .fold_last = "└─⊕ ",
 	.hline = "─", .vline = "│", .mark = "●",
 	.symlink = " → ", .hardlink = " ⇒ ", .ellipsis = "…",
-	.up = "▲", .down = "▼",
+	.up = "▲", .down = "▼", .arrow = " → ", .from = " ← ",
+	.kept = "✓", .partial = "◐", .gone = "✗", .user_keep = "K", .user_drop = "D",
 };
 
 static const struct crt_glyphs glyphs_ascii = {
@@ -22,7 +23,8 @@ static const struct crt_glyphs glyphs_ascii = {
 	.fold_branch = "|-+ ", .fold_last = "`-+ ",
 	.hline = "-", .vline = "|", .mark = "*",
 	.symlink = " -> ", .hardlink = " => ", .ellipsis = "~",
-	.up = "^", .down = "v",
+	.up = "^", .down = "v", .arrow = " -> ", .from = " <- ",
+	.kept = "+", .partial = "~", .gone = "-", .user_keep = "K", .user_drop = "D",
 };
 
 const struct crt_glyphs *crt_g = &glyphs_ascii;
@@ -109,6 +111,7 @@ int crt_init(int no_color)
 		init_pair(5, COLOR_BLACK, COLOR_CYAN);
 		init_pair(6, COLOR_BLUE, -1);
 		init_pair(7, COLOR_BLACK, COLOR_WHITE);
+		init_pair(8, COLOR_MAGENTA, -1);
 		attrs[CRT_ADDED] = COLOR_PAIR(1);
 		attrs[CRT_MODIFIED] = COLOR_PAIR(2);
 		attrs[CRT_REMOVED] = COLOR_PAIR(3);
@@ -118,12 +121,16 @@ int crt_init(int no_color)
 		attrs[CRT_BAR] = COLOR_PAIR(7);
 		attrs[CRT_KEY] = COLOR_PAIR(7) | A_BOLD;
 		attrs[CRT_ERROR] = COLOR_PAIR(3) | A_BOLD;
+		attrs[CRT_GONE] = COLOR_PAIR(3) | A_DIM;
+		attrs[CRT_OVERRIDE] = COLOR_PAIR(8) | A_BOLD;
 	} else {
 		attrs[CRT_TITLE] = A_BOLD;
 		attrs[CRT_TITLE_FOCUS] = A_REVERSE | A_BOLD;
 		attrs[CRT_BAR] = A_NORMAL;
 		attrs[CRT_KEY] = A_BOLD;
 		attrs[CRT_ERROR] = A_BOLD;
+		attrs[CRT_GONE] = A_DIM;
+		attrs[CRT_OVERRIDE] = A_BOLD | A_UNDERLINE;
 	}
 	attrs[CRT_BOLD] = A_BOLD;
 	attrs[CRT_CURSOR] = A_REVERSE;

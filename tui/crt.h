@@ -26,6 +26,8 @@ enum crt_role {
 	CRT_KEY,         /* a key name in the key bar */
 	CRT_ERROR,
 	CRT_BOLD,
+	CRT_GONE,        /* slim view: removable (dim red) */
+	CRT_OVERRIDE,    /* slim view: the user's keep or drop */
 	CRT_N_ROLES
 };
 
@@ -38,6 +40,11 @@ struct crt_glyphs {
 	const char *symlink, *hardlink;           /* " → " " ⇒ " */
 	const char *ellipsis;
 	const char *up, *down;                    /* sort direction */
+	const char *arrow;                        /* " → " in the slim figures */
+	const char *from;                         /* " ← " in a why chain */
+	/* slim view markers: kept, partly kept (a directory), removable,
+	 * kept by the user (x), dropped by the user (x) */
+	const char *kept, *partial, *gone, *user_keep, *user_drop;
 };
 
 extern const struct crt_glyphs *crt_g;

@@ -1,5 +1,6 @@
 #include "tui/file_tree.h"
 #include "tui/filetype.h"
+#include "tui/slim_view.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -661,6 +662,11 @@ int file_tree_key(struct file_tree *ft, const struct wh_image *img, int key)
 	return 0;
 }
 
+struct wh_node *file_tree_cursor(const struct file_tree *ft)
+{
+	return cursor_node(ft);
+}
+
 void file_tree_click(struct file_tree *ft, struct crt_rect r, int y)
 {
 	/* rows start two lines below the pane's top (title, column header) */
@@ -731,12 +737,46 @@ static void draw_row(struct file_tree *ft, const struct ft_row *row, int y, int 
 		crt_fill(y, x, w, base);
 	int col = 0;
 	int k = node_kind(n);
-	if (!crt_colors) {
+	/* the slim view: a marker and a colour for what slimming does to it */
+	enum sv_state st = SV_NONE;
+	uint64_t kept = 0;
+	int sattr = 0;
+	if (ft->slim) {
+		st = slim_view_state(ft->slim, slim_view_node(ft->slim, n), &kept);
+		const char *m = " ";
+		int ma = 0;
+		switch (st) {
+		case SV_KEPT: m = crt_g->kept; ma = crt_attr(CRT_ADDED); break;
+		case SV_PARTIAL: m = crt_g->partial; ma = crt_attr(CRT_MODIFIED); break;
+		case SV_GONE: m = crt_g->gone; ma = sattr = crt_attr(CRT_GONE); break;
+		case SV_USER_KEEP: m = crt_g->user_keep; ma = sattr = crt_attr(CRT_OVERRIDE); break;
+		case SV_USER_DROP: m = crt_g->user_drop; ma = sattr = crt_attr(CRT_OVERRIDE); break;
+		default: break;
+		}
+		col += crt_put(y, x + col, w - col, m, ma | base);
+		col += crt_put(y, x + col, w - col, " ", base);
+	} else if (!crt_colors) {
 		char m[3] = {kind_marker[k], ' ', 0};
 		col += crt_put(y, x + col, w - col, m, base);
 	}
 	int attrs = ft->attrs ? (w - col >= ATTR_W + 30 ? 2 : w - col >= ATTR_W ? 1 : 0) : 0;
-	if (attrs) {
+	if (attrs && ft->slim) {
+		char mode[11], size[48], a[24], b[24];
+		mode_string(n, mode);
+		fmt_size(b, sizeof b, n->size);
+		if (n->type == WH_T_DIR) {
+			fmt_size(a, sizeof a, kept);
+			snprintf(size, sizeof size, "%s/%s", a, b);
+		} else if (n->type == WH_T_REG) {
+			snprintf(size, sizeof size, "%s", b);
+		} else {
+			snprintf(size, sizeof size, "-");
+		}
+		if (attrs == 2)
+			col += crt_printf(y, x + col, w - col, base, "%-10s %21s  ", mode, size);
+		else
+			col += crt_printf(y, x + col, w - col, base, "%19s  ", size);
+	} else if (attrs) {
 		char mode[11], owner[24] = "", size[24];
 		mode_string(n, mode);
 		if (n->e)
@@ -762,7 +802,7 @@ static void draw_row(struct file_tree *ft, const struct ft_row *row, int y, int 
 	int folded = n->child && collapsed(ft, n);
 	const char *conn = folded ? (last ? crt_g->fold_last : crt_g->fold_branch) : (last ? crt_g->last : crt_g->branch);
 	col += crt_put(y, x + col, w - col, conn, la);
-	int na = kind_attr(k) | base;
+	int na = (ft->slim ? sattr : kind_attr(k)) | base;
 	if ((n->mark & M_MATCH) && ft->has_search)
 		na |= crt_attr(CRT_MATCH);
 	col += crt_put(y, x + col, w - col, n->name, na);
@@ -794,7 +834,11 @@ static void draw_details(struct file_tree *ft, const struct wh_image *img, int y
 		crt_put(y, x + col, w - col, ft->msg, crt_attr(CRT_ERROR));
 		return;
 	}
-	if (ft->show_type) {
+	if (ft->slim && !ft->show_type) {
+		char why[1200];
+		slim_view_why(ft->slim, slim_view_node(ft->slim, n), why, sizeof why);
+		snprintf(info, sizeof info, "  %s", why);
+	} else if (ft->show_type) {
 		if (ft->type_node != n) {
 			filetype_describe(img, n, ft->type_text, sizeof ft->type_text);
 			ft->type_node = n;
@@ -816,7 +860,9 @@ static void draw_details(struct file_tree *ft, const struct wh_image *img, int y
 void file_tree_draw(struct file_tree *ft, const struct wh_image *img, struct crt_rect r, int focused)
 {
 	char title[160];
-	if (ft->built && ft->aggregated)
+	if (ft->slim)
+		snprintf(title, sizeof title, "Files: slim view of the final image (layers 0-%zu)", ft->layer);
+	else if (ft->built && ft->aggregated)
 		snprintf(title, sizeof title, "Files: layers 0-%zu aggregated", ft->layer);
 	else
 		snprintf(title, sizeof title, "Files: layer %zu changes", ft->layer);
@@ -827,8 +873,12 @@ void file_tree_draw(struct file_tree *ft, const struct wh_image *img, struct crt
 	int hy = r.y + 1;
 	int dim = crt_attr(CRT_DIM);
 	char head[200];
-	int off = crt_colors ? 0 : 2;
-	if (ft->attrs && r.w - off >= ATTR_W + 30)
+	int off = crt_colors && !ft->slim ? 0 : 2;
+	if (ft->slim && ft->attrs && r.w - off >= ATTR_W + 30)
+		snprintf(head, sizeof head, "%*sPermission %21s  Name", off, "", "Kept/Size");
+	else if (ft->slim && ft->attrs && r.w - off >= ATTR_W)
+		snprintf(head, sizeof head, "%*s%19s  Name", off, "", "Kept/Size");
+	else if (ft->attrs && r.w - off >= ATTR_W + 30)
 		snprintf(head, sizeof head, "%*sPermission     UID:GID      Size  Name", off, "");
 	else if (ft->attrs && r.w - off >= ATTR_W)
 		snprintf(head, sizeof head, "%*sPermission      Size  Name", off, "");
@@ -859,7 +909,7 @@ void file_tree_draw(struct file_tree *ft, const struct wh_image *img, struct crt
 		crt_put(hy, r.x + r.w - sw, sw, st, dim);
 	}
 	int body_y = r.y + 2;
-	int body_h = r.h - 3; /* one line at the bottom for the details */
+	int body_h = r.h - 3 - (ft->slim ? 1 : 0); /* the details line (and the slim figures) at the bottom */
 	if (body_h < 1)
 		body_h = 1;
 	ft->page = body_h;
@@ -878,6 +928,12 @@ void file_tree_draw(struct file_tree *ft, const struct wh_image *img, struct crt
 		if (ri >= ft->nrows)
 			break;
 		draw_row(ft, &ft->rows[ri], body_y + i, r.x, r.w, ri == ft->cur, focused);
+	}
+	if (ft->slim) {
+		char sum[400];
+		slim_view_summary(ft->slim, sum, sizeof sum);
+		crt_fill(r.y + r.h - 2, r.x, r.w, crt_attr(CRT_DIM) | crt_attr(CRT_BOLD));
+		crt_put(r.y + r.h - 2, r.x, r.w, sum, crt_attr(CRT_TITLE));
 	}
 	draw_details(ft, img, r.y + r.h - 1, r.x, r.w);
 }

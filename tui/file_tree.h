@@ -11,6 +11,8 @@
 #include "analyzer/tree.h"
 #include "tui/crt.h"
 
+struct slim_view;
+
 struct ft_row {
 	struct wh_node *n;
 	uint32_t depth;
@@ -46,6 +48,9 @@ struct file_tree {
 	const struct wh_node *type_node;
 	char type_text[512];
 	char msg[256];   /* a one-off note (e.g. "no match") */
+
+	/* s: the slim view (the final tree with what slimming keeps), or NULL */
+	const struct slim_view *slim;
 };
 
 void file_tree_init(struct file_tree *ft);
@@ -66,6 +71,8 @@ int file_tree_set_filter(struct file_tree *ft, const char *re);
 int file_tree_set_search(struct file_tree *ft, const char *re);
 /* Jump to the next (dir 1) or previous (-1) match, expanding what hides it. */
 void file_tree_search_next(struct file_tree *ft, int dir);
+/* The node under the cursor, or NULL. */
+struct wh_node *file_tree_cursor(const struct file_tree *ft);
 /* Mouse: a click on screen row y of the pane last drawn in r, a wheel step. */
 void file_tree_click(struct file_tree *ft, struct crt_rect r, int y);
 void file_tree_scroll(struct file_tree *ft, int delta);

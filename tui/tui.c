@@ -5,6 +5,7 @@
 
 #include <locale.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -16,9 +17,11 @@
 #include "tui/image_details.h"
 #include "tui/layer_details.h"
 #include "tui/layers_panel.h"
+#include "tui/packages_panel.h"
+#include "tui/slim_view.h"
 
 enum pane { PANE_LAYERS, PANE_TREE, PANE_IMAGE, N_PANES };
-enum input { IN_NONE, IN_FILTER, IN_SEARCH };
+enum input { IN_NONE, IN_FILTER, IN_SEARCH, IN_WRITE, IN_CONFIRM };
 
 struct tui {
 	const struct cli_opts *o;
@@ -29,6 +32,11 @@ struct tui {
 	struct image_details id;
 	struct file_tree ft;
 	struct help help;
+	struct slim_view sv;
+	int slim;            /* s: the slim view is on */
+	struct packages_panel pk;
+	int exit_code;       /* set to leave the loop with it (an interrupted write) */
+	char dest[1024];     /* w: the destination being confirmed */
 	enum input input;
 	char line[256];      /* the input line */
 	char saved[256];     /* the filter or search before editing (esc restores) */
@@ -124,31 +132,45 @@ static void layout(struct tui *t)
 
 static const struct {
 	enum pane pane; /* N_PANES: any */
+	int slim;       /* 1: only in the slim view, -1: only outside it */
 	const char *key, *what;
 } bar_items[] = {
-	{PANE_LAYERS, "^A", "aggregated"},
-	{PANE_LAYERS, "^L", "per layer"},
-	{PANE_TREE, "Space", "fold"},
-	{PANE_TREE, "^A^R^M^U", "hide"},
-	{PANE_TREE, "i", "type"},
-	{N_PANES, "Tab", "pane"},
-	{N_PANES, "/", "search"},
-	{N_PANES, "^F", "filter"},
-	{N_PANES, "^O", "sort"},
-	{N_PANES, "^B", "attrs"},
-	{N_PANES, "?", "help"},
-	{N_PANES, "q", "quit"},
+	{PANE_LAYERS, 0, "^A", "aggregated"},
+	{PANE_LAYERS, 0, "^L", "per layer"},
+	{PANE_TREE, 1, "x", "keep/drop"},
+	{N_PANES, 1, "z", "undo"},
+	{N_PANES, 1, "p", "packages"},
+	{N_PANES, 1, "w", "write"},
+	{N_PANES, 1, "s", "leave slim"},
+	{N_PANES, -1, "s", "slim"},
+	{PANE_TREE, 0, "Space", "fold"},
+	{PANE_TREE, -1, "^A^R^M^U", "hide"},
+	{PANE_TREE, 0, "i", "type"},
+	{N_PANES, 0, "Tab", "pane"},
+	{N_PANES, 0, "/", "search"},
+	{N_PANES, 0, "^F", "filter"},
+	{N_PANES, 0, "^O", "sort"},
+	{N_PANES, 0, "^B", "attrs"},
+	{N_PANES, 0, "?", "help"},
+	{N_PANES, 0, "q", "quit"},
 };
 
 static void draw_bar(struct tui *t, int y, int w)
 {
 	crt_fill(y, 0, w, crt_attr(CRT_BAR));
+	if (t->input == IN_CONFIRM) {
+		int col = crt_put(y, 0, w, t->dest, crt_attr(CRT_KEY));
+		crt_put(y, col, w - col, " exists: replace it? y/N", crt_attr(CRT_KEY));
+		return;
+	}
 	if (t->input != IN_NONE) {
-		const char *label = t->input == IN_FILTER ? "Filter (regex): " : "Search (regex): ";
+		const char *label = t->input == IN_FILTER ? "Filter (regex): "
+		                    : t->input == IN_WRITE ? "Write the slimmed image to: "
+		                                           : "Search (regex): ";
 		int col = crt_put(y, 0, w, label, crt_attr(CRT_KEY));
 		col += crt_put(y, col, w - col, t->line, crt_attr(CRT_BAR));
 		crt_put(y, col, w - col, "_", crt_attr(CRT_KEY));
-		const char *hint = "  Enter keep  Esc cancel";
+		const char *hint = t->input == IN_WRITE ? "  Enter write  Esc cancel" : "  Enter keep  Esc cancel";
 		int hw = crt_width(hint);
 		if (col + 2 + hw < w)
 			crt_put(y, w - hw, hw, hint, crt_attr(CRT_BAR));
@@ -161,6 +183,8 @@ static void draw_bar(struct tui *t, int y, int w)
 	int col = 0;
 	for (size_t i = 0; i < sizeof bar_items / sizeof bar_items[0] && col < w; i++) {
 		if (bar_items[i].pane != N_PANES && bar_items[i].pane != t->focus)
+			continue;
+		if ((bar_items[i].slim > 0 && !t->slim) || (bar_items[i].slim < 0 && t->slim))
 			continue;
 		col += crt_put(y, col, w - col, bar_items[i].key, crt_attr(CRT_KEY));
 		col += crt_put(y, col, w - col, " ", crt_attr(CRT_BAR));
@@ -187,6 +211,8 @@ static void draw(struct tui *t)
 	crt_vline(0, t->r_tree.x - 1, h - 1, crt_attr(CRT_DIM));
 	file_tree_draw(&t->ft, &t->a.img, t->r_tree, t->focus == PANE_TREE);
 	draw_bar(t, h - 1, w);
+	if (t->pk.open)
+		packages_panel_draw(&t->pk, &t->sv, h, w);
 	if (t->help.open)
 		help_draw(&t->help, h, w);
 	crt_refresh();
@@ -194,15 +220,143 @@ static void draw(struct tui *t)
 
 /* Build the file tree the layer selection asks for (unless more keys wait:
  * the next one may change the selection again). */
+/* The slim view shows the final image: the last layer, aggregated. */
+static size_t tree_layer(const struct tui *t)
+{
+	return t->slim ? t->a.img.n_layers - 1 : t->lp.sel;
+}
+
+static int tree_aggregated(const struct tui *t)
+{
+	return t->slim ? 1 : t->aggregated;
+}
+
+static int tree_current(const struct tui *t)
+{
+	return file_tree_is(&t->ft, tree_layer(t), tree_aggregated(t));
+}
+
 static void sync_tree(struct tui *t, int force)
 {
-	if (file_tree_is(&t->ft, t->lp.sel, t->aggregated))
+	if (tree_current(t))
 		return;
 	if (!force && crt_key_pending())
 		return;
 	struct wh_error err = {0};
-	if (file_tree_show(&t->ft, &t->a.img, t->lp.sel, t->aggregated, &err) < 0)
+	if (file_tree_show(&t->ft, &t->a.img, tree_layer(t), tree_aggregated(t), &err) < 0)
 		snprintf(t->status, sizeof t->status, "%s", err.msg);
+}
+
+/* --- slimming ---------------------------------------------------------------- */
+
+/* Reachability and the plan, computed the first time they are needed. */
+static int slim_ready(struct tui *t)
+{
+	if (t->sv.ready)
+		return 0;
+	if (!t->a.img.n_layers) {
+		snprintf(t->status, sizeof t->status, "this image has no layers: nothing to slim");
+		return -1;
+	}
+	snprintf(t->status, sizeof t->status, "computing reachability%s", crt_g->ellipsis);
+	draw(t);
+	if (slim_view_compute(&t->sv) < 0) {
+		snprintf(t->status, sizeof t->status, "reachability: %s", t->sv.err);
+		return -1;
+	}
+	snprintf(t->status, sizeof t->status, "reachability %.0f ms, plan %.0f ms: %zu nodes kept", t->sv.t_reach * 1e3,
+	         t->sv.t_plan * 1e3, t->sv.r.n_items);
+	return 0;
+}
+
+static void slim_toggle(struct tui *t)
+{
+	if (t->slim) {
+		t->slim = 0;
+		t->ft.slim = NULL;
+		return;
+	}
+	if (slim_ready(t) < 0)
+		return;
+	t->slim = 1;
+	t->ft.slim = &t->sv;
+	t->focus = PANE_TREE;
+}
+
+/* Where a destination reference writes (as the writer parses it): the
+ * file of oci-archive:/docker-archive:/a bare path, NULL for oci: (a
+ * layout is added to, nothing is replaced). */
+static int dest_file_exists(const char *ref)
+{
+	const char *rest = ref;
+	if (!strncmp(ref, "oci:", 4))
+		return 0;
+	if (!strncmp(ref, "oci-archive:", 12))
+		rest = ref + 12;
+	else if (!strncmp(ref, "docker-archive:", 15))
+		rest = ref + 15;
+	struct stat st;
+	if (stat(rest, &st) == 0)
+		return !S_ISDIR(st.st_mode);
+	char path[1024];
+	snprintf(path, sizeof path, "%.*s", (int)strcspn(rest, ":"), rest);
+	return stat(path, &st) == 0 && !S_ISDIR(st.st_mode);
+}
+
+static void slim_write(struct tui *t, const char *dest, int force)
+{
+	snprintf(t->status, sizeof t->status, "writing %s%s (reading the layers again, then verifying)", dest,
+	         crt_g->ellipsis);
+	draw(t);
+	struct slim_image_opts io = {.output = dest, .compression = t->o->compression, .force = force,
+	                             .jobs = t->o->jobs};
+	struct slim_result res;
+	struct wh_error err = {0};
+	int rc = slim_image_write(&t->a, &t->sv.plan, &io, &res, &err);
+	if (rc == WH_EINTR) {
+		t->exit_code = WH_EXIT_INTERRUPTED;
+		return;
+	}
+	if (rc < 0) {
+		snprintf(t->status, sizeof t->status, "not written: %s", err.msg);
+		return;
+	}
+	const struct slim_plan *p = &t->sv.plan;
+	char a[32], b[32];
+	fmt_size(a, sizeof a, p->input_bytes);
+	fmt_size(b, sizeof b, res.visible_bytes);
+	snprintf(t->status, sizeof t->status, "wrote %s: visible %s%s%s (%llu B, ratio %.3f), %llu entries", res.output,
+	         a, crt_g->arrow, b, (unsigned long long)res.visible_bytes,
+	         p->input_bytes ? (double)res.visible_bytes / (double)p->input_bytes : 0.0,
+	         (unsigned long long)res.entries);
+	slim_result_free(&res);
+}
+
+static void write_start(struct tui *t)
+{
+	if (slim_ready(t) < 0)
+		return;
+	char *def = t->o->output ? xstrdup(t->o->output) : slim_default_output(&t->a.img);
+	snprintf(t->saved, sizeof t->saved, "%s", "");
+	snprintf(t->line, sizeof t->line, "%s", def);
+	free(def);
+	t->status[0] = 0;
+	t->input = IN_WRITE;
+}
+
+static void write_enter(struct tui *t)
+{
+	t->input = IN_NONE;
+	if (!t->line[0]) {
+		snprintf(t->status, sizeof t->status, "not written: no destination");
+		return;
+	}
+	snprintf(t->dest, sizeof t->dest, "%s", t->line);
+	if (dest_file_exists(t->dest) && !t->o->force) {
+		t->input = IN_CONFIRM;
+		return;
+	}
+	slim_write(t, t->dest, t->o->force);
 }
 
 /* --- input line ------------------------------------------------------------ */
@@ -230,6 +384,23 @@ static int input_key(struct tui *t, int key)
 	size_t n = strlen(t->line);
 	if (key == CRT_CTRL('c'))
 		return 1;
+	if (t->input == IN_CONFIRM) {
+		t->input = IN_NONE;
+		if (key == 'y' || key == 'Y')
+			slim_write(t, t->dest, 1);
+		else
+			snprintf(t->status, sizeof t->status, "not written: %s exists", t->dest);
+		return 0;
+	}
+	if (t->input == IN_WRITE && (key == '\r' || key == '\n')) {
+		write_enter(t);
+		return 0;
+	}
+	if (t->input == IN_WRITE && key == CRT_ESC) {
+		t->input = IN_NONE;
+		snprintf(t->status, sizeof t->status, "not written");
+		return 0;
+	}
 	if (key == CRT_ESC) {
 		snprintf(t->line, sizeof t->line, "%s", t->saved);
 		input_apply(t);
@@ -308,6 +479,11 @@ static int key(struct tui *t, int k)
 		return 0;
 	}
 	t->status[0] = 0;
+	if (t->pk.open && k != CRT_K_MOUSE && k != '?') {
+		if (packages_panel_key(&t->pk, &t->sv, k))
+			snprintf(t->status, sizeof t->status, "reachability: %s", t->sv.err);
+		return 0;
+	}
 	if (k == CRT_K_MOUSE) {
 		mouse(t);
 		return 0;
@@ -322,6 +498,29 @@ static int key(struct tui *t, int k)
 	case CRT_CTRL('b'): file_tree_toggle_attrs(&t->ft); return 0;
 	case CRT_CTRL('o'): file_tree_toggle_sort(&t->ft); return 0;
 	case 'n': case 'N': file_tree_search_next(&t->ft, k == 'n' ? 1 : -1); return 0;
+	case 's': slim_toggle(t); return 0;
+	case 'w': write_start(t); return 0;
+	case 'p':
+		if (slim_ready(t) == 0) {
+			t->pk.open = 1;
+			t->pk.msg[0] = 0;
+		}
+		return 0;
+	case 'z':
+		if (!t->sv.ready)
+			snprintf(t->status, sizeof t->status, "nothing to undo");
+		else if (slim_view_undo(&t->sv, t->status, sizeof t->status) < 0)
+			snprintf(t->status, sizeof t->status, "reachability: %s", t->sv.err);
+		return 0;
+	case 'x':
+		if (!t->slim || t->focus != PANE_TREE) {
+			snprintf(t->status, sizeof t->status, "x keeps or drops the file under the cursor in the slim view: %s",
+			         t->slim ? "Tab to the file tree" : "press s");
+		} else if (slim_view_toggle_node(&t->sv, file_tree_cursor(&t->ft) ? slim_view_node(&t->sv, file_tree_cursor(&t->ft)) : NULL,
+		                                 t->status, sizeof t->status) < 0) {
+			snprintf(t->status, sizeof t->status, "reachability: %s", t->sv.err);
+		}
+		return 0;
 	case CRT_ESC:
 		file_tree_set_filter(&t->ft, "");
 		file_tree_set_search(&t->ft, "");
@@ -373,25 +572,31 @@ int tui_main(const struct cli_opts *o, const struct analysis_opts *ao)
 	}
 	crt_interactive();
 	file_tree_init(&t->ft);
+	slim_view_init(&t->sv, &t->a, o);
 	t->focus = PANE_LAYERS;
+	t->exit_code = -1;
 	for (;;) {
-		if (!file_tree_is(&t->ft, t->lp.sel, t->aggregated) && !crt_key_pending()) {
-			snprintf(t->status, sizeof t->status, "building the file tree of layer %zu...", t->lp.sel);
+		if (!tree_current(t) && !crt_key_pending()) {
+			char keep[sizeof t->status];
+			snprintf(keep, sizeof keep, "%s", t->status);
+			snprintf(t->status, sizeof t->status, "building the file tree of layer %zu...", tree_layer(t));
 			draw(t);
-			t->status[0] = 0;
+			snprintf(t->status, sizeof t->status, "%s", keep);
 			sync_tree(t, 1);
 		}
 		draw(t);
 		int k = crt_getkey();
 		if (k == CRT_KEY_NONE)
 			continue;
-		if (key(t, k))
+		if (key(t, k) || t->exit_code >= 0)
 			break;
 	}
 	crt_done();
+	int rc = t->exit_code >= 0 ? t->exit_code : WH_EXIT_OK;
 	file_tree_free(&t->ft);
+	slim_view_free(&t->sv);
 	filetype_done();
 	analysis_free(&t->a);
 	free(t);
-	return WH_EXIT_OK;
+	return rc;
 }

@@ -1,0 +1,574 @@
+#include "tui/slim_view.h"
+#include "tui/crt.h"
+
+#include <fnmatch.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double now(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+void slim_view_init(struct slim_view *sv, struct analysis *a, const struct cli_opts *o)
+{
+	memset(sv, 0, sizeof *sv);
+	sv->a = a;
+	sv->o = o;
+}
+
+static void drop_results(struct slim_view *sv)
+{
+	if (sv->have_plan)
+		slim_plan_free(&sv->plan);
+	sv->have_plan = 0;
+	if (sv->have_reach)
+		reach_free(&sv->r);
+	sv->have_reach = 0;
+	free(sv->dirs);
+	sv->dirs = NULL;
+	sv->n_dirs = 0;
+	free(sv->pkgs);
+	sv->pkgs = NULL;
+	sv->n_pkgs = 0;
+}
+
+void slim_view_free(struct slim_view *sv)
+{
+	drop_results(sv);
+	if (sv->have_db)
+		dpkg_free(&sv->db);
+	for (size_t i = 0; i < sv->n_ov; i++)
+		free(sv->ov[i].name);
+	free(sv->ov);
+	for (size_t i = 0; i < sv->n_undo; i++)
+		free(sv->undo[i].name);
+	free(sv->undo);
+	memset(sv, 0, sizeof *sv);
+}
+
+/* --- reach options ---------------------------------------------------------------- */
+
+struct plist {
+	char **v;
+	size_t n, cap;
+	char **owned; /* strings to free */
+	size_t n_owned, cap_owned;
+};
+
+static void pl_push(struct plist *l, char *s, int owned)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 16;
+		l->v = xrealloc(l->v, l->cap * sizeof *l->v);
+	}
+	l->v[l->n++] = s;
+	if (owned) {
+		if (l->n_owned == l->cap_owned) {
+			l->cap_owned = l->cap_owned ? l->cap_owned * 2 : 16;
+			l->owned = xrealloc(l->owned, l->cap_owned * sizeof *l->owned);
+		}
+		l->owned[l->n_owned++] = s;
+	}
+}
+
+static void pl_free(struct plist *l)
+{
+	for (size_t i = 0; i < l->n_owned; i++)
+		free(l->owned[i]);
+	free(l->owned);
+	free(l->v);
+	memset(l, 0, sizeof *l);
+}
+
+static void pl_cli(struct plist *l, const struct str_list *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		pl_push(l, s->v[i], 0);
+}
+
+/* A literal path as reach's --keep / --drop pattern: glob characters
+ * escaped (fnmatch honours backslashes). --keep takes a path without
+ * glob characters literally, so only a path with some is escaped there. */
+static void pl_path(struct plist *l, const char *path, int for_drop)
+{
+	if (!for_drop && !strpbrk(path, "*?[")) {
+		pl_push(l, xstrdup(path), 1);
+		return;
+	}
+	size_t n = strlen(path);
+	char *e = xmalloc(2 * n + 1), *q = e;
+	for (const char *p = path; *p; p++) {
+		if (strchr("*?[\\", *p))
+			*q++ = '\\';
+		*q++ = *p;
+	}
+	*q = 0;
+	pl_push(l, e, 1);
+}
+
+/* --- the keep set (as --auto marks it) --------------------------------------------- */
+
+static int clear_keep(void *ctx, struct wh_node *n, int depth)
+{
+	(void)ctx;
+	(void)depth;
+	n->mark &= (uint8_t)~SLIM_KEEP;
+	return 0;
+}
+
+static int set_keep(void *ctx, struct wh_node *n, int depth)
+{
+	(void)ctx;
+	(void)depth;
+	n->mark |= SLIM_KEEP;
+	return 0;
+}
+
+/* reach's kept nodes plus the package database (status, status.d, info;
+ * the whole of var/lib/dpkg with --keep-dpkg-db), as cli/auto.c does, so
+ * that what the UI writes is what --auto with the same keeps writes. */
+static void mark_keep_set(struct analysis *a, const struct reach *r, int keep_dpkg_db)
+{
+	tree_walk(a->tree.root, clear_keep, NULL);
+	for (size_t i = 0; i < r->n_items; i++)
+		r->items[i].node->mark |= SLIM_KEEP;
+	static const char *const db[] = {"var/lib/dpkg/status", "var/lib/dpkg/status.d", "var/lib/dpkg/info"};
+	for (size_t i = 0; i < sizeof db / sizeof *db; i++) {
+		struct wh_node *n = tree_lookup(&a->tree, keep_dpkg_db ? "var/lib/dpkg" : db[i]);
+		if (n && (n->type == WH_T_REG || n->type == WH_T_DIR))
+			tree_walk(n, set_keep, NULL);
+	}
+}
+
+/* --- figures ------------------------------------------------------------------------ */
+
+static int cmp_dir(const void *x, const void *y)
+{
+	const struct wh_node *a = ((const struct sv_dirsum *)x)->n, *b = ((const struct sv_dirsum *)y)->n;
+	return a < b ? -1 : a > b;
+}
+
+static struct sv_dirsum *dir_find(const struct slim_view *sv, const struct wh_node *n)
+{
+	struct sv_dirsum key = {.n = n};
+	return bsearch(&key, sv->dirs, sv->n_dirs, sizeof *sv->dirs, cmp_dir);
+}
+
+static int count_files(void *ctx, struct wh_node *n, int depth)
+{
+	(void)depth;
+	struct slim_view *sv = ctx;
+	if (!n->parent || n->type == WH_T_DIR)
+		return 0;
+	sv->files++;
+	if (n->mark & SLIM_OUT)
+		sv->files_kept++;
+	return 0;
+}
+
+static int cmp_pkg(const void *x, const void *y)
+{
+	const struct sv_pkg *a = x, *b = y;
+	if (a->size != b->size)
+		return a->size > b->size ? -1 : 1;
+	int c = strcmp(a->p->name, b->p->name);
+	return c ? c : strcmp(a->p->arch, b->p->arch);
+}
+
+static void figures(struct slim_view *sv)
+{
+	const struct slim_plan *p = &sv->plan;
+	size_t nd = 0;
+	for (size_t i = 0; i < p->n; i++)
+		if (p->v[i].type == WH_T_DIR)
+			nd++;
+	sv->dirs = xcalloc(nd + 1, sizeof *sv->dirs);
+	for (size_t i = 0; i < p->n; i++)
+		if (p->v[i].type == WH_T_DIR && p->v[i].node)
+			sv->dirs[sv->n_dirs++].n = p->v[i].node;
+	sv->dirs[sv->n_dirs++].n = sv->a->tree.root;
+	qsort(sv->dirs, sv->n_dirs, sizeof *sv->dirs, cmp_dir);
+	for (size_t i = 0; i < p->n; i++) {
+		const struct slim_entry *e = &p->v[i];
+		if (e->type != WH_T_REG || !e->node)
+			continue;
+		for (const struct wh_node *d = e->node->parent; d; d = d->parent) {
+			struct sv_dirsum *s = dir_find(sv, d);
+			if (s)
+				s->kept += e->size;
+		}
+	}
+	sv->files = sv->files_kept = 0;
+	tree_walk(sv->a->tree.root, count_files, sv);
+	if (sv->have_db) {
+		sv->pkgs = xcalloc(sv->db.n_pkgs + 1, sizeof *sv->pkgs);
+		for (size_t i = 0; i < sv->db.n_pkgs; i++) {
+			const struct dpkg_pkg *pk = &sv->db.pkgs[i];
+			if (!pk->present)
+				continue;
+			struct sv_pkg *s = &sv->pkgs[sv->n_pkgs++];
+			s->p = pk;
+			s->size = pk->size_bytes;
+			size_t nf;
+			struct wh_node *const *f = dpkg_package_files(&sv->db, pk, &nf);
+			for (size_t k = 0; k < nf; k++)
+				if (f[k]->type == WH_T_REG && (f[k]->mark & SLIM_OUT))
+					s->kept += f[k]->size;
+		}
+		qsort(sv->pkgs, sv->n_pkgs, sizeof *sv->pkgs, cmp_pkg);
+	}
+}
+
+int slim_view_compute(struct slim_view *sv)
+{
+	sv->err[0] = 0;
+	struct wh_error err = {0};
+	if (!sv->ready) {
+		if (dpkg_load(sv->a, &sv->db, &err) == 0)
+			sv->have_db = 1;
+		/* no database is not an error here: packages are just not shown */
+		err.msg[0] = 0;
+	}
+	drop_results(sv);
+	double t0 = now();
+	const struct cli_opts *o = sv->o;
+	struct reach_opts ro;
+	memset(&ro, 0, sizeof ro);
+	ro.entrypoint = (struct reach_list){o->entrypoint.v, o->entrypoint.n};
+	ro.cmd = (struct reach_list){o->cmd.v, o->cmd.n};
+	ro.entrypoint_set = o->entrypoint_set;
+	ro.cmd_set = o->cmd_set;
+	ro.keep_exe = (struct reach_list){o->keep_exe.v, o->keep_exe.n};
+	ro.keep_from = (struct reach_list){o->keep_from.v, o->keep_from.n};
+	ro.rules = (struct reach_list){o->rules.v, o->rules.n};
+	struct plist keep = {0}, drop = {0}, kpkg = {0};
+	pl_cli(&keep, &o->keep);
+	pl_cli(&drop, &o->drop);
+	pl_cli(&kpkg, &o->keep_package);
+	for (size_t i = 0; i < sv->n_ov; i++) {
+		const struct sv_override *v = &sv->ov[i];
+		if (!v->pkg) {
+			pl_path(v->keep ? &keep : &drop, v->name, !v->keep);
+		} else if (v->keep) {
+			pl_push(&kpkg, v->name, 0);
+		} else if (sv->have_db) {
+			const char *const *paths = NULL;
+			long np = dpkg_reach_files_of(&sv->db, v->name, &paths);
+			for (long k = 0; k < np; k++)
+				pl_path(&drop, paths[k], 1);
+		}
+	}
+	ro.keep = (struct reach_list){keep.v, keep.n};
+	ro.drop = (struct reach_list){drop.v, drop.n};
+	ro.keep_package = (struct reach_list){kpkg.v, kpkg.n};
+	if (sv->have_db)
+		ro.pkg = (struct reach_pkg_hooks){.ctx = &sv->db, .files_of = dpkg_reach_files_of,
+		                                  .owner_of = dpkg_reach_owner_of};
+	int rc = reach_compute(sv->a, &ro, &sv->r, &err);
+	pl_free(&keep);
+	pl_free(&drop);
+	pl_free(&kpkg);
+	if (rc < 0) {
+		reach_free(&sv->r);
+		snprintf(sv->err, sizeof sv->err, "%s", err.msg);
+		return -1;
+	}
+	sv->have_reach = 1;
+	double t1 = now();
+	mark_keep_set(sv->a, &sv->r, o->keep_dpkg_db);
+	struct slim_plan_opts po = {.keep_dpkg_db = o->keep_dpkg_db};
+	if (slim_plan_build(sv->a, &po, &sv->plan, &err) < 0) {
+		snprintf(sv->err, sizeof sv->err, "%s", err.msg);
+		drop_results(sv);
+		return -1;
+	}
+	sv->have_plan = 1;
+	figures(sv);
+	sv->t_reach = t1 - t0;
+	sv->t_plan = now() - t1;
+	sv->ready = 1;
+	return 0;
+}
+
+/* --- nodes ----------------------------------------------------------------------------- */
+
+struct wh_node *slim_view_node(const struct slim_view *sv, const struct wh_node *other)
+{
+	char p[PATH_MAX];
+	tree_path(other, p, sizeof p);
+	return tree_lookup(&sv->a->tree, p);
+}
+
+static int find_ov(const struct slim_view *sv, int pkg, const char *name)
+{
+	for (size_t i = 0; i < sv->n_ov; i++)
+		if (sv->ov[i].pkg == pkg && !strcmp(sv->ov[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+int slim_view_override(const struct slim_view *sv, int pkg, const char *name)
+{
+	int i = find_ov(sv, pkg, name);
+	return i < 0 ? -1 : sv->ov[i].keep;
+}
+
+enum sv_state slim_view_state(const struct slim_view *sv, const struct wh_node *n, uint64_t *kept)
+{
+	*kept = 0;
+	if (!n || !sv->have_plan)
+		return SV_NONE;
+	int out = !n->parent || (n->mark & SLIM_OUT);
+	if (n->type == WH_T_DIR) {
+		const struct sv_dirsum *s = out ? dir_find(sv, n) : NULL;
+		*kept = s ? s->kept : 0;
+	} else if (out && n->type == WH_T_REG) {
+		*kept = n->size;
+	}
+	if (sv->n_ov) {
+		char p[PATH_MAX];
+		tree_path(n, p, sizeof p);
+		int o = slim_view_override(sv, 0, p);
+		if (o >= 0)
+			return o ? SV_USER_KEEP : SV_USER_DROP;
+	}
+	if (!out)
+		return SV_GONE;
+	if (n->type == WH_T_DIR && *kept < n->size)
+		return SV_PARTIAL;
+	return SV_KEPT;
+}
+
+/* The user's drop (or the command line's --drop) that covers n, if any. */
+static const char *dropped_by(const struct slim_view *sv, const struct wh_node *n, int *user)
+{
+	char p[PATH_MAX];
+	for (const struct wh_node *x = n; x && x->parent; x = x->parent) {
+		tree_path(x, p, sizeof p);
+		for (size_t i = 0; i < sv->n_ov; i++)
+			if (!sv->ov[i].pkg && !sv->ov[i].keep && !strcmp(sv->ov[i].name, p)) {
+				*user = 1;
+				return sv->ov[i].name;
+			}
+		for (size_t i = 0; i < sv->o->drop.n; i++)
+			if (fnmatch(sv->o->drop.v[i], p, FNM_PATHNAME) == 0) {
+				*user = 0;
+				return sv->o->drop.v[i];
+			}
+	}
+	return NULL;
+}
+
+static const char *arrow(void)
+{
+	return crt_g->arrow;
+}
+
+/* A reason's root detail, naming the user's own keep as such. */
+static const char *root_what(const struct slim_view *sv, const struct reach_item *it)
+{
+	if (it->what && it->rule == R_KEEP && sv->n_ov) {
+		char p[PATH_MAX];
+		tree_path(it->node, p, sizeof p);
+		for (const struct wh_node *x = it->node; x && x->parent; x = x->parent) {
+			tree_path(x, p, sizeof p);
+			if (slim_view_override(sv, 0, p) == 1)
+				return "yours, x";
+		}
+	}
+	return it->what;
+}
+
+void slim_view_why(const struct slim_view *sv, const struct wh_node *n, char *out, size_t len)
+{
+	out[0] = 0;
+	if (!n || !sv->have_plan)
+		return;
+	size_t o = 0;
+#define ADD(...)                                                                  \
+	do {                                                                          \
+		if (o < len)                                                              \
+			o += (size_t)snprintf(out + o, len - o, __VA_ARGS__);                 \
+	} while (0)
+	char p[PATH_MAX], sz[32];
+	uint64_t kept;
+	enum sv_state st = slim_view_state(sv, n, &kept);
+	const struct reach_item *it = reach_find(&sv->r, n);
+	if (n->parent && !(n->mark & SLIM_OUT)) {
+		int user = 0;
+		const char *by = dropped_by(sv, n, &user);
+		fmt_size(sz, sizeof sz, n->size);
+		const char *pkg = sv->have_db ? dpkg_owner(&sv->db, n) : NULL;
+		ADD("removable (%s%s%s)", sz, pkg ? ", package " : "", pkg ? pkg : "");
+		if (by && user)
+			ADD(": dropped by you (x on %s)", by);
+		else if (by)
+			ADD(": dropped by --drop %s", by);
+		else if (st == SV_USER_KEEP)
+			ADD(": kept by you, but reach does not keep it");
+		else
+			ADD(": nothing the entrypoint or the rules reach needs it");
+		return;
+	}
+	if (!it) {
+		tree_path(n, p, sizeof p);
+		const struct slim_entry *e = n->parent ? slim_plan_find(&sv->plan, p + 1) : NULL;
+		if (!n->parent)
+			ADD("kept: the root directory");
+		else if (e && e->why == SLIM_WHY_PARENT)
+			ADD("kept (a parent directory of kept files)");
+		else if (e && e->why == SLIM_WHY_SYMLINK)
+			ADD("kept (a link that a kept symlink resolves through)");
+		else
+			ADD("kept (the package database, kept for scanners)");
+	} else {
+		ADD("kept");
+		for (int hop = 0; it; hop++) {
+			if (hop == 3) {
+				ADD("%s%s", crt_g->from, crt_g->ellipsis);
+				break;
+			}
+			if (hop) {
+				tree_path(it->node, p, sizeof p);
+				ADD("%s%s", crt_g->from, p);
+			}
+			const char *what = root_what(sv, it);
+			ADD(" (%s%s%s)", reach_rule_name(it->rule), what ? ": " : "", what ? what : "");
+			if (!it->from)
+				break;
+			it = reach_find(&sv->r, it->from);
+		}
+	}
+	if (n->type == WH_T_DIR) {
+		char k[32];
+		fmt_size(k, sizeof k, kept);
+		fmt_size(sz, sizeof sz, n->size);
+		ADD(", %s of %s kept", k, sz);
+	} else if (sv->have_db) {
+		const char *pkg = dpkg_owner(&sv->db, n);
+		if (pkg)
+			ADD(", package %s", pkg);
+	}
+#undef ADD
+}
+
+/* --- overrides -------------------------------------------------------------------------- */
+
+/* Set (keep 0/1) or clear (-1) an override; returns the one before. */
+static int set_ov(struct slim_view *sv, int pkg, const char *name, int keep)
+{
+	int i = find_ov(sv, pkg, name);
+	int prev = i < 0 ? -1 : sv->ov[i].keep;
+	if (keep < 0) {
+		if (i >= 0) {
+			free(sv->ov[i].name);
+			memmove(sv->ov + i, sv->ov + i + 1, (sv->n_ov - (size_t)i - 1) * sizeof *sv->ov);
+			sv->n_ov--;
+		}
+	} else if (i >= 0) {
+		sv->ov[i].keep = keep;
+	} else {
+		sv->ov = xrealloc(sv->ov, (sv->n_ov + 1) * sizeof *sv->ov);
+		sv->ov[sv->n_ov++] = (struct sv_override){.pkg = pkg, .name = xstrdup(name), .keep = keep};
+	}
+	return prev;
+}
+
+static void push_undo(struct slim_view *sv, int pkg, const char *name, int prev)
+{
+	sv->undo = xrealloc(sv->undo, (sv->n_undo + 1) * sizeof *sv->undo);
+	sv->undo[sv->n_undo++] = (struct sv_undo){.pkg = pkg, .name = xstrdup(name), .prev = prev};
+}
+
+static void projected(const struct slim_view *sv, char *out, size_t len)
+{
+	char b[32];
+	fmt_size(b, sizeof b, sv->plan.kept_bytes);
+	snprintf(out, len, "projected %s, reach %.0f ms, plan %.0f ms", b, sv->t_reach * 1e3, sv->t_plan * 1e3);
+}
+
+static int toggle(struct slim_view *sv, int pkg, const char *name, int keep, const char *what, char *msg,
+                  size_t len)
+{
+	int prev = set_ov(sv, pkg, name, keep);
+	push_undo(sv, pkg, name, prev);
+	if (slim_view_compute(sv) < 0)
+		return -1;
+	char pr[128];
+	projected(sv, pr, sizeof pr);
+	snprintf(msg, len, "%s %s%s: %s (z undoes)", keep ? "kept" : "dropped", what, name, pr);
+	return 0;
+}
+
+int slim_view_toggle_node(struct slim_view *sv, const struct wh_node *n, char *msg, size_t len)
+{
+	msg[0] = 0;
+	if (!n) {
+		snprintf(msg, len, "nothing under the cursor in the final image");
+		return 0;
+	}
+	if (!n->parent) {
+		snprintf(msg, len, "the root directory is always kept");
+		return 0;
+	}
+	char p[PATH_MAX];
+	tree_path(n, p, sizeof p);
+	int keep = !(n->mark & SLIM_OUT);
+	int rc = toggle(sv, 0, p, keep, "", msg, len);
+	if (rc == 0 && keep && !(n->mark & SLIM_OUT)) {
+		char why[600];
+		slim_view_why(sv, n, why, sizeof why);
+		snprintf(msg, len, "%s stays %s", p, why);
+	}
+	return rc;
+}
+
+int slim_view_toggle_pkg(struct slim_view *sv, const struct sv_pkg *pk, char *msg, size_t len)
+{
+	int cur = slim_view_override(sv, 1, pk->p->name);
+	int keep = cur >= 0 ? !cur : pk->kept == 0;
+	return toggle(sv, 1, pk->p->name, keep, "package ", msg, len);
+}
+
+int slim_view_undo(struct slim_view *sv, char *msg, size_t len)
+{
+	if (!sv->n_undo) {
+		snprintf(msg, len, "nothing to undo");
+		return 1;
+	}
+	struct sv_undo u = sv->undo[--sv->n_undo];
+	set_ov(sv, u.pkg, u.name, u.prev);
+	int rc = slim_view_compute(sv);
+	if (rc == 0) {
+		char pr[128];
+		projected(sv, pr, sizeof pr);
+		snprintf(msg, len, "undone: %s%s %s: %s", u.pkg ? "package " : "", u.name,
+		         u.prev < 0 ? "as reach has it" : u.prev ? "kept" : "dropped", pr);
+	}
+	free(u.name);
+	return rc;
+}
+
+void slim_view_summary(const struct slim_view *sv, char *out, size_t len)
+{
+	if (!sv->have_plan) {
+		snprintf(out, len, "%s", sv->err[0] ? sv->err : "");
+		return;
+	}
+	char a[32], b[32];
+	const struct slim_plan *p = &sv->plan;
+	fmt_size(a, sizeof a, p->input_bytes);
+	fmt_size(b, sizeof b, p->kept_bytes);
+	double ratio = p->input_bytes ? (double)p->kept_bytes / (double)p->input_bytes : 0;
+	int o = snprintf(out, len, "Slim %s%s%s  ratio %.3f  [%llu%s%llu B]  %llu/%llu files", a, arrow(), b, ratio,
+	                 (unsigned long long)p->input_bytes, arrow(), (unsigned long long)p->kept_bytes,
+	                 (unsigned long long)sv->files_kept, (unsigned long long)sv->files);
+	if (sv->n_ov && o > 0 && (size_t)o < len)
+		snprintf(out + o, len - (size_t)o, ", %zu yours", sv->n_ov);
+}

@@ -1,0 +1,103 @@
+/* slim_view: the explorer's slimming state. Reachability over the final
+ * tree (with the command line's reach options and the user's keeps and
+ * drops as --keep, --drop and --keep-package), the keep set and plan the
+ * writer would use (the same as --auto's), the projected figures, and
+ * an undo stack of the user's keeps and drops. Draws nothing: the file
+ * tree and the packages pane ask it about nodes. */
+#ifndef WH_SLIM_VIEW_H
+#define WH_SLIM_VIEW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "analyzer/dpkg.h"
+#include "analyzer/reach.h"
+#include "cli/cli.h"
+#include "slimmer/slim_image.h"
+#include "slimmer/slim_plan.h"
+
+enum sv_state {
+	SV_NONE,       /* not in the final tree */
+	SV_KEPT,       /* in the output */
+	SV_PARTIAL,    /* a directory in the output with removable bytes beneath */
+	SV_GONE,       /* removable */
+	SV_USER_KEEP,  /* the user kept it (x) */
+	SV_USER_DROP,  /* the user dropped it (x) */
+};
+
+/* A user's keep or drop of a path or a package. */
+struct sv_override {
+	int pkg;       /* name is a package */
+	char *name;    /* absolute image path, or package name */
+	int keep;      /* 1 keep, 0 drop */
+};
+
+struct sv_undo {
+	int pkg;
+	char *name;
+	int prev;      /* the override before: -1 none, 0 drop, 1 keep */
+};
+
+struct sv_pkg {
+	const struct dpkg_pkg *p;
+	uint64_t size, kept;
+};
+
+struct sv_dirsum {
+	const struct wh_node *n;
+	uint64_t kept;
+};
+
+struct slim_view {
+	struct analysis *a;
+	const struct cli_opts *o;
+	int ready;                 /* computed at least once */
+	struct dpkg_db db;
+	int have_db;
+	struct reach r;
+	int have_reach;
+	struct slim_plan plan;
+	int have_plan;
+	struct sv_override *ov;
+	size_t n_ov;
+	struct sv_undo *undo;
+	size_t n_undo;
+	struct sv_dirsum *dirs;    /* kept bytes of directories, sorted by node */
+	size_t n_dirs;
+	struct sv_pkg *pkgs;       /* size descending, then name */
+	size_t n_pkgs;
+	uint64_t files, files_kept; /* non-directory nodes of the final tree, of them in the output */
+	double t_reach, t_plan;    /* seconds the last computation took */
+	char err[512];             /* the last computation's error, "" when fine */
+};
+
+void slim_view_init(struct slim_view *sv, struct analysis *a, const struct cli_opts *o);
+void slim_view_free(struct slim_view *sv);
+
+/* (Re)compute reach with the overrides, the keep set and the plan.
+ * Returns 0, or -1 with sv->err set (then the previous state is gone). */
+int slim_view_compute(struct slim_view *sv);
+
+/* The final tree's node at the path of a node of another tree, or NULL. */
+struct wh_node *slim_view_node(const struct slim_view *sv, const struct wh_node *other);
+/* A final-tree node's state; *kept gets the kept regular-file bytes
+ * (a file: its size or 0; a directory: the sum beneath). */
+enum sv_state slim_view_state(const struct slim_view *sv, const struct wh_node *n, uint64_t *kept);
+/* One line on why n is kept (the rule and the first hops of the chain)
+ * or removable (its size and package). */
+void slim_view_why(const struct slim_view *sv, const struct wh_node *n, char *out, size_t len);
+
+/* The user's override of a path or a package: -1 none, 0 drop, 1 keep. */
+int slim_view_override(const struct slim_view *sv, int pkg, const char *name);
+/* x on n (a node of the final tree): keep what is removable, drop what
+ * is kept; then recompute. msg gets
+ * what happened. Returns 0 or -1 (sv->err). */
+int slim_view_toggle_node(struct slim_view *sv, const struct wh_node *n, char *msg, size_t len);
+int slim_view_toggle_pkg(struct slim_view *sv, const struct sv_pkg *p, char *msg, size_t len);
+/* z: undo the last x. Returns 0 (msg says what), 1 when there is nothing to undo, -1 (sv->err). */
+int slim_view_undo(struct slim_view *sv, char *msg, size_t len);
+
+/* The projected figures as one line: bytes now -> after, ratio, files. */
+void slim_view_summary(const struct slim_view *sv, char *out, size_t len);
+
+#endif
