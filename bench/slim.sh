@@ -1,0 +1,134 @@
+#!/bin/bash
+# bench/slim.sh: the README's "Slimming results" table (not run by CI).
+#
+# For the real Debian image of tests/build-debian-image.sh, once per
+# entrypoint (whtest: C with NSS, iconv, pthread_cancel, libcrypto; curl;
+# whtest.py: python3 with C extension modules), and for dive's fixtures
+# that have an Entrypoint or Cmd, it runs `whittle --auto` and prints one
+# Markdown row each: visible bytes before and after (the report's
+# image.visible_bytes and slim.visible_bytes), their ratio, the compressed
+# layer bytes before (all layers, as stored) and after (the one gzip layer),
+# and whether the entrypoint still runs: the original and the output
+# unpacked by umoci, the same command run with chroot in both, stdout,
+# stderr and exit status compared.
+#
+# usage: bench/slim.sh [WHITTLE]   (needs root, umoci, skopeo, chroot;
+#   mmdebstrap for the Debian image, built into $BENCH_DIR/debian-image,
+#   default /tmp/whittle-bench, or taken from DEBIAN_IMAGE_DIR when set)
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+SRC=$(cd "$HERE/.." && pwd)
+WHITTLE=$(realpath "${1:-${WHITTLE:-$SRC/build/whittle}}")
+FIXTURES=${WH_FIXTURES:-$SRC/../shared/fixtures/dive}
+BENCH_DIR=${BENCH_DIR:-/tmp/whittle-bench}
+PY=/usr/bin/python3
+IMAGE_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+
+[ -x "$WHITTLE" ] || { echo "bench/slim.sh: no whittle binary at $WHITTLE" >&2; exit 2; }
+[ "$(id -u)" -eq 0 ] || { echo "bench/slim.sh: needs root (umoci unpack, chroot)" >&2; exit 2; }
+for c in umoci skopeo chroot; do
+	command -v "$c" >/dev/null || { echo "bench/slim.sh: needs $c" >&2; exit 2; }
+done
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/whittle-bench.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+
+if [ -n "${DEBIAN_IMAGE_DIR:-}" ]; then
+	DEB=$DEBIAN_IMAGE_DIR
+else
+	DEB=$BENCH_DIR/debian-image
+	mkdir -p "$BENCH_DIR"
+	echo "building the Debian image (cached in $DEB) ..." >&2
+	"$SRC/tests/build-debian-image.sh" "$DEB" >"$BENCH_DIR/debian-image.log" 2>&1 ||
+		{ tail -20 "$BENCH_DIR/debian-image.log" >&2; exit 1; }
+fi
+
+# compressed bytes of an image's layers as stored
+layer_bytes() {
+	skopeo inspect --raw "$1" | $PY -c 'import json,sys; print(sum(l["size"] for l in json.load(sys.stdin)["layers"]))'
+}
+
+# run_in ROOT NAME CMD... (stdin from $T/NAME.in when present)
+run_in() {
+	local root=$1 name=$2 rc=0 in=/dev/null
+	shift 2
+	[ -f "$T/$name.in" ] && in=$T/$name.in
+	env -i PATH="$IMAGE_PATH" LC_ALL=C timeout 60 chroot "$root" "$@" <"$in" >"$T/$name.out" 2>"$T/$name.err" || rc=$?
+	echo "$rc" >"$T/$name.rc"
+}
+
+rows=()
+# bench LABEL ENTRY_DESC OCI_ORIG(oci:DIR:TAG of the original) SOURCE_REF STDIN RUNCMD -- WHITTLE_ARGS...
+bench() {
+	local label=$1 desc=$2 orig=$3 src=$4 stdin=$5 runcmd=$6
+	shift 7
+	local n=${#rows[@]}
+	local out="$T/out$n" rep="$T/rep$n.json"
+	echo "slimming $label ($desc) ..." >&2
+	if ! "$WHITTLE" --auto -q -o "oci:$out:slim" --report "$rep" "$@" "$src" 2>"$T/err$n"; then
+		rows+=("| $label | $desc | failed: $(head -c 120 "$T/err$n" | tr '\n|' '  ') | | | | | |")
+		return
+	fi
+	local runs="no entrypoint"
+	if [ -n "$runcmd" ]; then
+		umoci unpack --image "${orig#oci:}" "$T/o$n" >/dev/null
+		umoci unpack --image "$out:slim" "$T/s$n" >/dev/null
+		[ -n "$stdin" ] && printf '%s\n' "$stdin" >"$T/o$n.run.in" && cp "$T/o$n.run.in" "$T/s$n.run.in"
+		# shellcheck disable=SC2086
+		run_in "$T/o$n/rootfs" "o$n.run" $runcmd
+		# shellcheck disable=SC2086
+		run_in "$T/s$n/rootfs" "s$n.run" $runcmd
+		if [ "$(cat "$T/o$n.run.rc")" != 0 ]; then
+			runs="original fails (exit $(cat "$T/o$n.run.rc"))"
+		elif cmp -s "$T/o$n.run.out" "$T/s$n.run.out" && cmp -s "$T/o$n.run.err" "$T/s$n.run.err" &&
+			[ "$(cat "$T/s$n.run.rc")" = 0 ]; then
+			runs="yes: \`$runcmd\` same output"
+		else
+			runs="**no**: \`$runcmd\` exit $(cat "$T/s$n.run.rc")"
+		fi
+		rm -rf "$T/o$n" "$T/s$n"
+	fi
+	local before
+	before=$(layer_bytes "$src")
+	rows+=("$($PY - "$rep" "$label" "$desc" "$before" "$runs" <<'PY'
+import json, sys
+rep, label, desc, before, runs = sys.argv[1:]
+d = json.load(open(rep))
+vb, va = d["image"]["visible_bytes"], d["slim"]["visible_bytes"]
+mb = lambda b: "%.1f MB" % (b / 1e6) if b >= 1e5 else "%.1f kB" % (b / 1e3)
+print("| %s | %s | %s | %s | %.3f | %s | %s | %s |" % (label, desc, mb(vb), mb(va), d["slim"]["ratio"],
+      mb(int(before)), mb(d["slim"]["layer_size_bytes"]), runs))
+PY
+)")
+	rm -rf "$out"
+}
+
+DREF=oci:$DEB/oci:bookworm
+bench "Debian bookworm + python3, curl (4 layers)" "whtest (C: NSS, iconv, pthreads, libcrypto)" \
+	"$DREF" "$DREF" "" "/usr/local/bin/whtest" --
+bench "Debian bookworm + python3, curl (4 layers)" "curl --version" \
+	"$DREF" "$DREF" "" "curl --version" -- --entrypoint curl --cmd --version
+bench "Debian bookworm + python3, curl (4 layers)" "whtest.py (python3, C extensions)" \
+	"$DREF" "$DREF" "" "/usr/local/bin/whtest.py" -- --entrypoint /usr/local/bin/whtest.py
+
+# dive's fixtures: their own Cmd ("sh", busybox) fed "echo ok" on stdin (a command it names, like ls, would need --keep-exe)
+for f in test-docker-image.tar test-kaniko-image.tar test-oci-gzip-image.tar; do
+	[ -f "$FIXTURES/$f" ] || continue
+	case $f in
+	test-oci-*) src="oci-archive:$FIXTURES/$f" ;;
+	*) src="docker-archive:$FIXTURES/$f" ;;
+	esac
+	skopeo copy -q "$src" "oci:$T/fx:orig"
+	cmd=$(skopeo inspect --config "$src" | $PY -c 'import json,sys; c=json.load(sys.stdin).get("config",{}); print(" ".join((c.get("Entrypoint") or []) + (c.get("Cmd") or [])))')
+	if [ -n "$cmd" ]; then
+		bench "dive fixture $f" "$cmd (its Cmd; stdin: \`echo ok\`)" "oci:$T/fx:orig" "$src" 'echo ok' "$cmd" --
+	else
+		bench "dive fixture $f" "none in the config" "oci:$T/fx:orig" "$src" "" "" --
+	fi
+	rm -rf "$T/fx"
+done
+
+echo "| Image | Entrypoint | Visible before | Visible after | Ratio | Layers before (compressed) | Layer after (gzip) | Still runs |"
+echo "|---|---|---|---|---|---|---|---|"
+printf '%s\n' "${rows[@]}"
