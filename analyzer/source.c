@@ -16,20 +16,6 @@
 
 #define SMALL_BLOB_MAX (64u << 20)
 
-static int pread_full(int fd, void *p, size_t n, uint64_t off)
-{
-	size_t done = 0;
-	while (done < n) {
-		ssize_t r = pread(fd, (char *)p + done, n - done, (off_t)(off + done));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		done += (size_t)r;
-	}
-	return 0;
-}
-
 int image_read_blob(const struct wh_image *img, const struct wh_blobref *b, const char *want_digest,
                     size_t max, struct buf *out, struct wh_error *err)
 {

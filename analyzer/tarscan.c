@@ -9,20 +9,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int read_full(int fd, void *p, size_t n, uint64_t off)
-{
-	size_t done = 0;
-	while (done < n) {
-		ssize_t r = pread(fd, (char *)p + done, n - done, (off_t)(off + done));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		done += (size_t)r;
-	}
-	return 0;
-}
-
 static int parse_octal(const char *f, size_t n, uint64_t *out)
 {
 	/* GNU base-256 for big sizes */
@@ -142,7 +128,7 @@ int tarscan_open(const char *path, struct tar_index *ti, struct wh_error *err)
 			            ti->n ? ti->m[ti->n - 1].name : "");
 			break;
 		}
-		if (read_full(fd, h, 512, off) < 0) {
+		if (pread_full(fd, h, 512, off) < 0) {
 			rc = wh_err(err, WH_EINPUT, "%s: read error at byte %llu", path, (unsigned long long)off);
 			break;
 		}
@@ -171,7 +157,7 @@ int tarscan_open(const char *path, struct tar_index *ti, struct wh_error *err)
 				break;
 			}
 			char *p = xmalloc(size + 1);
-			if (read_full(fd, p, size, data) < 0) {
+			if (pread_full(fd, p, size, data) < 0) {
 				free(p);
 				rc = wh_err(err, WH_EINPUT, "%s: read error at byte %llu", path, (unsigned long long)data);
 				break;

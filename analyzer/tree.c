@@ -413,11 +413,13 @@ size_t tree_path(const struct wh_node *n, char *out, size_t len)
 	return o;
 }
 
-static struct wh_node *merge_lists(struct wh_node *a, struct wh_node *b)
+typedef int (*node_cmp_fn)(const struct wh_node *, const struct wh_node *);
+
+static struct wh_node *merge_lists(struct wh_node *a, struct wh_node *b, node_cmp_fn cmp)
 {
 	struct wh_node head, *tail = &head;
 	while (a && b) {
-		if (strcmp(a->name, b->name) <= 0) {
+		if (cmp(a, b) <= 0) {
 			tail->next = a;
 			a = a->next;
 		} else {
@@ -430,7 +432,8 @@ static struct wh_node *merge_lists(struct wh_node *a, struct wh_node *b)
 	return head.next;
 }
 
-static struct wh_node *sort_list(struct wh_node *h)
+/* merge sort of a sibling list: stable, O(n log n), no allocation */
+static struct wh_node *sort_list(struct wh_node *h, node_cmp_fn cmp)
 {
 	if (!h || !h->next)
 		return h;
@@ -441,20 +444,30 @@ static struct wh_node *sort_list(struct wh_node *h)
 	}
 	struct wh_node *b = slow->next;
 	slow->next = NULL;
-	return merge_lists(sort_list(h), sort_list(b));
+	return merge_lists(sort_list(h, cmp), sort_list(b, cmp), cmp);
 }
 
-static void sort_rec(struct wh_node *n)
+static void sort_rec(struct wh_node *n, node_cmp_fn cmp)
 {
-	n->child = sort_list(n->child);
+	n->child = sort_list(n->child, cmp);
 	for (struct wh_node *c = n->child; c; c = c->next)
 		if (c->child)
-			sort_rec(c);
+			sort_rec(c, cmp);
+}
+
+void tree_sort(struct wh_tree *t, int (*cmp)(const struct wh_node *a, const struct wh_node *b))
+{
+	sort_rec(t->root, cmp);
+}
+
+static int by_name(const struct wh_node *a, const struct wh_node *b)
+{
+	return strcmp(a->name, b->name);
 }
 
 void tree_sort_by_name(struct wh_tree *t)
 {
-	sort_rec(t->root);
+	tree_sort(t, by_name);
 }
 
 static int walk_rec(struct wh_node *n, int depth, int (*fn)(void *, struct wh_node *, int), void *ctx)

@@ -55,8 +55,9 @@ struct wh_node *tree_child(const struct wh_tree *t, const struct wh_node *dir, c
 /* Absolute path of a node ("/usr/bin/ls"; "/" for the root). */
 size_t tree_path(const struct wh_node *n, char *out, size_t len);
 
-/* Sort every directory's children by name (byte order). */
+/* Sort every directory's children by name (byte order), or by any order (stable). */
 void tree_sort_by_name(struct wh_tree *t);
+void tree_sort(struct wh_tree *t, int (*cmp)(const struct wh_node *a, const struct wh_node *b));
 /* Depth-first, parents before children, in child order. Return non-zero from fn to stop. */
 int tree_walk(struct wh_node *root, int (*fn)(void *ctx, struct wh_node *n, int depth), void *ctx);
 

@@ -206,6 +206,20 @@ void fmt_size(char *out, size_t outlen, uint64_t bytes)
 		snprintf(out, outlen, "%.1f %s", v, units[u]);
 }
 
+int pread_full(int fd, void *p, size_t n, uint64_t off)
+{
+	size_t done = 0;
+	while (done < n) {
+		ssize_t r = pread(fd, (char *)p + done, n - done, (off_t)(off + done));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		done += (size_t)r;
+	}
+	return 0;
+}
+
 int read_host_file(const char *path, struct buf *out, size_t max, struct wh_error *err)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);

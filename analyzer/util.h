@@ -64,6 +64,9 @@ void buf_free(struct buf *b);
 /* Human sizes: "1.2 MB" (SI, as dive prints). */
 void fmt_size(char *out, size_t outlen, uint64_t bytes);
 
+/* pread exactly n bytes at off (retrying short reads); -1 on error or EOF. */
+int pread_full(int fd, void *p, size_t n, uint64_t off);
+
 /* Read a whole file (host path, for CLI arguments only). */
 int read_host_file(const char *path, struct buf *out, size_t max, struct wh_error *err);
 
