@@ -384,7 +384,8 @@ static void put_entry(struct parser *ps, struct archive_entry *e, const char *no
 	if (r < ARCHIVE_OK)
 		spec_die(ps, "writing \"%s\": %s", archive_entry_pathname(e), archive_error_string(l->a));
 	if (normname) {
-		l->names = xrealloc(l->names, (l->nnames + 1) * sizeof *l->names);
+		if ((l->nnames & (l->nnames - 1)) == 0) /* grow at powers of two: linear, not quadratic */
+			l->names = xrealloc(l->names, (l->nnames ? 2 * l->nnames : 1) * sizeof *l->names);
 		l->names[l->nnames++] = xstrdup(normname);
 	}
 }
