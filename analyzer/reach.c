@@ -253,8 +253,12 @@ static long keep(struct reach_ctx *c, struct wh_node *n, int rule, struct wh_nod
 	}
 	const char *pat = dropped_by(c, n);
 	if (pat) {
-		char p[PATHMAX];
-		unresolved(c, from, "%s (dropped by --drop %s)", node_path(n, p), pat);
+		/* a need that was dropped is unresolved; a dropped entry of a
+		 * directory kept whole is what the user asked for */
+		if (!(from && from == n->parent && from->type == WH_T_DIR)) {
+			char p[PATHMAX];
+			unresolved(c, from, "%s (dropped by --drop %s)", node_path(n, p), pat);
+		}
 		return -1;
 	}
 	struct reach *r = c->r;
