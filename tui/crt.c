@@ -1,4 +1,5 @@
 #include "tui/crt.h"
+#include "analyzer/fetch.h"
 
 #include <curses.h>
 #include <langinfo.h>
@@ -44,6 +45,7 @@ static void on_fatal(int sig)
 		active = 0;
 		endwin();
 	}
+	fetch_spool_cleanup_signal(); /* an engine's or registry's spooled image */
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
@@ -55,6 +57,7 @@ static void on_interrupt(int sig)
 		active = 0;
 		endwin();
 	}
+	fetch_spool_cleanup_signal();
 	_exit(130);
 }
 
