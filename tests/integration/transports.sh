@@ -317,6 +317,25 @@ if wait_http "http://127.0.0.1:$SPORT/v2/"; then
 	wait "$wpid" || rc=$?
 	eq "SIGINT during a download: exit 130" "$rc" 130
 	spool_clean "SIGINT during a download"
+	# the explorer while it loads: ctrl+c in tmux
+	if command -v tmux >/dev/null 2>&1; then
+		TM=(tmux -L "whtr-$$" -f /dev/null)
+		"${TM[@]}" new-session -d -x 100 -y 30 \
+			"TMPDIR='$T/tmp' '$WHITTLE' --tls-verify=false 'docker://127.0.0.1:$SPORT/test/big:1'; echo \$? >'$T/tui.rc'; sleep 2"
+		started=no
+		for _ in $(seq 100); do
+			if ls "$T"/tmp/*/blobs/sha256/*.part >/dev/null 2>&1; then started=yes; break; fi
+			sleep 0.1
+		done
+		eq "explorer: the download had started" "$started" yes
+		"${TM[@]}" send-keys C-c
+		for _ in $(seq 50); do [ -s "$T/tui.rc" ] && break; sleep 0.1; done
+		eq "explorer: ctrl+c while loading: exit 130" "$(cat "$T/tui.rc" 2>/dev/null)" 130
+		"${TM[@]}" kill-server 2>/dev/null || true
+		spool_clean "explorer: ctrl+c while loading"
+	else
+		missing_tmux=1
+	fi
 else
 	bad "the slow proxy did not start: $(cat "$T/slow.err")"
 fi
@@ -371,4 +390,5 @@ DOCKER_HOST="unix://$T/none.sock" expect_fail "engine: no daemon, bare NAME:TAG"
 expect_fail "a bare missing file is not sent to the engine" "no such file" "$T/missing.tar"
 
 stop "$POD_PID"; POD_PID=""
+[ -z "${missing_tmux:-}" ] || { [ "$fails" -eq 0 ] && skip "needs tmux for the explorer's ctrl+c check"; }
 finish
