@@ -25,7 +25,7 @@ static const char *state_of(const struct slim_view *sv, const struct sv_pkg *k, 
 void packages_panel_draw(struct packages_panel *p, const struct slim_view *sv, int sh, int sw)
 {
 	int w = sw - 4 < 96 ? sw - 4 : 96;
-	int ht = sh - 2;
+	int ht = sh - 4; /* the slim figures, the details line and the key bar stay visible */
 	if (w < 30 || ht < 7)
 		return;
 	int x = (sw - w) / 2, y = 1;

@@ -406,7 +406,10 @@ void slim_view_why(const struct slim_view *sv, const struct wh_node *n, char *ou
 		fmt_size(sz, sizeof sz, n->size);
 		const char *pkg = sv->have_db ? dpkg_owner(&sv->db, n) : NULL;
 		ADD("removable (%s%s%s)", sz, pkg ? ", package " : "", pkg ? pkg : "");
-		if (by && user)
+		tree_path(n, p, sizeof p);
+		if (by && user && !strcmp(by, p))
+			ADD(": dropped by you (x)");
+		else if (by && user)
 			ADD(": dropped by you (x on %s)", by);
 		else if (by)
 			ADD(": dropped by --drop %s", by);

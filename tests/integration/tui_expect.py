@@ -231,8 +231,16 @@ def parse(screen, col, markers):
     out = []
     lines = open(screen, encoding="utf-8", errors="replace").read().split("\n")
     head = lines[1][col:] if len(lines) > 1 else ""
-    # the attribute columns: "mode uid:gid size  " or, when narrow, "mode size  "
-    attrs = 34 if "UID:GID" in head else 22 if "Permission" in head else 0
+    # the attribute columns: "mode uid:gid size  " or, when narrow, "mode size  ";
+    # the slim view: "mode kept/size  " or, when narrow, "kept/size  "
+    if "UID:GID" in head or ("Kept/Size" in head and "Permission" in head):
+        attrs = 34
+    elif "Permission" in head:
+        attrs = 22
+    elif "Kept/Size" in head:
+        attrs = 21
+    else:
+        attrs = 0
     for line in lines[2:]:
         s = line[col:]
         mark = ""
