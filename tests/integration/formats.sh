@@ -128,6 +128,37 @@ check "platform mismatch: no report written" test ! -e "$T/p4.json"
 "$WHITTLE" -q --report "$T/p5.json" "oci-archive:$T/nested.tar"
 eq "oci-archive with a nested index, no tag" "$(count "$T/p5.json")" "3 5 arm64"
 
+# buildx writes an attestation manifest (platform unknown/unknown) beside the
+# image in its nested index: it is skipped, so the one arm64 image opens on
+# this amd64 host without --platform; counted, it would need a platform choice.
+"$MKIMAGE" --format oci --nested --arch arm64 --tag att "$T/two.spec" "$T/att"
+/usr/bin/python3 - "$T/att" <<'PY'
+import hashlib, json, os, sys
+d = sys.argv[1]
+def put(obj):
+    b = json.dumps(obj).encode()
+    h = hashlib.sha256(b).hexdigest()
+    open(os.path.join(d, "blobs/sha256", h), "wb").write(b)
+    return "sha256:" + h, len(b)
+idx = json.load(open(os.path.join(d, "index.json")))
+nested_desc = idx["manifests"][0]
+nested = json.load(open(os.path.join(d, "blobs/sha256", nested_desc["digest"].split(":")[1])))
+image_desc = nested["manifests"][0]
+cfg_d, cfg_n = put({"architecture": "unknown", "os": "unknown", "rootfs": {"type": "layers", "diff_ids": []}})
+man_d, man_n = put({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                    "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cfg_d, "size": cfg_n},
+                    "layers": []})
+nested["manifests"].append({"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": man_d, "size": man_n,
+                            "platform": {"architecture": "unknown", "os": "unknown"},
+                            "annotations": {"vnd.docker.reference.type": "attestation-manifest",
+                                            "vnd.docker.reference.digest": image_desc["digest"]}})
+nd, nn = put(nested)
+nested_desc["digest"], nested_desc["size"] = nd, nn
+json.dump(idx, open(os.path.join(d, "index.json"), "w"))
+PY
+"$WHITTLE" -q --report "$T/att.json" "oci:$T/att:att"
+eq "an attestation manifest beside the image is skipped" "$(count "$T/att.json")" "3 5 arm64"
+
 # --- docker-archive with two images -------------------------------------------------
 "$MKIMAGE" --format docker-archive --tag example.com/one:1 "$T/one.spec" "$T/d1.tar"
 "$MKIMAGE" --format docker-archive --tag example.com/two:2 "$T/two.spec" "$T/d2.tar"
