@@ -790,8 +790,9 @@ static int parse_registry_ref(struct fetch_registry *r, const char *ref, char **
 	if (at) {
 		*at = 0;
 		if (!digest_valid(at + 1)) {
+			int rc = wh_err(err, WH_EINPUT, "docker://%s: \"%s\" is not a sha256 digest", ref, at + 1);
 			free(n);
-			return wh_err(err, WH_EINPUT, "docker://%s: \"%s\" is not a sha256 digest", ref, at + 1);
+			return rc;
 		}
 		*refpart = xstrdup(at + 1);
 	}
