@@ -82,4 +82,19 @@ if [ -n "$DEBIAN" ]; then
 	TM send-keys -t b C-f l i b s s l Enter
 	wait_for b "filter: libssl"
 	shot b debian-filter
+	# the slim view: what slimming keeps, the projected size, why a file is kept
+	TM send-keys -t b Escape
+	sleep 0.3
+	TM send-keys -t b C-o s
+	wait_for b "Slim "
+	TM send-keys -t b / g n u / l i b s s l Enter
+	wait_for b "search: gnu/libs"
+	TM send-keys -t b Escape
+	sleep 0.5
+	shot b debian-slim
+	TM send-keys -t b Escape
+	sleep 0.3
+	TM send-keys -t b p
+	wait_for b "Packages: "
+	shot b debian-packages
 fi
