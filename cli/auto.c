@@ -12,55 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int clear_keep(void *ctx, struct wh_node *n, int depth)
-{
-	(void)ctx;
-	(void)depth;
-	n->mark &= (uint8_t)~SLIM_KEEP;
-	return 0;
-}
-
-static int set_keep(void *ctx, struct wh_node *n, int depth)
-{
-	(void)ctx;
-	(void)depth;
-	n->mark |= SLIM_KEEP;
-	return 0;
-}
-
-/* The keep set: reach's kept nodes, plus the package database, so that
- * scanners see what is left: var/lib/dpkg/status, status.d/ and info/
- * (the plan then drops the paragraphs and info files of the packages with
- * no file left), or all of var/lib/dpkg with --keep-dpkg-db. */
-static void mark_keep_set(struct analysis *a, const struct reach *r, int keep_dpkg_db)
-{
-	tree_walk(a->tree.root, clear_keep, NULL);
-	for (size_t i = 0; i < r->n_items; i++)
-		r->items[i].node->mark |= SLIM_KEEP;
-	static const char *const db[] = {"var/lib/dpkg/status", "var/lib/dpkg/status.d", "var/lib/dpkg/info"};
-	for (size_t i = 0; i < sizeof db / sizeof *db; i++) {
-		struct wh_node *n = tree_lookup(&a->tree, keep_dpkg_db ? "var/lib/dpkg" : db[i]);
-		if (n && (n->type == WH_T_REG || n->type == WH_T_DIR))
-			tree_walk(n, set_keep, NULL);
-	}
-}
-
-struct file_count {
-	uint64_t files, kept;
-};
-
-static int count_files(void *ctx, struct wh_node *n, int depth)
-{
-	(void)depth;
-	struct file_count *fc = ctx;
-	if (!n->parent || n->type == WH_T_DIR)
-		return 0;
-	fc->files++;
-	if (n->mark & SLIM_OUT)
-		fc->kept++;
-	return 0;
-}
-
 /* --- what goes ------------------------------------------------------------------- */
 
 struct gone {
@@ -156,7 +107,7 @@ int auto_run(struct analysis *a, const struct cli_opts *o, const struct reach *r
 		}
 	}
 	struct wh_error err = {0};
-	mark_keep_set(a, r, o->keep_dpkg_db);
+	slim_keep_from_reach(a, r, o->keep_dpkg_db);
 	struct slim_plan plan;
 	struct slim_plan_opts po = {.keep_dpkg_db = o->keep_dpkg_db};
 	if (slim_plan_build(a, &po, &plan, &err) < 0) {
@@ -165,8 +116,10 @@ int auto_run(struct analysis *a, const struct cli_opts *o, const struct reach *r
 	}
 	struct gones g = {0};
 	collect_gone(a->tree.root, &g);
-	struct file_count fc = {0};
-	tree_walk(a->tree.root, count_files, &fc);
+	struct {
+		uint64_t files, kept;
+	} fc;
+	slim_count_files(&a->tree, &fc.files, &fc.kept);
 	uint64_t removed_entries = plan.input_entries > plan.kept_entries ? plan.input_entries - plan.kept_entries : 0;
 	double ratio = ratio_of(plan.kept_bytes, plan.input_bytes);
 	uint64_t layers_before = 0;

@@ -1,4 +1,5 @@
 #include "slim_plan.h"
+#include "analyzer/reach.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -126,6 +127,51 @@ static int mark_all(void *ctx, struct wh_node *n, int depth)
 void slim_mark_all(struct wh_tree *t)
 {
 	tree_walk(t->root, mark_all, NULL);
+}
+
+static int clear_keep(void *ctx, struct wh_node *n, int depth)
+{
+	(void)ctx;
+	(void)depth;
+	n->mark &= (uint8_t)~SLIM_KEEP;
+	return 0;
+}
+
+void slim_keep_from_reach(struct analysis *a, const struct reach *r, int keep_dpkg_db)
+{
+	tree_walk(a->tree.root, clear_keep, NULL);
+	for (size_t i = 0; i < r->n_items; i++)
+		r->items[i].node->mark |= SLIM_KEEP;
+	static const char *const db[] = {"var/lib/dpkg/status", "var/lib/dpkg/status.d", "var/lib/dpkg/info"};
+	for (size_t i = 0; i < sizeof db / sizeof *db; i++) {
+		struct wh_node *n = tree_lookup(&a->tree, keep_dpkg_db ? "var/lib/dpkg" : db[i]);
+		if (n && (n->type == WH_T_REG || n->type == WH_T_DIR))
+			tree_walk(n, mark_all, NULL);
+	}
+}
+
+struct file_count {
+	uint64_t files, kept;
+};
+
+static int count_files(void *ctx, struct wh_node *n, int depth)
+{
+	(void)depth;
+	struct file_count *fc = ctx;
+	if (!n->parent || n->type == WH_T_DIR)
+		return 0;
+	fc->files++;
+	if (n->mark & SLIM_OUT)
+		fc->kept++;
+	return 0;
+}
+
+void slim_count_files(const struct wh_tree *t, uint64_t *files, uint64_t *kept)
+{
+	struct file_count fc = {0, 0};
+	tree_walk(t->root, count_files, &fc);
+	*files = fc.files;
+	*kept = fc.kept;
 }
 
 /* The regular-file entry a hard link of layer `li` names: the last entry

@@ -75,4 +75,15 @@ const struct slim_entry *slim_plan_find(const struct slim_plan *p, const char *p
 /* Mark every node of the tree SLIM_KEEP (the keep set "everything"). */
 void slim_mark_all(struct wh_tree *t);
 
+struct reach;
+/* The keep set of --auto and the explorer's slim view: reach's kept nodes,
+ * plus the package database so scanners see what is left (status,
+ * status.d/ and info/; the plan then drops the paragraphs and info files of
+ * packages with no file left), or all of var/lib/dpkg with keep_dpkg_db.
+ * Clears every other SLIM_KEEP mark. */
+void slim_keep_from_reach(struct analysis *a, const struct reach *r, int keep_dpkg_db);
+
+/* Files (non-directories) of the tree, and how many the plan puts out (SLIM_OUT). */
+void slim_count_files(const struct wh_tree *t, uint64_t *files, uint64_t *kept);
+
 #endif

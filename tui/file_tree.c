@@ -266,46 +266,10 @@ static int by_size(const struct wh_node *a, const struct wh_node *b)
 	return strcmp(a->name, b->name);
 }
 
-static struct wh_node *sort_list(struct wh_node *h)
-{
-	if (!h || !h->next)
-		return h;
-	struct wh_node *slow = h, *fast = h->next;
-	while (fast && fast->next) {
-		slow = slow->next;
-		fast = fast->next->next;
-	}
-	struct wh_node *b = slow->next;
-	slow->next = NULL;
-	struct wh_node *a = sort_list(h);
-	b = sort_list(b);
-	struct wh_node head, *tail = &head;
-	while (a && b) {
-		if (by_size(a, b) <= 0) {
-			tail->next = a;
-			a = a->next;
-		} else {
-			tail->next = b;
-			b = b->next;
-		}
-		tail = tail->next;
-	}
-	tail->next = a ? a : b;
-	return head.next;
-}
-
-static void sort_by_size(struct wh_node *n)
-{
-	n->child = sort_list(n->child);
-	for (struct wh_node *c = n->child; c; c = c->next)
-		if (c->child)
-			sort_by_size(c);
-}
-
 static void apply_sort(struct file_tree *ft)
 {
 	if (ft->sort_size)
-		sort_by_size(ft->t.root);
+		tree_sort(&ft->t, by_size);
 	else
 		tree_sort_by_name(&ft->t);
 }

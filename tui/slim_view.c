@@ -112,40 +112,6 @@ static void pl_path(struct plist *l, const char *path, int for_drop)
 	pl_push(l, e, 1);
 }
 
-/* --- the keep set (as --auto marks it) --------------------------------------------- */
-
-static int clear_keep(void *ctx, struct wh_node *n, int depth)
-{
-	(void)ctx;
-	(void)depth;
-	n->mark &= (uint8_t)~SLIM_KEEP;
-	return 0;
-}
-
-static int set_keep(void *ctx, struct wh_node *n, int depth)
-{
-	(void)ctx;
-	(void)depth;
-	n->mark |= SLIM_KEEP;
-	return 0;
-}
-
-/* reach's kept nodes plus the package database (status, status.d, info;
- * the whole of var/lib/dpkg with --keep-dpkg-db), as cli/auto.c does, so
- * that what the UI writes is what --auto with the same keeps writes. */
-static void mark_keep_set(struct analysis *a, const struct reach *r, int keep_dpkg_db)
-{
-	tree_walk(a->tree.root, clear_keep, NULL);
-	for (size_t i = 0; i < r->n_items; i++)
-		r->items[i].node->mark |= SLIM_KEEP;
-	static const char *const db[] = {"var/lib/dpkg/status", "var/lib/dpkg/status.d", "var/lib/dpkg/info"};
-	for (size_t i = 0; i < sizeof db / sizeof *db; i++) {
-		struct wh_node *n = tree_lookup(&a->tree, keep_dpkg_db ? "var/lib/dpkg" : db[i]);
-		if (n && (n->type == WH_T_REG || n->type == WH_T_DIR))
-			tree_walk(n, set_keep, NULL);
-	}
-}
-
 /* --- figures ------------------------------------------------------------------------ */
 
 static int cmp_dir(const void *x, const void *y)
@@ -158,18 +124,6 @@ static struct sv_dirsum *dir_find(const struct slim_view *sv, const struct wh_no
 {
 	struct sv_dirsum key = {.n = n};
 	return bsearch(&key, sv->dirs, sv->n_dirs, sizeof *sv->dirs, cmp_dir);
-}
-
-static int count_files(void *ctx, struct wh_node *n, int depth)
-{
-	(void)depth;
-	struct slim_view *sv = ctx;
-	if (!n->parent || n->type == WH_T_DIR)
-		return 0;
-	sv->files++;
-	if (n->mark & SLIM_OUT)
-		sv->files_kept++;
-	return 0;
 }
 
 static int cmp_pkg(const void *x, const void *y)
@@ -204,8 +158,7 @@ static void figures(struct slim_view *sv)
 				s->kept += e->size;
 		}
 	}
-	sv->files = sv->files_kept = 0;
-	tree_walk(sv->a->tree.root, count_files, sv);
+	slim_count_files(&sv->a->tree, &sv->files, &sv->files_kept);
 	if (sv->have_db) {
 		sv->pkgs = xcalloc(sv->db.n_pkgs + 1, sizeof *sv->pkgs);
 		for (size_t i = 0; i < sv->db.n_pkgs; i++) {
@@ -281,7 +234,8 @@ int slim_view_compute(struct slim_view *sv)
 	}
 	sv->have_reach = 1;
 	double t1 = now();
-	mark_keep_set(sv->a, &sv->r, o->keep_dpkg_db);
+	/* the keep set --auto uses, so the UI writes what --auto would */
+	slim_keep_from_reach(sv->a, &sv->r, o->keep_dpkg_db);
 	struct slim_plan_opts po = {.keep_dpkg_db = o->keep_dpkg_db};
 	if (slim_plan_build(sv->a, &po, &sv->plan, &err) < 0) {
 		snprintf(sv->err, sizeof sv->err, "%s", err.msg);
