@@ -443,7 +443,8 @@ static int parse_diversions(struct dpkg_db *db, const char *text, size_t len, st
 		return wh_err(err, WH_EINPUT, "/%s: %zu lines, not a multiple of 3 (from, to, package)", DIVERSIONS_PATH,
 		              line);
 	}
-	qsort(*out, *n, sizeof **out, cmp_div);
+	if (*n > 1) /* an empty file leaves *out NULL: qsort(NULL, 0) is undefined */
+		qsort(*out, *n, sizeof **out, cmp_div);
 	return 0;
 }
 
