@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "tests/unit/testutil.h"
 #include "analyzer/elf.h"
 
 static char tmpdir[] = "/tmp/whittle-test-elf-XXXXXX";
@@ -32,34 +33,17 @@ static void write_text(const char *name, const char *text)
 	fclose(f);
 }
 
-static uint8_t *read_all(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	size_t cap = 1 << 16, n = 0;
-	uint8_t *b = malloc(cap);
-	size_t r;
-	while ((r = fread(b + n, 1, cap - n, f)) > 0) {
-		n += r;
-		if (n == cap)
-			b = realloc(b, cap *= 2);
-	}
-	fclose(f);
-	*len = n;
-	return b;
-}
+#define read_all th_read_all
 
 /* Run a shell command in tmpdir; 0 on success. */
+static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int sh(const char *fmt, ...)
 {
-	char cmd[2048], full[2400];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof cmd, fmt, ap);
+	int r = th_vsh(tmpdir, fmt, ap);
 	va_end(ap);
-	snprintf(full, sizeof full, "cd '%s' && %s", tmpdir, cmd);
-	return system(full);
+	return r;
 }
 
 /* Build with gcc; fail the test if gcc fails. */

@@ -17,36 +17,21 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "tests/unit/testutil.h"
 #include "analyzer/ldso.h"
 
 static char tmpdir[] = "/tmp/whittle-test-ldso-XXXXXX";
 
-static uint8_t *read_all(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	size_t cap = 1 << 16, n = 0, r;
-	uint8_t *b = malloc(cap);
-	while ((r = fread(b + n, 1, cap - n, f)) > 0) {
-		n += r;
-		if (n == cap)
-			b = realloc(b, cap *= 2);
-	}
-	fclose(f);
-	*len = n;
-	return b;
-}
+#define read_all th_read_all
 
+static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int sh(const char *fmt, ...)
 {
-	char cmd[2048], full[2400];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof cmd, fmt, ap);
+	int r = th_vsh(tmpdir, fmt, ap);
 	va_end(ap);
-	snprintf(full, sizeof full, "cd '%s' && %s", tmpdir, cmd);
-	return system(full);
+	return r;
 }
 
 static const char *ldconfig_bin(void)

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tests/unit/testutil.h"
 #include "analyzer/elf.h"
 #include "analyzer/layer_index.h"
 #include "analyzer/pathres.h"
@@ -22,15 +23,14 @@
 static char tmpdir[] = "/tmp/whittle-test-reach-XXXXXX";
 static int have_m32;
 
+static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int sh(const char *fmt, ...)
 {
-	char cmd[2048], full[2400];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof cmd, fmt, ap);
+	int r = th_vsh(tmpdir, fmt, ap);
 	va_end(ap);
-	snprintf(full, sizeof full, "cd '%s' && %s", tmpdir, cmd);
-	return system(full);
+	return r;
 }
 
 /* ---- fixture: one layer built by hand ---- */

@@ -1,0 +1,39 @@
+/* Helpers the unit tests share: read a host file whole, run a shell
+ * command in the test's scratch directory. Test code only. */
+#ifndef WH_TESTUTIL_H
+#define WH_TESTUTIL_H
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+/* The whole file, or NULL; the caller frees. */
+static inline uint8_t *th_read_all(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	size_t cap = 1 << 16, n = 0, r;
+	uint8_t *b = malloc(cap);
+	while (b && (r = fread(b + n, 1, cap - n, f)) > 0) {
+		n += r;
+		if (n == cap)
+			b = realloc(b, cap *= 2);
+	}
+	fclose(f);
+	*len = n;
+	return b;
+}
+
+/* Run a printf-formatted shell command with `dir` as its working directory;
+ * system()'s result. */
+static inline int th_vsh(const char *dir, const char *fmt, va_list ap)
+{
+	char cmd[2048], full[2400];
+	vsnprintf(cmd, sizeof cmd, fmt, ap);
+	snprintf(full, sizeof full, "cd '%s' && %s", dir, cmd);
+	return system(full);
+}
+
+#endif
