@@ -214,9 +214,15 @@ static void apply_entry(struct apply *ap, const struct wh_entry *e)
 		if (added_here) {
 			/* listed twice in one layer: still added */
 		} else if (was_removed_here) {
-			n->change = same_entry(old, e) ? WH_C_NONE : WH_C_MODIFIED;
-			if (n->change == WH_C_NONE)
-				n->changed = 0, n->change = WH_C_NONE;
+			/* hidden by this layer's whiteout or opaque marker, then listed
+			 * again: modified, unless it came back exactly as it was (then
+			 * its earlier change is lost: mark_removed overwrote it) */
+			if (same_entry(old, e)) {
+				n->changed = 0;
+				n->change = WH_C_NONE;
+			} else {
+				n->change = WH_C_MODIFIED;
+			}
 		} else if (!same_entry(old, e) && !(old == NULL && e->type == WH_T_DIR && n->type == WH_T_DIR)) {
 			n->changed = (uint16_t)ap->layer;
 			n->change = WH_C_MODIFIED;
