@@ -348,6 +348,183 @@ static void body_message(struct http *x, char *out, size_t outlen)
 	json_decref(j);
 }
 
+/* --- references ---------------------------------------------------------------------- */
+
+/* The Docker reference grammar (github.com/distribution/reference,
+ * regexp.go and normalize.go):
+ *   reference      := name [ ":" tag ] [ "@" digest ]
+ *   name           := [domain "/"] path-component ["/" path-component]*
+ *   domain         := host [":" port]; host := domain-name | "[" IPv6 "]"
+ *   domain-component := [a-zA-Z0-9] | [a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]
+ *   path-component := [a-z0-9]+ ( ([._] | "__" | "-"+) [a-z0-9]+ )*
+ *   tag            := [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}
+ * and the name at most 255 characters. */
+#define REF_NAME_MAX 255
+
+static int lower_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+static int path_component_ok(const char *s, size_t n)
+{
+	size_t i = 0;
+	for (;;) {
+		size_t a = i;
+		while (i < n && lower_alnum(s[i]))
+			i++;
+		if (i == a)
+			return 0;
+		if (i == n)
+			return 1;
+		if (s[i] == '.')
+			i++;
+		else if (s[i] == '_')
+			i += i + 1 < n && s[i + 1] == '_' ? 2 : 1;
+		else if (s[i] == '-')
+			while (i < n && s[i] == '-')
+				i++;
+		else
+			return 0;
+	}
+}
+
+static int domain_ok(const char *s, size_t n)
+{
+	size_t i = 0;
+	if (n && s[0] == '[') {
+		i = 1;
+		while (i < n && (isxdigit((unsigned char)s[i]) || s[i] == ':'))
+			i++;
+		if (i == 1 || i >= n || s[i] != ']')
+			return 0;
+		i++;
+	} else {
+		for (;;) {
+			size_t a = i;
+			while (i < n && (isalnum((unsigned char)s[i]) || s[i] == '-'))
+				i++;
+			if (i == a || s[a] == '-' || s[i - 1] == '-')
+				return 0;
+			if (i < n && s[i] == '.') {
+				i++;
+				continue;
+			}
+			break;
+		}
+	}
+	if (i == n)
+		return 1;
+	if (s[i++] != ':')
+		return 0;
+	size_t p = i;
+	while (i < n && isdigit((unsigned char)s[i]))
+		i++;
+	return i > p && i == n;
+}
+
+static int tag_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (!n || n > 128 || s[0] == '.' || s[0] == '-')
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("_.-", s[i]))
+			return 0;
+	return 1;
+}
+
+/* 64 lower-case hex digits: an image ID, never a name (normalize.go) */
+static int is_identifier(const char *s, size_t n)
+{
+	if (n != 64)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+void fetch_ref_free(struct fetch_ref *ref)
+{
+	free(ref->domain);
+	free(ref->path);
+	free(ref->tag);
+	free(ref->digest);
+	memset(ref, 0, sizeof *ref);
+}
+
+int fetch_ref_parse(const char *s, struct fetch_ref *ref, struct wh_error *err)
+{
+	memset(ref, 0, sizeof *ref);
+	const char *why = NULL;
+	size_t n = strlen(s);
+	const char *at = strchr(s, '@');
+	size_t end = at ? (size_t)(at - s) : n; /* name[:tag] */
+	if (at && !digest_valid(at + 1)) {
+		int rc = wh_err(err, WH_EINPUT, "docker://%s: \"%s\" is not a sha256 digest", s, at + 1);
+		return rc;
+	}
+	if (is_identifier(s, n))
+		why = "a 64-hex image ID is not a repository name";
+	/* the tag's ':' comes after the last '/', a port's before the first */
+	const char *name = s, *tag = NULL;
+	size_t name_end = end;
+	for (size_t i = end; i-- > 0 && s[i] != '/';)
+		if (s[i] == ':') {
+			name_end = i;
+			tag = s + i + 1;
+			break;
+		}
+	/* splitDockerDomain: the part before the first '/' is a domain when it
+	 * is localhost, has a '.' or ':', or has an upper-case letter; else
+	 * the name is on Docker Hub, whose one-part names are library/NAME */
+	const char *slash = memchr(s, '/', name_end);
+	const char *path = s;
+	if (slash) {
+		size_t hl = (size_t)(slash - s);
+		int dom = (hl == 9 && !strncmp(s, "localhost", 9)) || memchr(s, '.', hl) || memchr(s, ':', hl);
+		for (size_t i = 0; i < hl && !dom; i++)
+			dom = isupper((unsigned char)s[i]);
+		if (dom) {
+			ref->domain = xstrndup(s, hl);
+			path = slash + 1;
+			if (!domain_ok(s, hl) && !why)
+				why = "not a registry host[:port]";
+		}
+	}
+	if (!ref->domain || !strcmp(ref->domain, "index.docker.io")) {
+		free(ref->domain);
+		ref->domain = xstrdup("docker.io");
+	}
+	size_t pl = (size_t)(name + name_end - path);
+	int hub = !strcmp(ref->domain, "docker.io") && !memchr(path, '/', pl);
+	/* the limit is on the canonical name, DOMAIN/PATH (reference.go) */
+	if (!why && strlen(ref->domain) + 1 + (hub ? 8 : 0) + pl > REF_NAME_MAX)
+		why = "the name is longer than 255 characters";
+	for (size_t i = 0; i < pl && !why; i++)
+		if (isupper((unsigned char)path[i]))
+			why = "the repository name must be lower case";
+	for (size_t i = 0, c = 0; i <= pl && !why; i++)
+		if (i == pl || path[i] == '/') {
+			if (!path_component_ok(path + c, i - c))
+				why = "not HOST/REPO[:TAG|@DIGEST]: a repository path component is empty or malformed";
+			c = i + 1;
+		}
+	char *tg = tag ? xstrndup(tag, (size_t)(s + end - tag)) : NULL;
+	if (!why && tg && !tag_ok(tg))
+		why = "a tag is 1 to 128 of [A-Za-z0-9_.-], not starting with '.' or '-'";
+	if (why) {
+		free(tg);
+		fetch_ref_free(ref);
+		return wh_err(err, WH_EINPUT, "docker://%s: %s", s, why);
+	}
+	ref->path = hub ? xasprintf("library/%.*s", (int)pl, path) : xstrndup(path, pl);
+	ref->tag = tg ? tg : at ? NULL : xstrdup("latest");
+	ref->digest = at ? xstrdup(at + 1) : NULL;
+	return 0;
+}
+
 /* --- the engine ---------------------------------------------------------------------------- */
 
 static int engine_name_ok(const char *s)
@@ -362,7 +539,7 @@ static int engine_name_ok(const char *s)
 
 int fetch_is_engine_ref(const char *s)
 {
-	if (!engine_name_ok(s) || s[0] == '/' || s[0] == '.' || s[0] == '-' || strstr(s, "//"))
+	if (!engine_name_ok(s) || s[0] == '/' || s[0] == '.')
 		return 0;
 	size_t n = strlen(s);
 	static const char *const exts[] = {".tar", ".tar.gz", ".tgz", ".tar.zst", ".json"};
@@ -371,32 +548,38 @@ int fetch_is_engine_ref(const char *s)
 		if (n > el && !strcmp(s + n - el, exts[i]))
 			return 0;
 	}
-	if (!strncmp(s, "sha256:", 7))
+	/* sha256:ID and a bare 64-hex ID name an image by its ID (the engine
+	 * also takes a prefix of one: sha256:abc) */
+	if (!strncmp(s, "sha256:", 7) && s[7] && strspn(s + 7, "0123456789abcdef") == n - 7)
 		return 1;
-	/* the name (before :TAG and @DIGEST) is lower case, but for a registry host */
-	const char *at = strchr(s, '@');
-	const char *slash = strchr(s, '/');
-	size_t name_end = at ? (size_t)(at - s) : n;
-	const char *last_slash = NULL;
-	for (size_t i = 0; i < name_end; i++)
-		if (s[i] == '/')
-			last_slash = s + i;
-	const char *colon = NULL;
-	for (const char *p = last_slash ? last_slash : s; p < s + name_end; p++)
-		if (*p == ':')
-			colon = p;
-	if (colon)
-		name_end = (size_t)(colon - s);
-	size_t from = 0;
-	if (slash && (size_t)(slash - s) < name_end) {
-		size_t hl = (size_t)(slash - s);
-		if (memchr(s, '.', hl) || memchr(s, ':', hl) || (hl == 9 && !strncmp(s, "localhost", 9)))
-			from = hl + 1;
+	if (is_identifier(s, n))
+		return 1;
+	struct fetch_ref r;
+	if (fetch_ref_parse(s, &r, NULL) < 0)
+		return 0;
+	fetch_ref_free(&r);
+	return 1;
+}
+
+char *fetch_engine_path(const char *name)
+{
+	/* RFC 3986 2.3: unreserved characters stay, the rest is %XX (2.1:
+	 * upper-case hex); '/' too stays: the engine routes /images/{name}/get
+	 * with slashes in the name */
+	static const char hex[] = "0123456789ABCDEF";
+	struct buf b = {0};
+	buf_append(&b, "/images/", 8);
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		    strchr("-._~/", *p)) {
+			buf_append(&b, p, 1);
+		} else {
+			char e[3] = {'%', hex[*p >> 4], hex[*p & 15]};
+			buf_append(&b, e, 3);
+		}
 	}
-	for (size_t i = from; i < name_end; i++)
-		if (isupper((unsigned char)s[i]) || s[i] == ':')
-			return 0;
-	return name_end > from;
+	buf_append(&b, "/get", 5);
+	return (char *)b.data;
 }
 
 static int engine_endpoint(char **host_desc, char **sock, char **base, struct wh_error *err)
@@ -452,21 +635,9 @@ int fetch_engine(const char *name, char **spool, char **archive, struct wh_error
 	}
 	if (sock)
 		curl_easy_setopt(x.h, CURLOPT_UNIX_SOCKET_PATH, sock);
-	char *esc = curl_easy_escape(x.h, name, 0);
-	/* the engine routes /images/{name}/get with slashes in the name */
-	struct buf path = {0};
-	for (const char *p = esc; *p; p++) {
-		if (!strncmp(p, "%2F", 3)) {
-			buf_append(&path, "/", 1);
-			p += 2;
-		} else {
-			buf_append(&path, p, 1);
-		}
-	}
-	buf_append(&path, "", 1);
-	curl_free(esc);
-	char *url = xasprintf("%s/images/%s/get", base, (char *)path.data);
-	buf_free(&path);
+	char *epath = fetch_engine_path(name);
+	char *url = xasprintf("%s%s", base, epath);
+	free(epath);
 	char eb[CURL_ERROR_SIZE];
 	CURLcode c = http_get(&x, url, NULL, fd, 0, 0, eb);
 	free(url);
@@ -774,54 +945,16 @@ static int fetch_manifest(struct fetch_registry *r, const char *refpart, const c
 
 static int parse_registry_ref(struct fetch_registry *r, const char *ref, char **refpart, struct wh_error *err)
 {
-	const char *slash = strchr(ref, '/');
-	const char *name = ref;
-	if (slash) {
-		size_t hl = (size_t)(slash - ref);
-		if (memchr(ref, '.', hl) || memchr(ref, ':', hl) || (hl == 9 && !strncmp(ref, "localhost", 9))) {
-			r->host = xstrndup(ref, hl);
-			name = slash + 1;
-		}
-	}
-	if (!r->host)
-		r->host = xstrdup("docker.io");
-	char *n = xstrdup(name);
-	char *at = strchr(n, '@');
-	if (at) {
-		*at = 0;
-		if (!digest_valid(at + 1)) {
-			int rc = wh_err(err, WH_EINPUT, "docker://%s: \"%s\" is not a sha256 digest", ref, at + 1);
-			free(n);
-			return rc;
-		}
-		*refpart = xstrdup(at + 1);
-	}
-	char *ls = strrchr(n, '/');
-	char *colon = strrchr(ls ? ls : n, ':');
-	if (colon) {
-		*colon = 0;
-		if (!*refpart)
-			*refpart = xstrdup(colon + 1);
-	}
-	if (!*refpart)
-		*refpart = xstrdup("latest");
-	int ok = *n && n[strlen(n) - 1] != '/' && !strstr(n, "//") && **refpart;
-	for (const char *p = n; *p && ok; p++)
-		if (!(islower((unsigned char)*p) || isdigit((unsigned char)*p) || strchr("._-/", *p)))
-			ok = 0;
-	for (const char *p = *refpart; *p && ok; p++)
-		if (!(isalnum((unsigned char)*p) || strchr("._-:", *p)))
-			ok = 0;
-	if (!ok) {
-		free(n);
-		return wh_err(err, WH_EINPUT, "docker://%s: not HOST/REPO[:TAG|@DIGEST] (names are lower case)", ref);
-	}
-	if (!strcmp(r->host, "docker.io") && !strchr(n, '/')) {
-		r->repo = xasprintf("library/%s", n);
-		free(n);
-	} else {
-		r->repo = n;
-	}
+	struct fetch_ref fr;
+	int rc = fetch_ref_parse(ref, &fr, err);
+	if (rc < 0)
+		return rc;
+	/* NAME:TAG@DIGEST is pulled by the digest */
+	*refpart = xstrdup(fr.digest ? fr.digest : fr.tag);
+	r->host = fr.domain;
+	r->repo = fr.path;
+	free(fr.tag);
+	free(fr.digest);
 	return 0;
 }
 

@@ -20,8 +20,30 @@
 int fetch_engine(const char *name, char **spool, char **archive, struct wh_error *err);
 
 /* Does a bare argument (not an existing path) look like an engine image
- * reference (NAME[:TAG][@DIGEST], sha256:ID)? */
+ * reference? Yes for a reference fetch_ref_parse takes (NAME[:TAG][@DIGEST])
+ * and for sha256:ID, sha256:ID-PREFIX and a 64-hex ID; no for what looks
+ * like a path: a leading '/' or '.', a trailing '/', a name ending in
+ * .tar, .tar.gz, .tgz, .tar.zst or .json. */
 int fetch_is_engine_ref(const char *s);
+
+/* The engine API path that exports NAME: "/images/NAME/get", NAME
+ * percent-encoded (RFC 3986) but for its slashes. Free it. */
+char *fetch_engine_path(const char *name);
+
+/* An image reference split as the Docker reference grammar does
+ * (github.com/distribution/reference, ParseNormalizedNamed): "ubuntu" is
+ * docker.io, library/ubuntu, tag latest; the part before the first '/' is
+ * a registry host when it is localhost, or has a '.', a ':' or an upper
+ * case letter; index.docker.io is docker.io. */
+struct fetch_ref {
+	char *domain; /* "docker.io", "localhost:5000", "[::1]:5000" */
+	char *path;   /* "library/ubuntu", "a/b" */
+	char *tag;    /* the tag given; "latest" when neither tag nor digest is; else NULL */
+	char *digest; /* "sha256:..." or NULL (only sha256 digests are taken) */
+};
+/* 0, or negative with err (may be NULL) saying "docker://S: what is wrong". */
+int fetch_ref_parse(const char *s, struct fetch_ref *ref, struct wh_error *err);
+void fetch_ref_free(struct fetch_ref *ref);
 
 /* Registry (Docker Registry HTTP API v2, OCI distribution): REF is
  * "HOST/REPO[:TAG|@DIGEST]" (without "docker://"). The top manifest (an
