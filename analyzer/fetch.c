@@ -701,45 +701,133 @@ struct fetch_registry {
 	size_t n_manifests;
 };
 
-/* key="value" pairs of a challenge ("Bearer realm=\"...\",service=\"...\"") */
-static char *challenge_param(const char *ch, const char *key)
+/* RFC 7230 3.2.6: tchar */
+static int tchar(char c)
 {
-	size_t kl = strlen(key);
-	const char *p = ch;
-	while ((p = strcasestr(p, key))) {
-		int start = p == ch || p[-1] == ' ' || p[-1] == ',';
-		if (start && p[kl] == '=') {
-			const char *v = p + kl + 1;
-			if (*v == '"') {
-				const char *e = strchr(v + 1, '"');
-				if (!e)
-					return NULL;
-				return xstrndup(v + 1, (size_t)(e - v - 1));
-			}
-			size_t n = strcspn(v, ", ");
-			return xstrndup(v, n);
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+static const char *skip_ows(const char *p)
+{
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return p;
+}
+
+int fetch_bearer_challenge(const char *h, char **realm, char **service, char **scope)
+{
+	*realm = *service = *scope = NULL;
+	/* RFC 7235 2.1 (a list of challenges, RFC 7230 7 for the commas):
+	 *   challenge  = auth-scheme [ 1*SP ( token68 / #auth-param ) ]
+	 *   auth-param = token BWS "=" BWS ( token / quoted-string )
+	 * A list element that is "token BWS =" and a value is a parameter of
+	 * the current challenge; any other token starts a new challenge. */
+	const char *p = h;
+	int cur = -1, bearer_seen = 0, bad = 0;
+	while (!bad) {
+		p = skip_ows(p);
+		if (*p == ',') {
+			p++;
+			continue;
 		}
-		p += kl;
+		if (!*p)
+			break;
+		const char *t = p;
+		while (tchar(*p) || *p == '/') /* '/': token68 */
+			p++;
+		size_t tl = (size_t)(p - t);
+		const char *q = skip_ows(p);
+		if (!tl) {
+			bad = 1;
+			break;
+		}
+		if (*q == '=' && cur >= 0 && (*skip_ows(q + 1) == '"' || tchar(*skip_ows(q + 1)))) {
+			/* an auth-param; names are case-insensitive, each once a challenge */
+			q = skip_ows(q + 1);
+			struct buf v = {0};
+			if (*q == '"') {
+				/* quoted-string, with quoted-pairs (RFC 7230 3.2.6) */
+				for (q++; *q && *q != '"'; q++) {
+					if (*q == '\\' && q[1])
+						q++;
+					buf_append(&v, q, 1);
+				}
+				if (*q != '"') {
+					buf_free(&v);
+					bad = 1;
+					break;
+				}
+				q++;
+			} else {
+				const char *vs = q;
+				while (tchar(*q))
+					q++;
+				buf_append(&v, vs, (size_t)(q - vs));
+			}
+			buf_append(&v, "", 1);
+			char **slot = NULL;
+			if (cur == 1 && tl == 5 && !strncasecmp(t, "realm", 5))
+				slot = realm;
+			else if (cur == 1 && tl == 7 && !strncasecmp(t, "service", 7))
+				slot = service;
+			else if (cur == 1 && tl == 5 && !strncasecmp(t, "scope", 5))
+				slot = scope;
+			if (slot && !*slot)
+				*slot = (char *)v.data;
+			else
+				buf_free(&v);
+			p = skip_ows(q);
+			if (*p && *p != ',')
+				bad = 1;
+			continue;
+		}
+		if (cur >= 0 && (*q == '=' || !*q || *q == ',')) {
+			/* token68 ("abc==") */
+			while (*q == '=')
+				q++;
+			p = skip_ows(q);
+			if (*p && *p != ',')
+				bad = 1;
+			continue;
+		}
+		/* a new challenge: the first Bearer one is ours */
+		if (cur == 1)
+			bearer_seen = 1;
+		cur = !bearer_seen && tl == 6 && !strncasecmp(t, "Bearer", 6);
+		p = q;
 	}
-	return NULL;
+	if (cur == 1)
+		bearer_seen = 1;
+	if (!bearer_seen) {
+		free(*service);
+		free(*scope);
+		*service = *scope = NULL;
+		return bad ? -1 : 0;
+	}
+	if (bad || !*realm || !**realm) {
+		free(*realm);
+		free(*service);
+		free(*scope);
+		*realm = *service = *scope = NULL;
+		return -1;
+	}
+	return 1;
 }
 
 /* Answer a 401: Bearer -> ask the realm for an anonymous token. */
 static int registry_auth(struct fetch_registry *r, const char *challenge, struct wh_error *err)
 {
-	if (strncasecmp(challenge, "Bearer ", 7))
+	char *realm, *service, *scope;
+	int b = fetch_bearer_challenge(challenge, &realm, &service, &scope);
+	if (b == 0)
 		return wh_err(err, WH_EINPUT,
 		              "docker://%s: the registry wants credentials (%.40s...), which whittle does not send; "
 		              "copy the image with skopeo and open the copy",
 		              r->ref, challenge);
-	char *realm = challenge_param(challenge + 7, "realm");
-	char *service = challenge_param(challenge + 7, "service");
-	char *scope = challenge_param(challenge + 7, "scope");
-	if (!realm) {
-		free(service);
-		free(scope);
-		return wh_err(err, WH_EINPUT, "docker://%s: a Bearer challenge without a realm", r->ref);
-	}
+	if (b < 0)
+		return wh_err(err, WH_EINPUT, "docker://%s: a malformed Bearer challenge, or one without a realm: %.200s",
+		              r->ref, challenge);
 	if (!scope)
 		scope = xasprintf("repository:%s:pull", r->repo);
 	struct buf url = {0};

@@ -45,6 +45,15 @@ struct fetch_ref {
 int fetch_ref_parse(const char *s, struct fetch_ref *ref, struct wh_error *err);
 void fetch_ref_free(struct fetch_ref *ref);
 
+/* A WWW-Authenticate value (RFC 7235 2.1: a list of challenges, each a
+ * scheme with auth-params, values a token or a quoted-string): 1 when it
+ * has a Bearer challenge (RFC 6750 3) with a realm -- *realm set, *service
+ * and *scope set when present, else NULL; all three to free --, 0 when
+ * it has no Bearer challenge, -1 when the Bearer challenge has no realm
+ * or the value is malformed (all three NULL then). Scheme and parameter
+ * names are case-insensitive. */
+int fetch_bearer_challenge(const char *h, char **realm, char **service, char **scope);
+
 /* Registry (Docker Registry HTTP API v2, OCI distribution): REF is
  * "HOST/REPO[:TAG|@DIGEST]" (without "docker://"). The top manifest (an
  * image manifest or an index, written as-is) is fetched and verified, and
