@@ -129,7 +129,8 @@ int auto_run(struct analysis *a, const struct cli_opts *o, const struct reach *r
 	int rc = WH_EXIT_OK;
 	struct slim_result res = {0};
 	if (o->dry_run) {
-		qsort(g.v, g.n, sizeof *g.v, cmp_gone_path);
+		if (g.n) /* g.v is NULL when nothing goes */
+			qsort(g.v, g.n, sizeof *g.v, cmp_gone_path);
 		if (!o->quiet)
 			fprintf(out, "would remove (size, path):\n");
 		for (size_t i = 0; i < g.n; i++) {
@@ -144,7 +145,8 @@ int auto_run(struct analysis *a, const struct cli_opts *o, const struct reach *r
 			             "(entries %llu kept, %llu removed); nothing written\n",
 			        b1, b2, ratio, b3, (unsigned long long)fc.kept, (unsigned long long)(fc.files - fc.kept),
 			        (unsigned long long)plan.kept_entries, (unsigned long long)removed_entries);
-			qsort(g.v, g.n, sizeof *g.v, cmp_gone_size);
+			if (g.n) /* g.v is NULL when nothing goes */
+				qsort(g.v, g.n, sizeof *g.v, cmp_gone_size);
 			print_removed(out, &g, &plan, "");
 			print_unresolved(out, r, "", 20);
 		}
@@ -172,7 +174,8 @@ int auto_run(struct analysis *a, const struct cli_opts *o, const struct reach *r
 			        (unsigned long long)fc.kept, (unsigned long long)(fc.files - fc.kept),
 			        (unsigned long long)plan.kept_entries, (unsigned long long)removed_entries);
 			fprintf(out, "  config           %s\n", res.config_digest);
-			qsort(g.v, g.n, sizeof *g.v, cmp_gone_size);
+			if (g.n) /* g.v is NULL when nothing goes */
+				qsort(g.v, g.n, sizeof *g.v, cmp_gone_size);
 			print_removed(out, &g, &plan, "  ");
 			print_unresolved(out, r, "  ", 20);
 		}
