@@ -8,6 +8,8 @@
 #include <ftw.h>
 #include <libgen.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -311,6 +313,8 @@ static int cmp_member(const void *x, const void *y)
 struct ar_ctx {
 	struct wh_error err;
 	int fd;
+	struct slim_ticker *tick;
+	uint64_t done, total; /* member bytes */
 };
 
 static la_ssize_t ar_write_cb(struct archive *a, void *ctx, const void *buf, size_t n)
@@ -322,11 +326,23 @@ static la_ssize_t ar_write_cb(struct archive *a, void *ctx, const void *buf, siz
 	return (la_ssize_t)n;
 }
 
+static void ar_tick(struct ar_ctx *c, uint64_t n)
+{
+	c->done += n;
+	slim_tick(c->tick, SLIM_PHASE_PACK, 0, 1, c->done, c->total);
+}
+
 /* An uncompressed tar of the members, sorted by name, mtime 0, root-owned. */
-static int write_archive(const char *path, struct member *m, size_t n, struct wh_error *err)
+static int write_archive(const char *path, struct member *m, size_t n, struct slim_ticker *tick,
+                         struct wh_error *err)
 {
 	qsort(m, n, sizeof *m, cmp_member);
-	struct ar_ctx ctx = {.fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)};
+	struct ar_ctx ctx = {.fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644), .tick = tick};
+	for (size_t i = 0; i < n; i++) {
+		struct stat st;
+		ctx.total += m[i].file ? (stat(m[i].file, &st) == 0 ? (uint64_t)st.st_size : 0) : m[i].len;
+	}
+	slim_tick(tick, SLIM_PHASE_PACK, 0, 1, 0, ctx.total);
 	if (ctx.fd < 0)
 		return wh_err(err, WH_EOUTPUT, "%s: %s", path, strerror(errno));
 	struct archive *a = archive_write_new();
@@ -388,10 +404,13 @@ static int write_archive(const char *path, struct member *m, size_t n, struct wh
 					rc = ctx.err.code ? ctx.err.code
 					                  : wh_err(err, WH_EOUTPUT, "%s: %s", path, archive_error_string(a));
 				done += (uint64_t)r;
+				ar_tick(&ctx, (uint64_t)r);
 			}
 			close(fd);
 		} else if (size && archive_write_data(a, m[i].data, size) != (la_ssize_t)size) {
 			rc = ctx.err.code ? ctx.err.code : wh_err(err, WH_EOUTPUT, "%s: %s", path, archive_error_string(a));
+		} else {
+			ar_tick(&ctx, size);
 		}
 	}
 	archive_entry_free(e);
@@ -411,15 +430,69 @@ out:
 
 /* --- verification ----------------------------------------------------------------------------- */
 
+/* The read back runs on a thread of its own while the calling thread
+ * reports its progress: the progress callback is always called on the
+ * writing thread (the explorer draws from it). */
+struct vread {
+	struct wh_image *img;
+	int jobs;
+	int rc;
+	struct wh_error err;
+	_Atomic uint64_t bytes;
+	_Atomic int finished;
+};
+
+static void vread_progress(void *ctx, size_t done, size_t n, uint64_t bytes, uint64_t total)
+{
+	(void)done;
+	(void)n;
+	(void)total;
+	atomic_store(&((struct vread *)ctx)->bytes, bytes);
+}
+
+static void *vread_run(void *arg)
+{
+	struct vread *v = arg;
+	struct index_progress ip = {.cb = vread_progress, .ctx = v};
+	v->rc = layer_index_all(v->img, v->jobs, &ip, &v->err);
+	atomic_store(&v->finished, 1);
+	return NULL;
+}
+
+static int verify_index(struct wh_image *img, int jobs, struct slim_ticker *tick, struct wh_error *e2)
+{
+	if (!tick->p)
+		return layer_index_all(img, jobs, NULL, e2);
+	uint64_t total = 0;
+	for (size_t i = 0; i < img->n_layers; i++)
+		total += img->layers[i].blob.length;
+	slim_tick(tick, SLIM_PHASE_VERIFY, 0, 1, 0, total);
+	struct vread v = {.img = img, .jobs = jobs};
+	atomic_init(&v.bytes, 0);
+	atomic_init(&v.finished, 0);
+	pthread_t th;
+	if (pthread_create(&th, NULL, vread_run, &v) != 0)
+		return layer_index_all(img, jobs, NULL, e2);
+	while (!atomic_load(&v.finished)) {
+		struct timespec ts = {0, 20 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+		slim_tick(tick, SLIM_PHASE_VERIFY, 0, 1, atomic_load(&v.bytes), total);
+	}
+	pthread_join(th, NULL);
+	if (v.rc < 0)
+		*e2 = v.err;
+	return v.rc;
+}
+
 static int verify(const char *ref, const struct slim_plan *p, const struct slim_result *r, int jobs,
-                  struct wh_error *err)
+                  struct slim_ticker *tick, struct wh_error *err)
 {
 	struct wh_image img;
 	struct wh_error e2 = {0};
 	int rc = image_open(ref, NULL, &img, &e2);
 	if (rc < 0)
 		return wh_err(err, WH_EOUTPUT, "verifying the output: %s", e2.msg);
-	rc = layer_index_all(&img, jobs > 0 ? jobs : 1, NULL, &e2);
+	rc = verify_index(&img, jobs > 0 ? jobs : 1, tick, &e2);
 	if (rc < 0) {
 		rc = wh_err(err, WH_EOUTPUT, "verifying the output: %s", e2.msg);
 		goto out;
@@ -629,7 +702,10 @@ int slim_image_write(struct analysis *a, const struct slim_plan *p, const struct
 		rc = wh_err(err, WH_EOUTPUT, "%s: %s", layer_tmp, strerror(errno));
 		goto out;
 	}
-	struct slim_layer_opts lo = {.compression = comp, .clamp_mtime = have_sde, .sde = sde, .spool_dir = tmp};
+	struct slim_layer_opts lo = {.compression = comp, .clamp_mtime = have_sde, .sde = sde, .spool_dir = tmp,
+	                             .progress = o->progress};
+	struct slim_ticker tick;
+	slim_ticker_init(&tick, &o->progress);
 	rc = slim_write_layer(a, p, &lo, fd, &r->layer, err);
 	if (rc == 0 && fsync(fd) != 0)
 		rc = wh_err(err, WH_EOUTPUT, "%s: fsync: %s", layer_tmp, strerror(errno));
@@ -709,7 +785,7 @@ int slim_image_write(struct analysis *a, const struct slim_plan *p, const struct
 			{.name = "index.json", .data = idx, .len = strlen(idx)},
 			{.name = "oci-layout", .data = layout_json, .len = strlen(layout_json)},
 		};
-		rc = write_archive(archive, m, ARRAY_LEN(m), err);
+		rc = write_archive(archive, m, ARRAY_LEN(m), &tick, err);
 		for (int i = 0; i < 3; i++)
 			free(mn[i]);
 		verify_ref = xasprintf("oci-archive:%s", archive);
@@ -733,7 +809,7 @@ int slim_image_write(struct analysis *a, const struct slim_plan *p, const struct
 			{.name = lname, .file = layer_path},
 			{.name = "manifest.json", .data = dman, .len = strlen(dman)},
 		};
-		rc = write_archive(archive, m, ARRAY_LEN(m), err);
+		rc = write_archive(archive, m, ARRAY_LEN(m), &tick, err);
 		free(cname2);
 		free(lname);
 		verify_ref = xasprintf("docker-archive:%s", archive);
@@ -743,7 +819,7 @@ int slim_image_write(struct analysis *a, const struct slim_plan *p, const struct
 	if (rc == 0 && slim_interrupted)
 		rc = wh_err(err, WH_EINTR, "interrupted");
 	if (rc == 0)
-		rc = verify(verify_ref, p, r, o->jobs, err);
+		rc = verify(verify_ref, p, r, o->jobs, &tick, err);
 	free(verify_ref);
 	if (rc < 0) {
 		json_decref(desc);

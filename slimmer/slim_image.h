@@ -20,6 +20,7 @@ struct slim_image_opts {
 	const char *compression;   /* "gzip" | "zstd" | "none"; NULL: gzip for OCI, none for docker-archive */
 	int force;                 /* replace an existing destination file */
 	int jobs;                  /* threads for the verification read (never changes the output) */
+	struct slim_progress progress; /* slim_write.h: re-reading, writing, packing, verifying */
 };
 
 struct slim_result {

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 volatile sig_atomic_t slim_interrupted;
@@ -63,6 +64,46 @@ int slim_write_all(int fd, const void *buf, size_t n, const char *what, struct w
 	return 0;
 }
 
+/* --- progress ---------------------------------------------------------------------- */
+
+char *slim_phase_label(char *buf, size_t n, enum slim_phase phase, size_t layer, size_t n_layers)
+{
+	switch (phase) {
+	case SLIM_PHASE_READ: snprintf(buf, n, "re-reading layer %zu/%zu", layer + 1, n_layers); break;
+	case SLIM_PHASE_WRITE: snprintf(buf, n, "writing the layer"); break;
+	case SLIM_PHASE_PACK: snprintf(buf, n, "packing the archive"); break;
+	default: snprintf(buf, n, "verifying"); break;
+	}
+	return buf;
+}
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void slim_ticker_init(struct slim_ticker *t, const struct slim_progress *p)
+{
+	t->p = p && p->cb ? p : NULL;
+	t->phase = -1;
+	t->last_ns = 0;
+}
+
+void slim_tick(struct slim_ticker *t, enum slim_phase phase, size_t layer, size_t n_layers, uint64_t bytes_done,
+               uint64_t bytes_total)
+{
+	if (!t->p)
+		return;
+	int64_t now = now_ns();
+	if ((int)phase == t->phase && now - t->last_ns < 100 * 1000 * 1000)
+		return;
+	t->phase = (int)phase;
+	t->last_ns = now;
+	t->p->cb(t->p->ctx, phase, layer, n_layers, bytes_done < bytes_total ? bytes_done : bytes_total, bytes_total);
+}
+
 /* --- what the source must give again ------------------------------------------- */
 
 struct xattr {
@@ -93,7 +134,19 @@ struct spool {
 	uint8_t *chunk;
 	struct wh_error *err;
 	const char *spool_name;
+	/* progress: regular-file bytes of the layers read again */
+	struct slim_ticker *tick;
+	size_t layer_no, n_layers; /* the layer being read, of those read again */
+	uint64_t base;             /* bytes of the layers read before this one */
+	uint64_t pos;              /* of the entries of this layer behind us */
+	uint64_t pending;          /* the current entry's size (its data not yet behind us) */
+	uint64_t total;
 };
+
+static void spool_tick(struct spool *s, uint64_t within)
+{
+	slim_tick(s->tick, SLIM_PHASE_READ, s->layer_no, s->n_layers, s->base + s->pos + within, s->total);
+}
 
 static int cmp_want(const void *x, const void *y)
 {
@@ -193,6 +246,7 @@ static int spool_data(struct spool *s, struct archive *a, const char *path, uint
 		if ((rc = slim_write_all(s->fd, b, size, s->spool_name, s->err)) < 0)
 			goto out;
 		total += size;
+		spool_tick(s, total);
 	}
 out:;
 	uint8_t full[32];
@@ -208,6 +262,12 @@ static int visit(void *ctx, struct archive *a, struct archive_entry *ae, const c
 	struct spool *s = ctx;
 	if (slim_interrupted)
 		return wh_err(s->err, WH_EINTR, "interrupted");
+	/* the entries before this one have been read past */
+	s->pos += s->pending;
+	s->pending = archive_entry_filetype(ae) == AE_IFREG && !archive_entry_hardlink(ae) && archive_entry_size(ae) > 0
+	                 ? (uint64_t)archive_entry_size(ae)
+	                 : 0;
+	spool_tick(s, 0);
 	/* the wants of this layer with this path */
 	size_t lo = s->lo, hi = s->hi;
 	while (lo < hi) {
@@ -279,6 +339,8 @@ struct out {
 	uint64_t tar_size, blob_size;
 	struct wh_error *err;
 	int failed;
+	struct slim_ticker *tick;
+	uint64_t content_done, content_total; /* file content bytes written, of the plan's */
 };
 
 static la_ssize_t blob_write_cb(struct archive *a, void *ctx, const void *buf, size_t n)
@@ -373,6 +435,7 @@ static int write_body(struct archive *t, struct out *o, int spool_fd, const stru
 	if (content) {
 		if (content_len && archive_write_data(t, content, content_len) != (la_ssize_t)content_len)
 			return ar_fail(t, o, "data");
+		o->content_done += content_len;
 		return 0;
 	}
 	uint64_t pos = w->off, end = w->off + w->len;
@@ -389,6 +452,8 @@ static int write_body(struct archive *t, struct out *o, int spool_fd, const stru
 		if (wr != r)
 			return ar_fail(t, o, "data");
 		pos += (uint64_t)r;
+		o->content_done += (uint64_t)r;
+		slim_tick(o->tick, SLIM_PHASE_WRITE, 0, 1, o->content_done, o->content_total);
 	}
 	return 0;
 }
@@ -423,12 +488,22 @@ int slim_write_layer(const struct analysis *a, const struct slim_plan *p, const 
 	}
 	nw = u;
 
-	struct spool s = {.a = a, .w = w, .n = nw, .err = err, .fd = -1};
+	struct slim_ticker tick;
+	slim_ticker_init(&tick, &opt->progress);
+	struct spool s = {.a = a, .w = w, .n = nw, .err = err, .fd = -1, .tick = &tick};
+	for (size_t i = 0; i < nw; i++)
+		if (i == 0 || w[i].layer != w[i - 1].layer) {
+			s.n_layers++;
+			s.total += img->layers[w[i].layer].size_bytes;
+		}
 	const char *dir = opt->spool_dir ? opt->spool_dir : ".";
 	s.spool_name = "the content spool";
 	int rc = 0;
 	struct archive *t = NULL;
-	struct out o = {.fd = fd, .err = err};
+	struct out o = {.fd = fd, .err = err, .tick = &tick};
+	for (size_t i = 0; i < p->n; i++)
+		if (p->v[i].type == WH_T_REG)
+			o.content_total += p->v[i].content ? p->v[i].content_len : p->v[i].size;
 	digest_init(&o.diff);
 	digest_init(&o.blob);
 	uint8_t *chunk = NULL;
@@ -445,6 +520,8 @@ int slim_write_layer(const struct analysis *a, const struct slim_plan *p, const 
 		s.lo = i;
 		s.hi = j;
 		const struct wh_layer *l = &img->layers[w[i].layer];
+		s.pos = s.pending = 0;
+		spool_tick(&s, 0);
 		rc = layer_stream(l, visit, &s, err);
 		if (rc < 0) {
 			if (rc != WH_EINTR)
@@ -457,6 +534,8 @@ int slim_write_layer(const struct analysis *a, const struct slim_plan *p, const 
 				            "is read again", (unsigned)l->index, l->blob.name, w[k].path);
 				goto out;
 			}
+		s.base += l->size_bytes;
+		s.layer_no++;
 		i = j;
 	}
 	/* 3. the tar, in plan order */
@@ -470,6 +549,7 @@ int slim_write_layer(const struct analysis *a, const struct slim_plan *p, const 
 		goto out;
 	}
 	chunk = xmalloc(CHUNK);
+	slim_tick(&tick, SLIM_PHASE_WRITE, 0, 1, 0, o.content_total);
 	struct archive_entry *ae = archive_entry_new();
 	for (size_t i = 0; i < p->n; i++) {
 		const struct slim_entry *se = &p->v[i];
@@ -526,6 +606,7 @@ int slim_write_layer(const struct analysis *a, const struct slim_plan *p, const 
 		}
 		if (se->type == WH_T_REG && (rc = write_body(t, &o, s.fd, sw, se->content, se->content_len, chunk)) < 0)
 			break;
+		slim_tick(&tick, SLIM_PHASE_WRITE, 0, 1, o.content_done, o.content_total);
 		if (se->type == WH_T_REG && !se->content && !sw) {
 			rc = wh_err(err, WH_EOUTPUT, "internal: no content read for /%s", se->path);
 			break;

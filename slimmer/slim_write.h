@@ -10,6 +10,7 @@
 #define WH_SLIM_WRITE_H
 
 #include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "slim_plan.h"
@@ -22,11 +23,46 @@ enum slim_compression { SLIM_COMP_NONE, SLIM_COMP_GZIP, SLIM_COMP_ZSTD };
 
 #define SLIM_ZSTD_LEVEL 3
 
+/* Progress of a write, in the shape of the indexer's struct index_progress.
+ * Phases, in order: SLIM_PHASE_READ (the source layers that hold kept
+ * contents, xattrs or device numbers, read again: layer is the one being
+ * read, 0-based, of the n_layers read again; bytes are regular-file bytes
+ * of those layers' tars), SLIM_PHASE_WRITE (the output tar: bytes of file
+ * content written, of all the plan's), SLIM_PHASE_PACK (oci-archive and
+ * docker-archive only: the blobs copied into the archive), SLIM_PHASE_VERIFY
+ * (the output read back: blob bytes). Outside READ, layer is 0 and n_layers
+ * 1 (the one output layer). */
+enum slim_phase { SLIM_PHASE_READ, SLIM_PHASE_WRITE, SLIM_PHASE_PACK, SLIM_PHASE_VERIFY };
+
+struct slim_progress {
+	/* called on the writing thread, at most ~10/s, and once at the start
+	 * of each phase; cb NULL: no progress. Never changes the output. */
+	void (*cb)(void *ctx, enum slim_phase phase, size_t layer, size_t n_layers, uint64_t bytes_done,
+	           uint64_t bytes_total);
+	void *ctx;
+};
+
+/* "re-reading layer 2/5", "writing the layer", "packing the archive",
+ * "verifying" (layer shown 1-based). Returns buf. */
+char *slim_phase_label(char *buf, size_t n, enum slim_phase phase, size_t layer, size_t n_layers);
+
+/* The writers' rate limit: calls p->cb on a phase change at once, else at
+ * most every 100 ms; bytes_done is clamped to bytes_total. */
+struct slim_ticker {
+	const struct slim_progress *p;
+	int phase;                 /* -1 before the first call */
+	int64_t last_ns;           /* CLOCK_MONOTONIC of the last call */
+};
+void slim_ticker_init(struct slim_ticker *t, const struct slim_progress *p);
+void slim_tick(struct slim_ticker *t, enum slim_phase phase, size_t layer, size_t n_layers, uint64_t bytes_done,
+               uint64_t bytes_total);
+
 struct slim_layer_opts {
 	enum slim_compression compression;
 	int clamp_mtime;           /* clamp mtimes to sde */
 	int64_t sde;               /* SOURCE_DATE_EPOCH */
 	const char *spool_dir;     /* where the content spool lives (unlinked at once); "." when NULL */
+	struct slim_progress progress; /* READ and WRITE phases */
 };
 
 struct slim_layer {
