@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 /* --- what goes ------------------------------------------------------------------- */
 
@@ -93,6 +95,35 @@ static void print_unresolved(FILE *out, const struct reach *r, const char *inden
 		        r->n_unresolved - max);
 }
 
+/* --- progress of the write on stderr (a terminal, not -q) ----------------------- */
+
+struct write_progress {
+	int phase;             /* -1: nothing shown yet */
+	struct timespec start; /* of the phase */
+	int shown;
+};
+
+static void write_progress_cb(void *ctx, enum slim_phase phase, size_t layer, size_t n_layers, uint64_t bytes,
+                              uint64_t total)
+{
+	struct write_progress *wp = ctx;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if ((int)phase != wp->phase) {
+		wp->phase = (int)phase;
+		wp->start = now;
+	}
+	double dt = (double)(now.tv_sec - wp->start.tv_sec) + (double)(now.tv_nsec - wp->start.tv_nsec) / 1e9;
+	char what[64], b[32], t[32], r[32];
+	slim_phase_label(what, sizeof what, phase, layer, n_layers);
+	fmt_size(b, sizeof b, bytes);
+	fmt_size(t, sizeof t, total);
+	/* the rate since the phase began (each phase counts its own bytes) */
+	fmt_size(r, sizeof r, dt > 0.05 ? (uint64_t)((double)bytes / dt) : 0);
+	fprintf(stderr, "\r\033[K%s  %s / %s  %s/s", what, b, t, r);
+	wp->shown = 1;
+}
+
 int auto_run(struct analysis *a, const struct cli_opts *o, const struct reach *r, json_t **slim_section)
 {
 	*slim_section = NULL;
@@ -154,7 +185,14 @@ int auto_run(struct analysis *a, const struct cli_opts *o, const struct reach *r
 		char *def = o->output ? NULL : slim_default_output(&a->img);
 		struct slim_image_opts io = {.output = o->output ? o->output : def, .compression = o->compression,
 		                             .force = o->force, .jobs = o->jobs};
+		struct write_progress wp = {.phase = -1};
+		if (!o->quiet && isatty(STDERR_FILENO)) {
+			io.progress.cb = write_progress_cb;
+			io.progress.ctx = &wp;
+		}
 		int wr = slim_image_write(a, &plan, &io, &res, &err);
+		if (wp.shown)
+			fputs("\r\033[K", stderr);
 		free(def);
 		if (wr < 0) {
 			fprintf(stderr, "whittle: %s\n", err.msg);

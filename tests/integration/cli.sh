@@ -66,4 +66,38 @@ check "the error names the destination" grep -q "$T/nodir/r.json" "$T/err"
 check "a directory destination is refused" sh -c "! '$WHITTLE' --report '$T/ro' '$T/img.tar' 2>/dev/null"
 eq "nothing left in the read-only directory" "$(ls -A "$T/ro" | wc -l)" 0
 
+
+# the write's progress (--auto): on a terminal, one line per phase start at
+# least (re-reading, writing, packing, verifying), cleared before the
+# summary; the totals are the file bytes the spec below holds (3,000,006 in
+# layer 1 and 1,000,000 in layer 2, all kept: 4.0 MB)
+cat >"$T/w.spec" <<'SPEC'
+layer base
+dir etc 0755 0 0
+file etc/hello 0644 0 0 hello\n
+dir opt 0755 0 0
+file opt/data 0644 0 0 @3000000:x
+layer more
+file opt/more 0644 0 0 @1000000:y
+SPEC
+"$MKIMAGE" --format oci-archive --tag t "$T/w.spec" "$T/w.tar"
+script -qec "'$WHITTLE' --auto --keep / -o 'oci-archive:$T/w-tty.tar' '$T/w.tar'" /dev/null >"$T/tty.out" </dev/null
+tr '\r' '\n' <"$T/tty.out" | sed 's/\x1b\[K//g' >"$T/tty.lines"
+check "write progress: re-reading the first of the 2 layers, of 4.0 MB" \
+	grep -q "re-reading layer 1/2  0 B / 4.0 MB" "$T/tty.lines"
+check "write progress: writing the layer, 4.0 MB of file bytes" grep -q "writing the layer  0 B / 4.0 MB" "$T/tty.lines"
+check "write progress: packing the archive" grep -q "packing the archive" "$T/tty.lines"
+check "write progress: verifying" grep -q "verifying" "$T/tty.lines"
+check "write progress: a rate" grep -Eq "re-reading layer .* [0-9.]+ [kMG]?B/s" "$T/tty.lines"
+check "write progress: cleared before the summary" grep -q $'\r\033\[Kwrote oci-archive:' "$T/tty.out"
+check "write progress: the summary follows" grep -q "^wrote oci-archive:$T/w-tty.tar" "$T/tty.lines"
+"$WHITTLE" --auto --keep / -o "oci-archive:$T/w-notty.tar" "$T/w.tar" >"$T/out" 2>"$T/err"
+eq "no write progress when stderr is not a terminal" "$(wc -c <"$T/err")" 0
+check "the summary still goes to stdout" grep -q "^wrote oci-archive:$T/w-notty.tar" "$T/out"
+check "progress shown or not, the same output bytes" cmp -s "$T/w-tty.tar" "$T/w-notty.tar"
+script -qec "'$WHITTLE' -q --auto --keep / -o 'oci-archive:$T/w-q.tar' '$T/w.tar'" /dev/null >"$T/tty.out" </dev/null
+check "-q silences the write progress on a terminal" \
+	sh -c "! grep -Eq 're-reading|writing the layer|packing|verifying' '$T/tty.out'"
+check "-q on a terminal still writes the image" test -s "$T/w-q.tar"
+
 finish
