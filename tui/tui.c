@@ -303,13 +303,48 @@ static int dest_file_exists(const char *ref)
 	return stat(path, &st) == 0 && !S_ISDIR(st.st_mode);
 }
 
+/* The write's progress on the key bar: only that line is drawn again (the
+ * write runs on this thread; the writer calls this at most ~10 times a
+ * second). */
+struct write_ui {
+	struct tui *t;
+	const char *dest;
+	int phase;
+	struct timespec start; /* of the phase */
+};
+
+static void write_progress(void *ctx, enum slim_phase phase, size_t layer, size_t n_layers, uint64_t bytes,
+                           uint64_t total)
+{
+	struct write_ui *wu = ctx;
+	if ((int)phase != wu->phase) {
+		wu->phase = (int)phase;
+		clock_gettime(CLOCK_MONOTONIC, &wu->start);
+	}
+	double dt = since(&wu->start);
+	char what[64], b[32], tt[32], r[32];
+	slim_phase_label(what, sizeof what, phase, layer, n_layers);
+	fmt_size(b, sizeof b, bytes);
+	fmt_size(tt, sizeof tt, total);
+	fmt_size(r, sizeof r, dt > 0.05 ? (uint64_t)((double)bytes / dt) : 0);
+	snprintf(wu->t->status, sizeof wu->t->status, "%s  %s / %s  %s/s  (writing %s)", what, b, tt, r,
+	         wu->dest);
+	int h, w;
+	crt_size(&h, &w);
+	if (wu->t->too_small || h < 1)
+		return;
+	draw_bar(wu->t, h - 1, w);
+	crt_refresh();
+}
+
 static void slim_write(struct tui *t, const char *dest, int force)
 {
 	snprintf(t->status, sizeof t->status, "writing %s%s (reading the layers again, then verifying)", dest,
 	         crt_g->ellipsis);
 	draw(t);
+	struct write_ui wu = {.t = t, .dest = dest, .phase = -1};
 	struct slim_image_opts io = {.output = dest, .compression = t->o->compression, .force = force,
-	                             .jobs = t->o->jobs};
+	                             .jobs = t->o->jobs, .progress = {.cb = write_progress, .ctx = &wu}};
 	struct slim_result res;
 	struct wh_error err = {0};
 	int rc = slim_image_write(&t->a, &t->sv.plan, &io, &res, &err);

@@ -213,6 +213,10 @@ check "w: the prompt holds the default destination" on_screen "Write the slimmed
 keys m Enter
 w m "wrote oci-archive:$T/img-slim.tar" 600
 check "w: the result names the visible bytes written" on_screen "($kept_bytes B, ratio $ratio)"
+# the write's progress shares the key bar: once written, the bar holds the
+# result, and no progress text (a phase, "(writing DEST)") is left over
+check "w: the key bar holds the result after the progress" sh -c "tail -1 '$T/screen' | grep -q '^wrote oci-archive:'"
+check "w: no progress left on the screen" sh -c "! grep -Eq 're-reading layer|writing the layer|packing the archive|verifying|\(writing ' '$T/screen'"
 OUT="$T/img-slim.tar"
 if skopeo inspect "oci-archive:$OUT" >"$T/inspect.json" 2>"$T/inspect.err"; then
 	ok "skopeo inspect accepts the written oci-archive"
