@@ -11,32 +11,41 @@ struct lines {
 	int y;
 };
 
+/* Count the next line of the pane's content and format it into buf;
+ * 0 when it is out of view (nothing to draw). */
+static int next_line(struct lines *L, char *buf, size_t len, const char *fmt, va_list ap)
+{
+	int i = L->n++;
+	if (i < L->top || L->y >= L->r.y + L->r.h)
+		return 0;
+	vsnprintf(buf, len, fmt, ap);
+	return 1;
+}
+
 /* Emit the next line of the pane's content (drawn when in view). */
 static void line(struct lines *L, int attr, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void line(struct lines *L, int attr, const char *fmt, ...)
 {
-	int i = L->n++;
-	if (i < L->top || L->y >= L->r.y + L->r.h)
-		return;
 	char buf[4096];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof buf, fmt, ap);
+	int shown = next_line(L, buf, sizeof buf, fmt, ap);
 	va_end(ap);
-	crt_put(L->y++, L->r.x, L->r.w, buf, attr);
+	if (shown)
+		crt_put(L->y++, L->r.x, L->r.w, buf, attr);
 }
 
+/* The same, with a label in the first 13 columns. */
 static void labelled(struct lines *L, const char *label, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void labelled(struct lines *L, const char *label, const char *fmt, ...)
 {
-	int i = L->n++;
-	if (i < L->top || L->y >= L->r.y + L->r.h)
-		return;
 	char buf[4096];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof buf, fmt, ap);
+	int shown = next_line(L, buf, sizeof buf, fmt, ap);
 	va_end(ap);
+	if (!shown)
+		return;
 	int lw = 13;
 	crt_put(L->y, L->r.x, L->r.w, label, crt_attr(CRT_DIM) | crt_attr(CRT_BOLD));
 	crt_put(L->y, L->r.x + lw, L->r.w - lw, buf, 0);
