@@ -327,7 +327,7 @@ static void test_static(void **state)
 	write_text("static.c", "int main(void) { return 0; }\n");
 	if (sh("gcc -static -o static static.c 2>/dev/null") != 0) {
 		fprintf(stderr, "no static libc: test_static skipped\n");
-		skip();
+		TH_SKIP("gcc -static failed (no static libc)");
 	}
 	struct elf_info info;
 	parse_file("static", &info);
@@ -347,7 +347,7 @@ static void test_m32(void **state)
 	if (sh("gcc -m32 -shared -fPIC -Wl,-soname,libfoo32.so.1 -o libfoo32.so foo.c "
 	       "2>/dev/null") != 0) {
 		fprintf(stderr, "no gcc-multilib: 32-bit covered by hand-built files only\n");
-		skip();
+		TH_SKIP("gcc -m32 failed (install gcc-multilib)");
 	}
 	struct elf_info info;
 	parse_file("libfoo32.so", &info);

@@ -135,7 +135,7 @@ static void test_host_cache(void **state)
 	uint8_t *b = read_all("/etc/ld.so.cache", &len);
 	if (!b || !ldconfig_bin()) {
 		free(b);
-		skip();
+		TH_SKIP("the host has no /etc/ld.so.cache or ldconfig");
 	}
 	uint8_t *exact = malloc(len); /* exact size: ASan sees over-reads */
 	memcpy(exact, b, len);
@@ -210,7 +210,7 @@ static void test_built_caches(void **state)
 {
 	(void)state;
 	if (!ldconfig_bin() || sh("gcc --version >/dev/null 2>&1") != 0)
-		skip();
+		TH_SKIP("no ldconfig or gcc");
 	assert_int_equal(sh("mkdir -p root/etc root/opt/l/glibc-hwcaps/x86-64-v3 root/opt/m "
 	                    "root/var/cache/ldconfig && printf 'int f(void){return 0;}\\n' > f.c"), 0);
 	assert_int_equal(sh("gcc -shared -fPIC -Wl,-soname,libwq.so.1 -o root/opt/l/libwq.so.1 f.c "
@@ -486,7 +486,7 @@ static void test_host_conf(void **state)
 {
 	(void)state;
 	if (!ldconfig_bin() || access("/etc/ld.so.conf", R_OK) != 0)
-		skip();
+		TH_SKIP("no ldconfig or /etc/ld.so.conf");
 	struct { uint8_t *bufs[256]; size_t n; } keep = {{0}, 0};
 	struct ldso_fs fs = {&keep, h_read, h_list};
 	struct ldso_dirs d;

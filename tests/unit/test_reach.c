@@ -305,7 +305,7 @@ static void test_wrong_class_first(void **state)
 {
 	(void)state;
 	if (!have_m32)
-		skip();
+		TH_SKIP("gcc -m32 failed (install gcc-multilib)");
 	struct fix *f = fix_new();
 	base(f);
 	dir(f, "opt");
