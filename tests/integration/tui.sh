@@ -5,17 +5,12 @@
 # NO_COLOR and --no-color, the ASCII fallback, the mouse, and that every
 # way out (q, ctrl+c, SIGTERM, SIGSEGV) restores the terminal.
 . "$(dirname "$0")/lib.sh"
-need_cmd tmux file
+need_cmd file
 need_fixtures
-# tmux's server daemonizes, which needs /dev/null to be the character device
-[ -c /dev/null ] || skip "/dev/null is not a character device on this host (tmux cannot start its server)"
+. "$(dirname "$0")/tmux.sh"
+WAIT_TRIES=150
 
 IMG="$FIXTURES/test-docker-image.tar"
-EXP() { /usr/bin/python3 "$SRCDIR/tests/integration/tui_expect.py" "$@"; }
-SOCK="whittle-tui-$$"
-: >"$T/tmux.conf"
-TM() { tmux -L "$SOCK" -f "$T/tmux.conf" "$@"; }
-trap 'TM kill-server >/dev/null 2>&1; rm -rf "$T"' EXIT
 
 # The pane runs whittle, then says how it ended and whether the tty
 # settings are what they were before.
@@ -40,36 +35,6 @@ start() {
 	TM new-session -d -s "$s" -x "$w" -y "$h" \
 		"env -u CI -u NO_COLOR TERM=xterm-256color LANG=C.UTF-8 $envs $T/run.sh $args '$IMG'"
 }
-screen() { TM capture-pane -t "$1" -p; }
-keys() { local s=$1; shift; TM send-keys -t "$s" "$@"; }
-# wait_for SESSION TEXT: poll until TEXT is on the screen, then until the
-# screen stops changing; the last screen is in $T/screen.
-wait_for() {
-	local s=$1 text=$2 i prev=""
-	for i in $(seq 1 150); do
-		screen "$s" >"$T/screen"
-		if grep -qF -- "$text" "$T/screen"; then
-			[ "$(cat "$T/screen")" = "$prev" ] && return 0
-			prev=$(cat "$T/screen")
-		fi
-		sleep 0.05
-	done
-	echo "timed out waiting for [$text]; screen:" >&2
-	cat "$T/screen" >&2
-	return 1
-}
-wait_gone() {
-	local s=$1 text=$2 i
-	for i in $(seq 1 150); do
-		screen "$s" >"$T/screen"
-		grep -qF -- "$text" "$T/screen" || return 0
-		sleep 0.05
-	done
-	return 1
-}
-on_screen() { grep -qF -- "$1" "$T/screen"; }
-# the details line of the tree pane (second to last screen line), right pane
-details() { tail -n 2 "$T/screen" | head -n 1 | cut -c"$((LW + 2))"-; }
 # the tree rows as paths ("M /path" with markers)
 rows() { EXP parse "$T/screen" "$((LW + 1))" ${1:-}; }
 # send KEY and wait until TEXT shows

@@ -13,14 +13,8 @@
 # magnitude is not whittle's figure, so the sizes are checked against the
 # image's own files), x drops one and the projection shrinks.
 . "$(dirname "$0")/lib.sh"
-need_cmd tmux gcc readelf skopeo umoci
-[ -c /dev/null ] || skip "/dev/null is not a character device on this host (tmux cannot start its server)"
-
-EXP() { /usr/bin/python3 "$SRCDIR/tests/integration/tui_expect.py" "$@"; }
-SOCK="whittle-tuislim-$$"
-: >"$T/tmux.conf"
-TM() { tmux -L "$SOCK" -f "$T/tmux.conf" "$@"; }
-trap 'TM kill-server >/dev/null 2>&1; rm -rf "$T"' EXIT
+need_cmd gcc readelf skopeo umoci
+. "$(dirname "$0")/tmux.sh"
 
 # --- the image: a dynamic program, what it needs, and junk ------------------------
 cat >"$T/hello.c" <<'C'
@@ -92,34 +86,7 @@ start() { # SESSION IMAGE
 	TM new-session -d -s "$1" -x $W -y $H \
 		"cd '$T' && env -u CI -u NO_COLOR TERM=xterm-256color LANG=C.UTF-8 $T/run.sh '$2'"
 }
-screen() { TM capture-pane -t "$1" -p; }
-keys() { local s=$1; shift; TM send-keys -t "$s" "$@"; }
-wait_for() { # SESSION TEXT [TRIES]: until TEXT shows and the screen is still
-	local s=$1 text=$2 i prev=""
-	for i in $(seq 1 "${3:-200}"); do
-		screen "$s" >"$T/screen"
-		if grep -qF -- "$text" "$T/screen"; then
-			[ "$(cat "$T/screen")" = "$prev" ] && return 0
-			prev=$(cat "$T/screen")
-		fi
-		sleep 0.05
-	done
-	echo "timed out waiting for [$text]; screen:" >&2
-	cat "$T/screen" >&2
-	return 1
-}
 w() { wait_for "$@" || bad "timed out waiting for [$2]"; }
-wait_gone() {
-	local i
-	for i in $(seq 1 100); do
-		screen "$1" >"$T/screen"
-		grep -qF -- "$2" "$T/screen" || return 0
-		sleep 0.05
-	done
-	bad "still on the screen: [$2]"
-}
-on_screen() { grep -qF -- "$1" "$T/screen"; }
-details() { tail -n 2 "$T/screen" | head -n 1 | cut -c"$((LW + 2))"-; }
 human() { /usr/bin/python3 -c "import sys; sys.path.insert(0, '$SRCDIR/tests/integration'); import tui_expect; print(tui_expect.human($1))"; }
 # the details line holds TEXT (else say what it holds)
 why_has() { details | grep -qF -- "$1" || { echo "details: [$(details)]" >&2; return 1; }; }
@@ -136,7 +103,7 @@ goto() {
 	# Esc ends the search (and its "wrapped" note) with the cursor kept
 	keys "$1" Escape
 	w "$1" "sort: name"
-	wait_gone "$1" "search: "
+	wait_gone "$1" "search: " 100 || bad "still on the screen: [search: ]"
 }
 
 start m "$IMG"
