@@ -202,9 +202,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	char cmd[600];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return th_rm_rf(tmpdir);
 }
 
 /* ---- tests on gcc-built files ---- */

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "tests/unit/testutil.h"
 #include "analyzer/tarscan.h"
 
 struct member {
@@ -311,9 +312,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return th_rm_rf(tmpdir);
 }
 
 int main(void)

@@ -37,6 +37,14 @@ static inline int th_vsh(const char *dir, const char *fmt, va_list ap)
 	return system(full);
 }
 
+/* Remove a test's scratch directory; 0 on success (a cmocka teardown's result). */
+static inline int th_rm_rf(const char *dir)
+{
+	char cmd[4200];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
 /* A prerequisite of one test is missing: cmocka's skip() on a user's
  * clone, a failure under CI (CI=true), where nothing may skip. */
 #define TH_SKIP(why)                                                              \
