@@ -59,6 +59,17 @@ need_debian_image() {
 	DEBIAN_REF="oci:$DEBIAN_OCI:bookworm"
 }
 
+# chroot_run ROOT NAME CMD...: run CMD under chroot ROOT with a clean
+# environment (the image's PATH, LC_ALL=C, 60 s at most); stdout, stderr and
+# exit status into $T/NAME.out, $T/NAME.stderr and $T/NAME.rc.
+chroot_run() {
+	local root=$1 name=$2 rc=0
+	shift 2
+	env -i PATH="${IMAGE_PATH:-/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin}" LC_ALL=C \
+		timeout 60 chroot "$root" "$@" >"$T/$name.out" 2>"$T/$name.stderr" || rc=$?
+	echo "$rc" >"$T/$name.rc"
+}
+
 finish() {
 	echo "$checks checks, $fails failed"
 	[ "$fails" -eq 0 ]

@@ -303,20 +303,12 @@ materialize() {
 	tar -C "$ROOT" --no-recursion -cf - -T "$1" | tar -C "$2" -xpf -
 }
 
-# run_in DIR NAME CMD...: stdout to $T/NAME.out, exit status to $T/NAME.rc
-run_in() {
-	local dir=$1 name=$2 rc=0
-	shift 2
-	env -i PATH="$IMAGE_PATH" LC_ALL=C timeout 60 chroot "$dir" "$@" >"$T/$name.out" 2>"$T/$name.stderr" || rc=$?
-	echo "$rc" >"$T/$name.rc"
-}
-
 # same_run NAME DIR CMD...: the command in DIR and in the full rootfs agree
 same_run() {
 	local label=$1 dir=$2 name=${1//[^A-Za-z0-9_.-]/_}
 	shift 2
-	run_in "$ROOT" "$name.full" "$@"
-	run_in "$dir" "$name.slim" "$@"
+	chroot_run "$ROOT" "$name.full" "$@"
+	chroot_run "$dir" "$name.slim" "$@"
 	if [ "$(cat "$T/$name.full.rc")" != 0 ]; then
 		bad "$label: $* fails in the full rootfs (exit $(cat "$T/$name.full.rc")): $(head -c 300 "$T/$name.full.stderr")"
 		return
@@ -362,13 +354,13 @@ rule_off() {
 	whittle_report "$name" --entrypoint "${ENTRY[$on]}" --rule "$rule=off" || return
 	eq "$rule=off: files kept by rule $rule (the on run: $n_on)" "$($PY "$T/h.py" rulecount "$T/$name.json" "$rule")" 0
 	materialize "$T/$name.kept" "$T/m-$name"
-	run_in "$T/m-$name" "$name.run" "$@"
+	chroot_run "$T/m-$name" "$name.run" "$@"
 	$checker "$rule=off" "$name.run"
 	# the on run's set minus only what the rule brought in
 	local n
 	n=$($PY "$T/h.py" rulefiles "$T/$on.json" "$rule" "$T/$on.kept" "$T/$name.minus")
 	materialize "$T/$name.minus" "$T/m-$name-minus"
-	run_in "$T/m-$name-minus" "$name.minus" "$@"
+	chroot_run "$T/m-$name-minus" "$name.minus" "$@"
 	$checker "the on run minus the $n paths rule $rule brought in" "$name.minus"
 }
 
@@ -428,14 +420,14 @@ if [ -e "$T/whtest.good" ]; then
 		materialize "$T/off-nss.kept" "$T/m-off-nss"
 		rk=$($PY "$T/h.py" rulekept "$T/off-nss.json" /etc/passwd)
 		if [ "$rk" = "-" ]; then
-			run_in "$T/m-off-nss" off-nss.run /usr/local/bin/whtest
+			chroot_run "$T/m-off-nss" off-nss.run /usr/local/bin/whtest
 			nss_check "nss=off (/etc/passwd not kept)" off-nss.run
 		else
 			same_run "nss=off (/etc/passwd kept by rule $rk)" "$T/m-off-nss" /usr/local/bin/whtest
 		fi
 		n=$($PY "$T/h.py" rulefiles "$T/whtest.json" nss "$T/whtest.kept" "$T/nss.minus" /etc/passwd)
 		materialize "$T/nss.minus" "$T/m-nss-minus"
-		run_in "$T/m-nss-minus" nss.minus /usr/local/bin/whtest
+		chroot_run "$T/m-nss-minus" nss.minus /usr/local/bin/whtest
 		nss_check "the on run minus what nss brought in and /etc/passwd ($n paths)" nss.minus
 	}
 fi

@@ -66,27 +66,20 @@ else
 fi
 
 # --- b. per entrypoint ----------------------------------------------------------------------
-# run_in ROOT NAME CMD...: stdout, stderr and exit status into $T/NAME.{out,err,rc}
-run_in() {
-	local root=$1 name=$2 rc=0
-	shift 2
-	env -i PATH="$IMAGE_PATH" LC_ALL=C timeout 60 chroot "$root" "$@" >"$T/$name.out" 2>"$T/$name.err" || rc=$?
-	echo "$rc" >"$T/$name.rc"
-}
 # same_run LABEL SLIMROOT CMD...: the command in the output and in the original agree
 same_run() {
 	local label=$1 root=$2 name=${1//[^A-Za-z0-9_.-]/_}
 	shift 2
-	run_in "$ORIG" "$name.orig" "$@"
-	run_in "$root" "$name.slim" "$@"
+	chroot_run "$ORIG" "$name.orig" "$@"
+	chroot_run "$root" "$name.slim" "$@"
 	local want got
 	want="exit $(cat "$T/$name.orig.rc")"
 	got="exit $(cat "$T/$name.slim.rc")"
 	if [ "$want" = "$got" ] && cmp -s "$T/$name.orig.out" "$T/$name.slim.out" &&
-		cmp -s "$T/$name.orig.err" "$T/$name.slim.err"; then
+		cmp -s "$T/$name.orig.stderr" "$T/$name.slim.stderr"; then
 		ok "$label: $* in the slimmed image: same output as the original ($(wc -l <"$T/$name.orig.out") lines, $want)"
 	else
-		bad "$label: $* slimmed $got, original $want; stderr: $(head -c 300 "$T/$name.slim.err"); diff: $(diff "$T/$name.orig.out" "$T/$name.slim.out" | head -8 | tr '\n' '|')"
+		bad "$label: $* slimmed $got, original $want; stderr: $(head -c 300 "$T/$name.slim.stderr"); diff: $(diff "$T/$name.orig.out" "$T/$name.slim.out" | head -8 | tr '\n' '|')"
 	fi
 }
 
@@ -185,7 +178,7 @@ fi
 
 # --- d. --rule gconv=off breaks whtest's iconv, and only that ----------------------------------
 if [ -d "$T/b-whtest" ] && slim gconv-off --rule gconv=off; then
-	run_in "$T/b-gconv-off/rootfs" gconv-off.run /usr/local/bin/whtest
+	chroot_run "$T/b-gconv-off/rootfs" gconv-off.run /usr/local/bin/whtest
 	full=$T/whtest.orig.out
 	if [ "$(cat "$T/gconv-off.run.rc")" != 0 ] && grep -q '^iconv: FAILED' "$T/gconv-off.run.out" &&
 		diff <(grep -v -e '^iconv:' -e '^whtest:' "$full") \
