@@ -3,13 +3,36 @@
  * copied into a private spool directory (mkdtemp under $TMPDIR) and then
  * read by the ordinary readers: the engine's `docker save` stream becomes a
  * docker-archive file, a registry's manifests and blobs become an OCI
- * layout. The spool lives as long as the image (image_free removes it);
- * every spool is registered so that an interrupt can remove it too
- * (fetch_spool_cleanup_signal, async-signal-safe). */
+ * layout (written by oci_layout). The spool lives as long as the image
+ * (image_free removes it); it is made by tmpfiles, so an interrupt removes
+ * it too (tmpfiles_cleanup_signal) and a later run removes one a killed
+ * run left.
+ *
+ * The files: fetch_ref.c (reference grammar), fetch_http.c (libcurl,
+ * limits, WWW-Authenticate), fetch_engine.c, fetch_registry.c,
+ * fetch_spool.c; fetch_internal.h is what they share.
+ *
+ * Limits against a registry or engine that misbehaves: a blob is read up
+ * to its descriptor's size and no further ("blob larger than its
+ * descriptor"); manifests, configs and token responses up to
+ * FETCH_SMALL_MAX; a request that moves under FETCH_LOW_SPEED_BYTES
+ * bytes/s for FETCH_LOW_SPEED_SECS seconds is aborted (the environment
+ * variable WHITTLE_LOW_SPEED=BYTES:SECONDS overrides both, for tests);
+ * fetch_set_timeout sets an overall deadline for every request. */
 #ifndef WH_FETCH_H
 #define WH_FETCH_H
 
-#include "util.h"
+#include <stdint.h>
+
+#include "analyzer/util.h"
+
+#define FETCH_SMALL_MAX (4u << 20) /* the distribution spec's manifest limit */
+#define FETCH_LOW_SPEED_BYTES 1024L
+#define FETCH_LOW_SPEED_SECS 30L
+
+/* An overall deadline, SECONDS from now, for every request that follows
+ * (--timeout); 0: none (the default). */
+void fetch_set_timeout(double seconds);
 
 /* Engine: export NAME (NAME:TAG, NAME@DIGEST, sha256:ID or an ID) through
  * the Docker/Podman engine API on $DOCKER_HOST (default
@@ -67,16 +90,17 @@ struct fetch_registry;
 int fetch_registry_open(const char *ref, int tls_verify, char **spool, struct fetch_registry **reg,
                         struct wh_error *err);
 /* Fetch the blob DIGEST of the opened repository into PATH (written as
- * PATH.part, its digest verified as it arrives, then renamed). Manifests
- * the fetched indexes list go through the manifests endpoint, the rest
- * through the blobs endpoint. */
-int fetch_registry_blob(struct fetch_registry *reg, const char *digest, const char *path, struct wh_error *err);
+ * PATH.part, its digest verified as it arrives, then renamed). SIZE: the
+ * descriptor's size (-1: unknown); reading stops past it (an error naming
+ * the blob). CAP: the most bytes this kind of blob may have (0: no cap;
+ * FETCH_SMALL_MAX for manifests and configs); a larger SIZE is refused
+ * unread. Manifests the fetched indexes list go through the manifests
+ * endpoint, the rest through the blobs endpoint. */
+int fetch_registry_blob(struct fetch_registry *reg, const char *digest, int64_t size, uint64_t cap,
+                        const char *path, struct wh_error *err);
 void fetch_registry_free(struct fetch_registry *reg);
 
 /* Remove a spool directory and everything in it, and unregister it. */
 void fetch_spool_remove(const char *dir);
-/* Remove every registered spool; async-signal-safe (for SIGINT handlers
- * that _exit). */
-void fetch_spool_cleanup_signal(void);
 
 #endif

@@ -65,7 +65,11 @@ static int blob_in_archive(struct wh_image *img, const char *member, struct wh_b
 	return 0;
 }
 
-static int blob_by_digest(struct wh_image *img, const char *digest, struct wh_blobref *b, struct wh_error *err)
+/* The blob DIGEST; DESC: its descriptor (for the size a registry's blob
+ * may have; NULL: unknown); CAP: the most a registry's blob of this kind
+ * may have (0: no cap). */
+static int blob_by_digest(struct wh_image *img, const char *digest, json_t *desc, uint64_t cap,
+                          struct wh_blobref *b, struct wh_error *err)
 {
 	if (!digest_valid(digest))
 		return wh_err(err, WH_EINPUT, "%s: unsupported or malformed digest \"%s\"", img->path, digest);
@@ -77,7 +81,9 @@ static int blob_by_digest(struct wh_image *img, const char *digest, struct wh_bl
 	struct stat st;
 	if (img->fetch && lstat(full, &st) < 0 && errno == ENOENT) {
 		/* a registry's spool: fetch the blob now (verified as it arrives) */
-		int rc = fetch_registry_blob(img->fetch, digest, full, err);
+		json_t *sz = json_object_get(desc, "size");
+		int64_t size = json_is_integer(sz) && json_integer_value(sz) >= 0 ? (int64_t)json_integer_value(sz) : -1;
+		int rc = fetch_registry_blob(img->fetch, digest, size, cap, full, err);
 		if (rc < 0) {
 			free(full);
 			return rc;
@@ -170,7 +176,7 @@ static int expand(struct wh_image *img, json_t *desc, const char *tag, struct ca
 		if (!dg)
 			return wh_err(err, WH_EINPUT, "%s: index entry without a digest", img->path);
 		struct wh_blobref b = {0};
-		int rc = blob_by_digest(img, dg, &b, err);
+		int rc = blob_by_digest(img, dg, desc, FETCH_SMALL_MAX, &b, err);
 		json_t *idx = NULL;
 		if (rc == 0)
 			rc = read_json_blob(img, &b, dg, &idx, err);
@@ -470,7 +476,7 @@ static int layers_from_oci_manifest(struct wh_image *img, json_t *man, struct wh
 		if (!dg)
 			return wh_err(err, WH_EINPUT, "%s: layer %zu of manifest %s has no digest", img->path, i,
 			              img->manifest_digest);
-		int rc = blob_by_digest(img, dg, &img->layers[i].blob, err);
+		int rc = blob_by_digest(img, dg, d, 0, &img->layers[i].blob, err);
 		if (rc < 0)
 			return rc;
 		json_t *sz = json_object_get(d, "size");
@@ -486,7 +492,7 @@ static int layers_from_oci_manifest(struct wh_image *img, json_t *man, struct wh
 	if (!cdg)
 		return wh_err(err, WH_EINPUT, "%s: manifest config has no digest", img->path);
 	struct wh_blobref cb;
-	int rc = blob_by_digest(img, cdg, &cb, err);
+	int rc = blob_by_digest(img, cdg, cfg, FETCH_SMALL_MAX, &cb, err);
 	if (rc < 0)
 		return rc;
 	rc = read_json_blob(img, &cb, cdg, &img->config, err);
@@ -538,7 +544,7 @@ static int open_oci(struct wh_image *img, const char *tag, const struct wh_open_
 			rc = wh_err(err, WH_EINPUT, "%s: manifest descriptor without a digest", img->path);
 		} else {
 			struct wh_blobref mb;
-			rc = blob_by_digest(img, dg, &mb, err);
+			rc = blob_by_digest(img, dg, chosen, FETCH_SMALL_MAX, &mb, err);
 			if (rc == 0) {
 				rc = read_json_blob(img, &mb, dg, &man, err);
 				if (!img->is_archive)

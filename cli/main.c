@@ -4,6 +4,7 @@
 #include "analyzer/dpkg.h"
 #include "analyzer/reach.h"
 #include "analyzer/fetch.h"
+#include "analyzer/tmpfiles.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -30,6 +31,7 @@ static const char usage_text[] =
 	"image\n"
 	"  --platform OS/ARCH[/VARIANT]   when several manifests remain\n"
 	"  --tls-verify=true|false        registries\n"
+	"  --timeout SECONDS              registries, the engine: overall deadline (default none)\n"
 	"  -j, --jobs N                   threads reading layers (default: cores)\n"
 	"rules (dive's; camelCase spellings accepted)\n"
 	"  --lowest-efficiency R  --highest-wasted-bytes SIZE|disabled\n"
@@ -49,7 +51,7 @@ static const char usage_text[] =
 enum {
 	O_REPORT = 1000, O_CI, O_AUTO, O_DRY, O_WHY, O_PLATFORM, O_TLS, O_LE, O_HWB, O_HUWP, O_CICONF,
 	O_ENTRY, O_CMD, O_KEEP, O_DROP, O_KEEPEXE, O_KEEPPKG, O_KEEPFROM, O_RULE, O_REPFILES, O_COMP,
-	O_FORCE, O_KEEPDPKG, O_MINRED, O_FAILUNRES, O_NOCOLOR, O_VERSION,
+	O_FORCE, O_KEEPDPKG, O_MINRED, O_FAILUNRES, O_NOCOLOR, O_VERSION, O_TIMEOUT,
 };
 
 static const struct option longopts[] = {
@@ -60,6 +62,7 @@ static const struct option longopts[] = {
 	{"why", required_argument, 0, O_WHY},
 	{"platform", required_argument, 0, O_PLATFORM},
 	{"tls-verify", required_argument, 0, O_TLS},
+	{"timeout", required_argument, 0, O_TIMEOUT},
 	{"jobs", required_argument, 0, 'j'},
 	{"lowest-efficiency", required_argument, 0, O_LE},
 	{"lowestEfficiency", required_argument, 0, O_LE},
@@ -157,15 +160,15 @@ static void progress_cb(void *ctx, size_t done, size_t n, uint64_t bytes, uint64
 	ps->shown = 1;
 }
 
-static volatile sig_atomic_t interrupted;
-static void on_sigint(int sig)
+/* SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE: leave at once, with no
+ * temporary left behind (a spooled image, a half-written output) */
+static void on_signal(int sig)
 {
-	(void)sig;
-	interrupted = 1;
-	/* nothing is written before the analysis ends: leave at once, with no
-	 * spooled copy of an engine's or a registry's image left behind */
-	fetch_spool_cleanup_signal();
-	_exit(WH_EXIT_INTERRUPTED);
+	tmpfiles_cleanup_signal();
+	if (sig == SIGINT)
+		_exit(WH_EXIT_INTERRUPTED);
+	signal(sig, SIG_DFL);
+	raise(sig);
 }
 
 int main(int argc, char **argv)
@@ -186,6 +189,14 @@ int main(int argc, char **argv)
 		case O_DRY: o.dry_run = 1; break;
 		case O_WHY: o.why = optarg; modes++; break;
 		case O_PLATFORM: o.platform = optarg; break;
+		case O_TIMEOUT: {
+			char *end;
+			double v = strtod(optarg, &end);
+			if (*end || !(v > 0 && v <= 1e7))
+				return bad_usage("--timeout takes a number of seconds, not \"%s\"", optarg);
+			fetch_set_timeout(v);
+			break;
+		}
 		case O_TLS:
 			if (!strcmp(optarg, "true"))
 				o.tls_verify = 1;
@@ -246,7 +257,9 @@ int main(int argc, char **argv)
 		return WH_EXIT_INPUT;
 	}
 
-	signal(SIGINT, on_sigint);
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE};
+	for (size_t i = 0; i < ARRAY_LEN(sigs); i++)
+		signal(sigs[i], on_signal);
 	struct progress_state ps = {0};
 	clock_gettime(CLOCK_MONOTONIC, &ps.start);
 	struct analysis_opts ao = {.platform = o.platform, .jobs = o.jobs, .tls_no_verify = !o.tls_verify};

@@ -1,11 +1,10 @@
-#include "slim_image.h"
+#include "slimmer/slim_image.h"
 
 #include <archive.h>
 #include <archive_entry.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <libgen.h>
 #include <limits.h>
 #include <pthread.h>
@@ -17,10 +16,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MT_MANIFEST "application/vnd.oci.image.manifest.v1+json"
-#define MT_CONFIG "application/vnd.oci.image.config.v1+json"
-#define MT_INDEX "application/vnd.oci.image.index.v1+json"
-#define REF_NAME "org.opencontainers.image.ref.name"
+#include "analyzer/oci_layout.h"
+#include "analyzer/tmpfiles.h"
+
 #define JSON_FLAGS (JSON_COMPACT | JSON_SORT_KEYS)
 
 /* --- destination ------------------------------------------------------------------ */
@@ -144,35 +142,6 @@ static int fsync_path(const char *path, struct wh_error *err)
 	return 0;
 }
 
-static int write_file(const char *path, const void *data, size_t len, struct wh_error *err)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return wh_err(err, WH_EOUTPUT, "%s: %s", path, strerror(errno));
-	int rc = slim_write_all(fd, data, len, path, err);
-	if (rc == 0 && fsync(fd) != 0)
-		rc = wh_err(err, WH_EOUTPUT, "%s: fsync: %s", path, strerror(errno));
-	if (close(fd) != 0 && rc == 0)
-		rc = wh_err(err, WH_EOUTPUT, "%s: %s", path, strerror(errno));
-	return rc;
-}
-
-static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-	(void)st;
-	(void)f;
-	if (flag == FTW_DP || flag == FTW_D)
-		rmdir(p);
-	else
-		unlink(p);
-	return 0;
-}
-
-static void rm_rf(const char *path)
-{
-	nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 static const char *hex_of(const char *digest)
 {
 	return digest + 7; /* after "sha256:" */
@@ -256,44 +225,6 @@ char *slim_config_json(const struct analysis *a, const struct slim_plan *p, cons
 	char *s = json_dumps(cfg, JSON_FLAGS);
 	json_decref(cfg);
 	return s;
-}
-
-static json_t *descriptor(const char *mt, const char *digest, uint64_t size)
-{
-	json_t *d = json_object();
-	json_object_set_new(d, "mediaType", json_string(mt));
-	json_object_set_new(d, "digest", json_string(digest));
-	json_object_set_new(d, "size", json_integer((json_int_t)size));
-	return d;
-}
-
-/* --- signals ---------------------------------------------------------------------------- */
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	slim_interrupted = 1;
-}
-
-struct saved_sigs {
-	struct sigaction old[3];
-};
-static const int sigs[3] = {SIGINT, SIGTERM, SIGHUP};
-
-static void sigs_install(struct saved_sigs *s)
-{
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	for (int i = 0; i < 3; i++)
-		sigaction(sigs[i], &sa, &s->old[i]);
-}
-
-static void sigs_restore(struct saved_sigs *s)
-{
-	for (int i = 0; i < 3; i++)
-		sigaction(sigs[i], &s->old[i], NULL);
 }
 
 /* --- archives ------------------------------------------------------------------------------ */
@@ -539,7 +470,7 @@ out:
 	return rc;
 }
 
-/* --- the whole image ------------------------------------------------------------------------- */
+/* --- the whole image, in stages ------------------------------------------------------------ */
 
 static int same_file(const char *a, const char *b)
 {
@@ -547,15 +478,6 @@ static int same_file(const char *a, const char *b)
 	if (stat(a, &sa) != 0 || stat(b, &sb) != 0)
 		return 0;
 	return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-}
-
-static int is_oci_layout(const char *dir)
-{
-	char *a = xasprintf("%s/oci-layout", dir), *b = xasprintf("%s/index.json", dir);
-	int r = access(a, F_OK) == 0 && access(b, F_OK) == 0;
-	free(a);
-	free(b);
-	return r;
 }
 
 static int dir_is_empty(const char *dir)
@@ -574,373 +496,353 @@ static int dir_is_empty(const char *dir)
 	return empty;
 }
 
-/* skopeo's rule (containers/image oci layout): a named entry takes the name
- * from any older entry that had it; an unnamed entry of the same digest is
- * replaced; otherwise the entry is appended. */
-static void index_add(json_t *index, json_t *desc, const char *tag)
+struct stage {
+	struct analysis *a;
+	const struct slim_plan *p;
+	const struct slim_image_opts *o;
+	struct slim_result *r;
+	struct dest d;
+	enum slim_compression comp;
+	int have_sde;
+	int64_t sde;
+	int add_to_layout, replace_empty_dir; /* oci: an existing layout, an empty directory */
+	char *parent;  /* the destination's directory */
+	char *tmp;     /* .whittle-tmp.XXXXXX in it (tmpfiles: locked, removed on any exit) */
+	char *layout;  /* tmp/layout: the image as an OCI layout */
+	char *cfg, *man;
+	char man_digest[WH_DIGEST_LEN];
+	json_t *desc;  /* the manifest's descriptor */
+	char *archive; /* tmp/out.tar: the archive forms */
+	struct slim_ticker tick;
+};
+
+static void stage_free(struct stage *s)
 {
-	json_t *ms = json_object_get(index, "manifests");
-	if (!json_is_array(ms)) {
-		ms = json_array();
-		json_object_set_new(index, "manifests", ms);
+	tmpfiles_remove(s->tmp);
+	free(s->tmp);
+	free(s->parent);
+	free(s->layout);
+	free(s->cfg);
+	free(s->man);
+	free(s->archive);
+	json_decref(s->desc);
+	dest_free(&s->d);
+}
+
+static int stage_options(struct stage *s, struct wh_error *err)
+{
+	int rc = parse_dest(s->o->output, &s->d, err);
+	if (rc < 0)
+		return rc;
+	const char *cname = s->o->compression ? s->o->compression : s->d.kind == D_DOCKER_ARCHIVE ? "none" : "gzip";
+	if (slim_compression_parse(cname, &s->comp) < 0)
+		return wh_err(err, WH_EINPUT, "--compression %s: gzip, zstd or none", cname);
+	s->have_sde = slim_source_date_epoch(&s->sde, err);
+	return s->have_sde < 0 ? s->have_sde : 0;
+}
+
+/* PATH as it will be written: its directory with every symlink resolved,
+ * then its last component (a symlink there is replaced, not followed).
+ * NULL when the directory does not exist. */
+static char *resolved_dest(const char *path)
+{
+	char *c1 = xstrdup(path), *c2 = xstrdup(path);
+	const char *dir = dirname(c1), *base = basename(c2);
+	char *out = NULL;
+	if (!strcmp(base, ".") || !strcmp(base, "..") || !strcmp(base, "/")) {
+		out = realpath(path, NULL);
+	} else {
+		char *rd = realpath(dir, NULL);
+		if (rd)
+			out = xasprintf("%s/%s", strcmp(rd, "/") ? rd : "", base);
+		free(rd);
 	}
-	size_t i;
-	json_t *m;
-	if (tag) {
-		json_array_foreach(ms, i, m)
-		{
-			json_t *ann = json_object_get(m, "annotations");
-			const char *n = json_string_value(json_object_get(ann, REF_NAME));
-			if (n && !strcmp(n, tag)) {
-				json_object_del(ann, REF_NAME);
-				if (json_object_size(ann) == 0)
-					json_object_del(m, "annotations");
-				break;
-			}
+	free(c1);
+	free(c2);
+	return out;
+}
+
+/* Never the input: not the input archive, not the input layout, not any
+ * path under the input layout, after resolving symlinks (--force or not). */
+static int check_not_input(const struct stage *s, struct wh_error *err)
+{
+	const struct wh_image *img = &s->a->img;
+	if (!img->path || img->spool)
+		return 0;
+	if (same_file(s->d.path, img->path))
+		return wh_err(err, WH_EOUTPUT, "%s: that is the input image; whittle never writes its input", s->d.path);
+	char *in = realpath(img->path, NULL), *out = resolved_dest(s->d.path);
+	int rc = 0;
+	size_t n = in ? strlen(in) : 0;
+	if (in && out && (!strcmp(in, out) || (!img->is_archive && !strncmp(out, in, n) && out[n] == '/')))
+		rc = wh_err(err, WH_EOUTPUT,
+		            "%s: inside the input image %s; whittle never writes into its input (--force or not)",
+		            s->d.path, img->path);
+	free(in);
+	free(out);
+	return rc;
+}
+
+/* Where: never the input; an existing destination only with --force (an
+ * OCI layout is added to, which replaces nothing). */
+static int check_destination(struct stage *s, struct wh_error *err)
+{
+	int rc = check_not_input(s, err);
+	if (rc < 0)
+		return rc;
+	const struct dest *d = &s->d;
+	struct stat st;
+	int exists = lstat(d->path, &st) == 0;
+	if (d->kind == D_OCI) {
+		if (exists && !S_ISDIR(st.st_mode))
+			return wh_err(err, WH_EOUTPUT, "%s: exists and is not a directory (oci: writes an OCI layout directory)",
+			              d->path);
+		if (exists && oci_layout_is(d->path))
+			s->add_to_layout = 1;
+		else if (exists && dir_is_empty(d->path))
+			s->replace_empty_dir = 1;
+		else if (exists)
+			return wh_err(err, WH_EOUTPUT, "%s: a directory that is not an OCI layout and not empty; "
+			              "whittle will not write into it", d->path);
+	} else if (exists && S_ISDIR(st.st_mode)) {
+		return wh_err(err, WH_EOUTPUT, "%s: is a directory; %s writes a file", d->path,
+		              d->kind == D_OCI_ARCHIVE ? "oci-archive:" : "docker-archive:");
+	} else if (exists && !s->o->force) {
+		return wh_err(err, WH_EOUTPUT, "%s: exists; use --force to replace it", d->path);
+	}
+	return 0;
+}
+
+/* The temporary directory beside the destination, and a layout in it. */
+static int stage_tmp(struct stage *s, struct wh_error *err)
+{
+	char *dcopy = xstrdup(s->d.path);
+	s->parent = xstrdup(dirname(dcopy));
+	free(dcopy);
+	int rc = tmpfiles_mkdtemp(s->parent, TMPFILES_STAGE_PREFIX, WH_EOUTPUT, &s->tmp, err);
+	if (rc < 0)
+		return rc;
+	s->layout = xasprintf("%s/layout", s->tmp);
+	return oci_layout_create(s->layout, 0755, err);
+}
+
+/* The layer, written to tmp/layer, then a blob of the layout. */
+static int stage_layer(struct stage *s, struct wh_error *err)
+{
+	char *layer_tmp = xasprintf("%s/layer", s->tmp);
+	int fd = open(layer_tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	int rc = 0;
+	if (fd < 0) {
+		rc = wh_err(err, WH_EOUTPUT, "%s: %s", layer_tmp, strerror(errno));
+		free(layer_tmp);
+		return rc;
+	}
+	struct slim_layer_opts lo = {.compression = s->comp, .clamp_mtime = s->have_sde, .sde = s->sde,
+	                             .spool_dir = s->tmp, .progress = s->o->progress};
+	rc = slim_write_layer(s->a, s->p, &lo, fd, &s->r->layer, err);
+	if (rc == 0 && fsync(fd) != 0)
+		rc = wh_err(err, WH_EOUTPUT, "%s: fsync: %s", layer_tmp, strerror(errno));
+	close(fd);
+	if (rc == 0)
+		rc = oci_layout_put_blob_file(s->layout, s->r->layer.digest, layer_tmp, err);
+	free(layer_tmp);
+	return rc;
+}
+
+/* Config, manifest and the layout's index.json. */
+static int stage_config_manifest(struct stage *s, struct wh_error *err)
+{
+	struct slim_result *r = s->r;
+	s->cfg = slim_config_json(s->a, s->p, &r->layer, s->have_sde, s->sde);
+	digest_buf(s->cfg, strlen(s->cfg), r->config_digest);
+	int rc = oci_layout_put_blob(s->layout, r->config_digest, s->cfg, strlen(s->cfg), err);
+	if (rc < 0)
+		return rc;
+	json_t *mj = json_object();
+	json_object_set_new(mj, "schemaVersion", json_integer(2));
+	json_object_set_new(mj, "mediaType", json_string(OCI_MT_MANIFEST));
+	json_object_set_new(mj, "config", oci_layout_descriptor(OCI_MT_CONFIG, r->config_digest, strlen(s->cfg)));
+	json_t *ls = json_array();
+	json_array_append_new(ls, oci_layout_descriptor(r->layer.media_type, r->layer.digest, r->layer.size));
+	json_object_set_new(mj, "layers", ls);
+	s->man = json_dumps(mj, JSON_FLAGS);
+	json_decref(mj);
+	digest_buf(s->man, strlen(s->man), s->man_digest);
+	if ((rc = oci_layout_put_blob(s->layout, s->man_digest, s->man, strlen(s->man), err)) < 0)
+		return rc;
+	if (s->d.kind != D_DOCKER_ARCHIVE)
+		snprintf(r->manifest_digest, sizeof r->manifest_digest, "%s", s->man_digest);
+	s->desc = oci_layout_descriptor(OCI_MT_MANIFEST, s->man_digest, strlen(s->man));
+	const char *tag = s->d.kind != D_DOCKER_ARCHIVE ? s->d.tag : NULL;
+	rc = oci_layout_put_index(s->layout, s->desc, tag, err);
+	/* a private layout needs no lock: a new oci: output has no lock file */
+	char *lock = xasprintf("%s/%s", s->layout, OCI_LAYOUT_LOCK);
+	unlink(lock);
+	free(lock);
+	char *sha = xasprintf("%s/blobs/sha256", s->layout);
+	if (rc == 0)
+		rc = fsync_path(sha, err);
+	free(sha);
+	return rc;
+}
+
+static char *blob_file(const char *layout, const char *digest)
+{
+	return xasprintf("%s/blobs/sha256/%s", layout, hex_of(digest));
+}
+
+static int package_oci_archive(struct stage *s, struct wh_error *err)
+{
+	const struct slim_result *r = s->r;
+	static const char layout_json[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
+	char *lp = blob_file(s->layout, r->layer.digest);
+	char *idx = oci_layout_index_text(s->desc, s->d.tag);
+	char *mn[3] = {xasprintf("blobs/sha256/%s", hex_of(r->layer.digest)),
+	               xasprintf("blobs/sha256/%s", hex_of(r->config_digest)),
+	               xasprintf("blobs/sha256/%s", hex_of(s->man_digest))};
+	struct member m[] = {
+		{.name = "blobs/"}, {.name = "blobs/sha256/"},
+		{.name = mn[0], .file = lp}, {.name = mn[1], .data = s->cfg, .len = strlen(s->cfg)},
+		{.name = mn[2], .data = s->man, .len = strlen(s->man)},
+		{.name = "index.json", .data = idx, .len = strlen(idx)},
+		{.name = "oci-layout", .data = layout_json, .len = strlen(layout_json)},
+	};
+	int rc = write_archive(s->archive, m, ARRAY_LEN(m), &s->tick, err);
+	for (int i = 0; i < 3; i++)
+		free(mn[i]);
+	free(idx);
+	free(lp);
+	return rc;
+}
+
+static int package_docker_archive(struct stage *s, struct wh_error *err)
+{
+	const struct slim_result *r = s->r;
+	const char *ext = s->comp == SLIM_COMP_GZIP ? ".tar.gz" : s->comp == SLIM_COMP_ZSTD ? ".tar.zst" : ".tar";
+	char *lp = blob_file(s->layout, r->layer.digest);
+	char *cname = xasprintf("%s.json", hex_of(r->config_digest));
+	char *lname = xasprintf("%s%s", hex_of(r->layer.digest), ext);
+	json_t *dm = json_array(), *one = json_object(), *tags = json_array(), *lay = json_array();
+	json_object_set_new(one, "Config", json_string(cname));
+	if (s->d.tag)
+		json_array_append_new(tags, json_string(s->d.tag));
+	json_object_set_new(one, "RepoTags", tags);
+	json_array_append_new(lay, json_string(lname));
+	json_object_set_new(one, "Layers", lay);
+	json_array_append_new(dm, one);
+	char *dman = json_dumps(dm, JSON_FLAGS);
+	json_decref(dm);
+	struct member m[] = {
+		{.name = cname, .data = s->cfg, .len = strlen(s->cfg)},
+		{.name = lname, .file = lp},
+		{.name = "manifest.json", .data = dman, .len = strlen(dman)},
+	};
+	int rc = write_archive(s->archive, m, ARRAY_LEN(m), &s->tick, err);
+	free(cname);
+	free(lname);
+	free(dman);
+	free(lp);
+	return rc;
+}
+
+/* Package as the destination's form, then read it back and compare. */
+static int package_and_verify(struct stage *s, struct wh_error *err)
+{
+	int rc = 0;
+	char *ref;
+	if (s->d.kind == D_OCI) {
+		ref = xasprintf("oci:%s", s->layout);
+	} else {
+		s->archive = xasprintf("%s/out.tar", s->tmp);
+		rc = s->d.kind == D_OCI_ARCHIVE ? package_oci_archive(s, err) : package_docker_archive(s, err);
+		ref = xasprintf("%s:%s", s->d.kind == D_OCI_ARCHIVE ? "oci-archive" : "docker-archive", s->archive);
+	}
+	if (rc == 0)
+		rc = verify(ref, s->p, s->r, s->o->jobs, &s->tick, err);
+	free(ref);
+	return rc;
+}
+
+/* Add the image to an existing layout: blobs first, then the index under
+ * the layout's lock (oci_layout). */
+static int commit_add_to_layout(struct stage *s, struct wh_error *err)
+{
+	const char *dg[3] = {s->r->layer.digest, s->r->config_digest, s->man_digest};
+	char *dblobs = xasprintf("%s/blobs", s->d.path), *dsha = xasprintf("%s/blobs/sha256", s->d.path);
+	mkdir(dblobs, 0755);
+	mkdir(dsha, 0755);
+	int rc = 0;
+	for (int i = 0; i < 3 && rc == 0; i++) {
+		char *from = blob_file(s->layout, dg[i]);
+		rc = oci_layout_put_blob_file(s->d.path, dg[i], from, err);
+		free(from);
+	}
+	if (rc == 0)
+		rc = fsync_path(dsha, err);
+	if (rc == 0)
+		rc = oci_layout_put_index(s->d.path, s->desc, s->d.tag, err);
+	free(dblobs);
+	free(dsha);
+	return rc;
+}
+
+static int commit(struct stage *s, struct wh_error *err)
+{
+	const struct dest *d = &s->d;
+	int rc = 0;
+	if (d->kind != D_OCI) {
+		unsigned flags = s->o->force ? 0 : RENAME_NOREPLACE;
+		if (renameat2(AT_FDCWD, s->archive, AT_FDCWD, d->path, flags) != 0)
+			rc = wh_err(err, WH_EOUTPUT, "%s: %s%s", d->path, strerror(errno),
+			            errno == EEXIST ? " (use --force to replace it)" : "");
+	} else if (!s->add_to_layout) {
+		if (s->replace_empty_dir)
+			rmdir(d->path);
+		if (renameat2(AT_FDCWD, s->layout, AT_FDCWD, d->path, RENAME_NOREPLACE) != 0) {
+			/* another run made the layout meanwhile: add to it */
+			if ((errno == EEXIST || errno == ENOTEMPTY) && oci_layout_is(d->path))
+				rc = commit_add_to_layout(s, err);
+			else
+				rc = wh_err(err, WH_EOUTPUT, "%s: %s", d->path, strerror(errno));
 		}
+	} else {
+		rc = commit_add_to_layout(s, err);
 	}
-	const char *dg = json_string_value(json_object_get(desc, "digest"));
-	json_array_foreach(ms, i, m)
-	{
-		const char *n = json_string_value(json_object_get(json_object_get(m, "annotations"), REF_NAME));
-		const char *d = json_string_value(json_object_get(m, "digest"));
-		if (d && !strcmp(d, dg) && (!n || !*n)) {
-			json_array_set(ms, i, desc);
-			return;
-		}
-	}
-	json_array_append(ms, desc);
+	if (rc == 0)
+		rc = fsync_path(s->parent, err);
+	if (rc < 0)
+		return rc;
+	const char *kind = d->kind == D_OCI ? "oci" : d->kind == D_OCI_ARCHIVE ? "oci-archive" : "docker-archive";
+	s->r->output = d->tag ? xasprintf("%s:%s:%s", kind, d->path, d->tag) : xasprintf("%s:%s", kind, d->path);
+	return 0;
 }
 
 int slim_image_write(struct analysis *a, const struct slim_plan *p, const struct slim_image_opts *o,
                      struct slim_result *r, struct wh_error *err)
 {
 	memset(r, 0, sizeof *r);
-	struct dest d;
-	int rc = parse_dest(o->output, &d, err);
-	if (rc < 0) {
-		dest_free(&d);
-		return rc;
-	}
-	enum slim_compression comp;
-	const char *cname = o->compression ? o->compression : d.kind == D_DOCKER_ARCHIVE ? "none" : "gzip";
-	if (slim_compression_parse(cname, &comp) < 0) {
-		dest_free(&d);
-		return wh_err(err, WH_EINPUT, "--compression %s: gzip, zstd or none", cname);
-	}
-	int64_t sde = 0;
-	int have_sde = slim_source_date_epoch(&sde, err);
-	if (have_sde < 0) {
-		dest_free(&d);
-		return have_sde;
-	}
-
-	/* where: never the input; an existing destination only with --force
-	 * (an OCI layout is added to, which replaces nothing) */
-	struct stat st;
-	int exists = lstat(d.path, &st) == 0;
-	int add_to_layout = 0, replace_empty_dir = 0;
-	if ((a->img.path && same_file(d.path, a->img.path))) {
-		rc = wh_err(err, WH_EOUTPUT, "%s: that is the input image; whittle never writes its input", d.path);
-		goto early;
-	}
-	if (d.kind == D_OCI) {
-		if (exists && !S_ISDIR(st.st_mode)) {
-			rc = wh_err(err, WH_EOUTPUT, "%s: exists and is not a directory (oci: writes an OCI layout directory)",
-			            d.path);
-			goto early;
-		}
-		if (exists && is_oci_layout(d.path))
-			add_to_layout = 1;
-		else if (exists && dir_is_empty(d.path))
-			replace_empty_dir = 1;
-		else if (exists) {
-			rc = wh_err(err, WH_EOUTPUT, "%s: a directory that is not an OCI layout and not empty; "
-			            "whittle will not write into it", d.path);
-			goto early;
-		}
-	} else if (exists && S_ISDIR(st.st_mode)) {
-		rc = wh_err(err, WH_EOUTPUT, "%s: is a directory; %s writes a file", d.path,
-		            d.kind == D_OCI_ARCHIVE ? "oci-archive:" : "docker-archive:");
-		goto early;
-	} else if (exists && !o->force) {
-		rc = wh_err(err, WH_EOUTPUT, "%s: exists; use --force to replace it", d.path);
-		goto early;
-	}
-
-	/* the temporary directory beside the destination */
-	char *dcopy = xstrdup(d.path);
-	char *parent = xstrdup(dirname(dcopy));
-	free(dcopy);
-	char *tmp = xasprintf("%s/.whittle-tmp.XXXXXX", parent);
-	if (!mkdtemp(tmp)) {
-		rc = wh_err(err, WH_EOUTPUT, "%s: cannot create a temporary directory there: %s", parent, strerror(errno));
-		free(tmp);
-		free(parent);
-		goto early;
-	}
-	struct saved_sigs ss;
-	slim_interrupted = 0;
-	sigs_install(&ss);
-
-	char *layout = xasprintf("%s/layout", tmp);
-	char *blobs = xasprintf("%s/blobs", layout);
-	char *sha = xasprintf("%s/blobs/sha256", layout);
-	char *layer_tmp = xasprintf("%s/layer", tmp);
-	char *layer_path = NULL, *cfg_path = NULL, *man_path = NULL, *archive = NULL;
-	char *cfg = NULL, *man = NULL, *idx = NULL, *dman = NULL;
-	char **added = NULL;
-	size_t n_added = 0;
-	json_t *index = NULL;
-	if (mkdir(layout, 0755) != 0 || mkdir(blobs, 0755) != 0 || mkdir(sha, 0755) != 0) {
-		rc = wh_err(err, WH_EOUTPUT, "%s: %s", layout, strerror(errno));
-		goto out;
-	}
-	/* the layer */
-	int fd = open(layer_tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		rc = wh_err(err, WH_EOUTPUT, "%s: %s", layer_tmp, strerror(errno));
-		goto out;
-	}
-	struct slim_layer_opts lo = {.compression = comp, .clamp_mtime = have_sde, .sde = sde, .spool_dir = tmp,
-	                             .progress = o->progress};
-	struct slim_ticker tick;
-	slim_ticker_init(&tick, &o->progress);
-	rc = slim_write_layer(a, p, &lo, fd, &r->layer, err);
-	if (rc == 0 && fsync(fd) != 0)
-		rc = wh_err(err, WH_EOUTPUT, "%s: fsync: %s", layer_tmp, strerror(errno));
-	close(fd);
-	if (rc < 0)
-		goto out;
-	layer_path = xasprintf("%s/%s", sha, hex_of(r->layer.digest));
-	if (rename(layer_tmp, layer_path) != 0) {
-		rc = wh_err(err, WH_EOUTPUT, "%s: %s", layer_path, strerror(errno));
-		goto out;
-	}
-	/* config and manifest */
-	cfg = slim_config_json(a, p, &r->layer, have_sde, sde);
-	digest_buf(cfg, strlen(cfg), r->config_digest);
-	cfg_path = xasprintf("%s/%s", sha, hex_of(r->config_digest));
-	if ((rc = write_file(cfg_path, cfg, strlen(cfg), err)) < 0)
-		goto out;
-	json_t *mj = json_object();
-	json_object_set_new(mj, "schemaVersion", json_integer(2));
-	json_object_set_new(mj, "mediaType", json_string(MT_MANIFEST));
-	json_object_set_new(mj, "config", descriptor(MT_CONFIG, r->config_digest, strlen(cfg)));
-	json_t *ls = json_array();
-	json_array_append_new(ls, descriptor(r->layer.media_type, r->layer.digest, r->layer.size));
-	json_object_set_new(mj, "layers", ls);
-	man = json_dumps(mj, JSON_FLAGS);
-	json_decref(mj);
-	char man_digest[WH_DIGEST_LEN];
-	digest_buf(man, strlen(man), man_digest);
-	man_path = xasprintf("%s/%s", sha, hex_of(man_digest));
-	if ((rc = write_file(man_path, man, strlen(man), err)) < 0)
-		goto out;
-	if (d.kind != D_DOCKER_ARCHIVE)
-		snprintf(r->manifest_digest, sizeof r->manifest_digest, "%s", man_digest);
-	/* our own layout's index */
-	json_t *desc = descriptor(MT_MANIFEST, man_digest, strlen(man));
-	if (d.tag && d.kind != D_DOCKER_ARCHIVE) {
-		json_t *ann = json_object();
-		json_object_set_new(ann, REF_NAME, json_string(d.tag));
-		json_object_set_new(desc, "annotations", ann);
-	}
-	index = json_object();
-	json_object_set_new(index, "schemaVersion", json_integer(2));
-	json_object_set_new(index, "mediaType", json_string(MT_INDEX));
-	json_t *ms = json_array();
-	json_array_append(ms, desc);
-	json_object_set_new(index, "manifests", ms);
-	idx = json_dumps(index, JSON_FLAGS);
-	static const char layout_json[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
-	char *ip = xasprintf("%s/index.json", layout), *lp = xasprintf("%s/oci-layout", layout);
-	rc = write_file(ip, idx, strlen(idx), err);
+	struct stage s = {.a = a, .p = p, .o = o, .r = r};
+	slim_ticker_init(&s.tick, &o->progress);
+	int rc = stage_options(&s, err);
 	if (rc == 0)
-		rc = write_file(lp, layout_json, strlen(layout_json), err);
-	free(ip);
-	free(lp);
+		rc = check_destination(&s, err);
 	if (rc == 0)
-		rc = fsync_path(sha, err);
-	if (rc < 0) {
-		json_decref(desc);
-		goto out;
-	}
-	r->visible_bytes = p->kept_bytes;
-	r->compression = comp;
-	r->entries = p->n;
-	r->format = xstrdup(d.kind == D_OCI ? "oci" : d.kind == D_OCI_ARCHIVE ? "oci-archive" : "docker-archive");
-
-	/* the archive forms */
-	char *verify_ref = NULL;
-	if (d.kind == D_OCI_ARCHIVE) {
-		archive = xasprintf("%s/out.tar", tmp);
-		char *mn[3] = {xasprintf("blobs/sha256/%s", hex_of(r->layer.digest)),
-		               xasprintf("blobs/sha256/%s", hex_of(r->config_digest)),
-		               xasprintf("blobs/sha256/%s", hex_of(man_digest))};
-		struct member m[] = {
-			{.name = "blobs/"}, {.name = "blobs/sha256/"},
-			{.name = mn[0], .file = layer_path}, {.name = mn[1], .data = cfg, .len = strlen(cfg)},
-			{.name = mn[2], .data = man, .len = strlen(man)},
-			{.name = "index.json", .data = idx, .len = strlen(idx)},
-			{.name = "oci-layout", .data = layout_json, .len = strlen(layout_json)},
-		};
-		rc = write_archive(archive, m, ARRAY_LEN(m), &tick, err);
-		for (int i = 0; i < 3; i++)
-			free(mn[i]);
-		verify_ref = xasprintf("oci-archive:%s", archive);
-	} else if (d.kind == D_DOCKER_ARCHIVE) {
-		archive = xasprintf("%s/out.tar", tmp);
-		const char *ext = comp == SLIM_COMP_GZIP ? ".tar.gz" : comp == SLIM_COMP_ZSTD ? ".tar.zst" : ".tar";
-		char *cname2 = xasprintf("%s.json", hex_of(r->config_digest));
-		char *lname = xasprintf("%s%s", hex_of(r->layer.digest), ext);
-		json_t *dm = json_array(), *one = json_object(), *tags = json_array(), *lay = json_array();
-		json_object_set_new(one, "Config", json_string(cname2));
-		if (d.tag)
-			json_array_append_new(tags, json_string(d.tag));
-		json_object_set_new(one, "RepoTags", tags);
-		json_array_append_new(lay, json_string(lname));
-		json_object_set_new(one, "Layers", lay);
-		json_array_append_new(dm, one);
-		dman = json_dumps(dm, JSON_FLAGS);
-		json_decref(dm);
-		struct member m[] = {
-			{.name = cname2, .data = cfg, .len = strlen(cfg)},
-			{.name = lname, .file = layer_path},
-			{.name = "manifest.json", .data = dman, .len = strlen(dman)},
-		};
-		rc = write_archive(archive, m, ARRAY_LEN(m), &tick, err);
-		free(cname2);
-		free(lname);
-		verify_ref = xasprintf("docker-archive:%s", archive);
-	} else {
-		verify_ref = xasprintf("oci:%s", layout);
-	}
-	if (rc == 0 && slim_interrupted)
-		rc = wh_err(err, WH_EINTR, "interrupted");
+		rc = stage_tmp(&s, err);
 	if (rc == 0)
-		rc = verify(verify_ref, p, r, o->jobs, &tick, err);
-	free(verify_ref);
-	if (rc < 0) {
-		json_decref(desc);
-		goto out;
-	}
-	if (slim_interrupted) {
-		json_decref(desc);
-		rc = wh_err(err, WH_EINTR, "interrupted");
-		goto out;
-	}
-
-	/* publish */
-	if (d.kind != D_OCI) {
-		unsigned flags = o->force ? 0 : RENAME_NOREPLACE;
-		if (renameat2(AT_FDCWD, archive, AT_FDCWD, d.path, flags) != 0)
-			rc = wh_err(err, WH_EOUTPUT, "%s: %s%s", d.path, strerror(errno),
-			            errno == EEXIST ? " (use --force to replace it)" : "");
-		json_decref(desc);
-	} else if (!add_to_layout) {
-		if (replace_empty_dir)
-			rmdir(d.path);
-		if (renameat2(AT_FDCWD, layout, AT_FDCWD, d.path, RENAME_NOREPLACE) != 0)
-			rc = wh_err(err, WH_EOUTPUT, "%s: %s", d.path, strerror(errno));
-		json_decref(desc);
-	} else {
-		/* add the blobs the layout lacks, then swap its index.json */
-		char *dip = xasprintf("%s/index.json", d.path);
-		json_error_t je;
-		json_t *old = json_load_file(dip, 0, &je);
-		if (!json_is_object(old)) {
-			rc = wh_err(err, WH_EOUTPUT, "%s: not a JSON object (line %d: %s)", dip, je.line, je.text);
-			json_decref(old);
-			json_decref(desc);
-			free(dip);
-			goto out;
-		}
-		char *dsha = xasprintf("%s/blobs/sha256", d.path), *dblobs = xasprintf("%s/blobs", d.path);
-		mkdir(dblobs, 0755);
-		mkdir(dsha, 0755);
-		const char *mine[3] = {layer_path, cfg_path, man_path};
-		for (int i = 0; i < 3 && rc == 0; i++) {
-			char *to = xasprintf("%s/%s", dsha, strrchr(mine[i], '/') + 1);
-			if (access(to, F_OK) == 0) {
-				free(to);
-				continue;
-			}
-			if (rename(mine[i], to) != 0) {
-				rc = wh_err(err, WH_EOUTPUT, "%s: %s", to, strerror(errno));
-				free(to);
-				break;
-			}
-			added = xrealloc(added, (n_added + 1) * sizeof *added);
-			added[n_added++] = to;
-		}
-		if (rc == 0)
-			rc = fsync_path(dsha, err);
-		if (rc == 0) {
-			index_add(old, desc, d.tag);
-			char *text = json_dumps(old, JSON_FLAGS);
-			char *tip = xasprintf("%s/index.json", tmp);
-			rc = write_file(tip, text, strlen(text), err);
-			if (rc == 0 && slim_interrupted)
-				rc = wh_err(err, WH_EINTR, "interrupted");
-			if (rc == 0 && rename(tip, dip) != 0)
-				rc = wh_err(err, WH_EOUTPUT, "%s: %s", dip, strerror(errno));
-			if (rc == 0) { /* committed: nothing to take back */
-				for (size_t i = 0; i < n_added; i++)
-					free(added[i]);
-				n_added = 0;
-			}
-			free(tip);
-			free(text);
-		}
-		json_decref(old);
-		json_decref(desc);
-		free(dip);
-		free(dsha);
-		free(dblobs);
-	}
+		rc = stage_layer(&s, err);
 	if (rc == 0)
-		rc = fsync_path(parent, err);
+		rc = stage_config_manifest(&s, err);
 	if (rc == 0) {
-		if (d.kind == D_OCI)
-			r->output = d.tag ? xasprintf("oci:%s:%s", d.path, d.tag) : xasprintf("oci:%s", d.path);
-		else if (d.kind == D_OCI_ARCHIVE)
-			r->output = d.tag ? xasprintf("oci-archive:%s:%s", d.path, d.tag) : xasprintf("oci-archive:%s", d.path);
-		else
-			r->output = d.tag ? xasprintf("docker-archive:%s:%s", d.path, d.tag)
-			                  : xasprintf("docker-archive:%s", d.path);
+		r->visible_bytes = p->kept_bytes;
+		r->compression = s.comp;
+		r->entries = p->n;
+		rc = package_and_verify(&s, err);
 	}
-out:
-	for (size_t i = 0; i < n_added; i++) {
-		unlink(added[i]);
-		free(added[i]);
-	}
-	free(added);
-	rm_rf(tmp);
-	sigs_restore(&ss);
-	if (rc == 0 && slim_interrupted)
-		slim_interrupted = 0; /* too late to stop: the output is complete */
-	free(tmp);
-	free(parent);
-	free(layout);
-	free(blobs);
-	free(sha);
-	free(layer_tmp);
-	free(layer_path);
-	free(cfg_path);
-	free(man_path);
-	free(archive);
-	free(cfg);
-	free(man);
-	free(idx);
-	free(dman);
-	json_decref(index);
-	if (rc < 0) {
-		free(r->format);
-		r->format = NULL;
-	}
-early:
-	dest_free(&d);
+	if (rc == 0)
+		rc = commit(&s, err);
+	if (rc == 0)
+		r->format = xstrdup(s.d.kind == D_OCI ? "oci" : s.d.kind == D_OCI_ARCHIVE ? "oci-archive" : "docker-archive");
+	stage_free(&s);
 	return rc;
 }
 

@@ -1,5 +1,5 @@
 #include "tui/crt.h"
-#include "analyzer/fetch.h"
+#include "analyzer/tmpfiles.h"
 
 #include <curses.h>
 #include <langinfo.h>
@@ -45,7 +45,7 @@ static void on_fatal(int sig)
 		active = 0;
 		endwin();
 	}
-	fetch_spool_cleanup_signal(); /* an engine's or registry's spooled image */
+	tmpfiles_cleanup_signal(); /* a spooled image, a half-written output */
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
@@ -57,7 +57,7 @@ static void on_interrupt(int sig)
 		active = 0;
 		endwin();
 	}
-	fetch_spool_cleanup_signal();
+	tmpfiles_cleanup_signal();
 	_exit(130);
 }
 
