@@ -3,7 +3,7 @@
 #ifndef WH_ANALYSIS_H
 #define WH_ANALYSIS_H
 
-#include "image.h"
+#include "analyzer/source.h"
 #include "layer_index.h"
 #include "tree.h"
 #include "waste.h"

@@ -5,7 +5,7 @@
 #ifndef WH_LAYER_INDEX_H
 #define WH_LAYER_INDEX_H
 
-#include "image.h"
+#include "analyzer/source.h"
 
 struct index_progress {
 	/* called from worker threads, serialized by the indexer, at most ~10/s */

@@ -1,7 +1,7 @@
 /* source: open an image in any form (docker-archive, oci, oci-archive; an
  * engine's or a registry's image through fetch's spool), pick the manifest, read and verify the config, list the layer blobs. */
-#include "image.h"
-#include "fetch.h"
+#include "analyzer/source.h"
+#include "analyzer/fetch.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -3,7 +3,7 @@
 #ifndef WH_TREE_H
 #define WH_TREE_H
 
-#include "image.h"
+#include "analyzer/source.h"
 
 enum wh_change {
 	WH_C_NONE = 0,     /* present, unchanged by the last layer */

@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 
-#include "analyzer/image.h"
+#include "analyzer/source.h"
 #include "analyzer/tree.h"
 
 /* "regular file", "directory", "symbolic link", ... */

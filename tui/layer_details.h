@@ -3,7 +3,7 @@
 #ifndef WH_LAYER_DETAILS_H
 #define WH_LAYER_DETAILS_H
 
-#include "analyzer/image.h"
+#include "analyzer/source.h"
 #include "tui/crt.h"
 
 void layer_details_draw(const struct wh_image *img, size_t layer, struct crt_rect r);

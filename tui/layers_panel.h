@@ -5,7 +5,7 @@
 
 #include <stddef.h>
 
-#include "analyzer/image.h"
+#include "analyzer/source.h"
 #include "tui/crt.h"
 
 struct layers_panel {

@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 
 #include "analyzer/digest.h"
-#include "analyzer/image.h"
+#include "analyzer/source.h"
 #include "fuzz.h"
 
 #include <openssl/sha.h>

@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "analyzer/fetch.h"
-#include "analyzer/image.h"
+#include "analyzer/source.h"
 
 #define D63 "dbcc1c35ac38df41fd2f5e4130b32ffdb93ebae8b3dbe638c23575912276fc9"
 #define D64 D63 "c"

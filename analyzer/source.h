@@ -1,15 +1,15 @@
-/* image: the model every view reads. An image, its layers, each layer's
+/* source: the model every view reads. An image, its layers, each layer's
  * entries (as streamed from its tar), and where its blobs live. */
-#ifndef WH_IMAGE_H
-#define WH_IMAGE_H
+#ifndef WH_SOURCE_H
+#define WH_SOURCE_H
 
 #include <stdint.h>
 #include <stddef.h>
 #include <jansson.h>
 
-#include "digest.h"
-#include "tarscan.h"
-#include "util.h"
+#include "analyzer/digest.h"
+#include "analyzer/tarscan.h"
+#include "analyzer/util.h"
 
 struct elf_info;
 struct fetch_registry;
