@@ -2,11 +2,15 @@
  * settings, one squashed layer, the source's history marked empty_layer
  * plus one entry for whittle, a label naming the source's config digest),
  * OCI manifest, and the output transports oci:DIR[:TAG],
- * oci-archive:FILE[:TAG], docker-archive:FILE[:NAME:TAG]. Everything is
- * written into a temporary directory beside the destination, fsynced,
- * read back and verified with whittle's own reader, then renamed into
- * place; an error or an interrupt (SIGINT, SIGTERM, SIGHUP during the
- * write) leaves nothing behind. JSON is compact with sorted keys. */
+ * oci-archive:FILE[:TAG], docker-archive:FILE[:NAME:TAG]. Stages: check
+ * the destination (never inside the input, symlinks resolved; an existing
+ * one only with --force), stage the layer, config and manifest as an OCI
+ * layout in a temporary directory beside the destination (tmpfiles.h:
+ * removed on error and by the signal handlers of cli/ and tui/), package
+ * it as oci / oci-archive / docker-archive, read it back and verify it
+ * with whittle's own reader, commit (rename; or add to an existing oci:
+ * layout through oci_layout, under its lock). JSON is compact with
+ * sorted keys. */
 #ifndef WH_SLIM_IMAGE_H
 #define WH_SLIM_IMAGE_H
 
@@ -36,7 +40,7 @@ struct slim_result {
 
 /* Write the plan as an image to o->output and verify it. Returns 0,
  * WH_EINPUT (bad destination or options), WH_EOUTPUT (writing or
- * verification failed), or WH_EINTR (interrupted: the caller exits 130). */
+ * verification failed). */
 int slim_image_write(struct analysis *a, const struct slim_plan *p, const struct slim_image_opts *o,
                      struct slim_result *r, struct wh_error *err);
 void slim_result_free(struct slim_result *r);

@@ -11,8 +11,6 @@
 #include <time.h>
 #include <unistd.h>
 
-volatile sig_atomic_t slim_interrupted;
-
 #define CHUNK (256 * 1024)
 
 int slim_compression_parse(const char *s, enum slim_compression *out)
@@ -51,8 +49,6 @@ int slim_write_all(int fd, const void *buf, size_t n, const char *what, struct w
 {
 	const uint8_t *p = buf;
 	while (n > 0) {
-		if (slim_interrupted)
-			return wh_err(err, WH_EINTR, "interrupted");
 		ssize_t w = write(fd, p, n);
 		if (w < 0 && errno == EINTR)
 			continue;
@@ -220,10 +216,6 @@ static int spool_data(struct spool *s, struct archive *a, const char *path, uint
 	uint64_t total = 0;
 	int rc = 0;
 	for (;;) {
-		if (slim_interrupted) {
-			rc = wh_err(s->err, WH_EINTR, "interrupted");
-			break;
-		}
 		const void *b;
 		size_t size;
 		int64_t off;
@@ -260,8 +252,6 @@ out:;
 static int visit(void *ctx, struct archive *a, struct archive_entry *ae, const char *norm)
 {
 	struct spool *s = ctx;
-	if (slim_interrupted)
-		return wh_err(s->err, WH_EINTR, "interrupted");
 	/* the entries before this one have been read past */
 	s->pos += s->pending;
 	s->pending = archive_entry_filetype(ae) == AE_IFREG && !archive_entry_hardlink(ae) && archive_entry_size(ae) > 0
@@ -360,11 +350,6 @@ static la_ssize_t tar_write_cb(struct archive *a, void *ctx, const void *buf, si
 {
 	(void)a;
 	struct out *o = ctx;
-	if (slim_interrupted) {
-		wh_err(o->err, WH_EINTR, "interrupted");
-		o->failed = 1;
-		return -1;
-	}
 	digest_update(&o->diff, buf, n);
 	o->tar_size += n;
 	if (!o->comp)
@@ -440,8 +425,6 @@ static int write_body(struct archive *t, struct out *o, int spool_fd, const stru
 	}
 	uint64_t pos = w->off, end = w->off + w->len;
 	while (pos < end) {
-		if (slim_interrupted)
-			return wh_err(o->err, WH_EINTR, "interrupted");
 		size_t want = end - pos > CHUNK ? CHUNK : (size_t)(end - pos);
 		ssize_t r = pread(spool_fd, chunk, want, (off_t)pos);
 		if (r < 0 && errno == EINTR)

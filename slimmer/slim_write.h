@@ -9,15 +9,10 @@
 #ifndef WH_SLIM_WRITE_H
 #define WH_SLIM_WRITE_H
 
-#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "slim_plan.h"
-
-/* Set (by a signal handler) to stop a write: every loop checks it and
- * returns WH_EINTR. slim_image_write installs such a handler itself. */
-extern volatile sig_atomic_t slim_interrupted;
 
 enum slim_compression { SLIM_COMP_NONE, SLIM_COMP_GZIP, SLIM_COMP_ZSTD };
 
@@ -85,7 +80,7 @@ int slim_write_layer(const struct analysis *a, const struct slim_plan *p, const 
  * unset, negative (WH_EINPUT) when set but not a number. */
 int slim_source_date_epoch(int64_t *out, struct wh_error *err);
 
-/* Write all of buf to fd (EINTR retried, slim_interrupted honoured). */
+/* Write all of buf to fd (EINTR retried). */
 int slim_write_all(int fd, const void *buf, size_t n, const char *what, struct wh_error *err);
 
 #endif
