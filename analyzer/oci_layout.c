@@ -34,16 +34,16 @@ static int write_all(int fd, const void *p, size_t n)
 	return 0;
 }
 
-static int fsync_dir(const char *dir, struct wh_error *err)
+int oci_layout_fsync(const char *path, struct wh_error *err)
 {
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return wh_err(err, WH_EOUTPUT, "%s: %s", dir, strerror(errno));
+		return wh_err(err, WH_EOUTPUT, "%s: %s", path, strerror(errno));
 	int r = fsync(fd);
 	int e = errno;
 	close(fd);
 	if (r != 0 && e != EINVAL)
-		return wh_err(err, WH_EOUTPUT, "%s: fsync: %s", dir, strerror(e));
+		return wh_err(err, WH_EOUTPUT, "%s: fsync: %s", path, strerror(e));
 	return 0;
 }
 
@@ -270,7 +270,7 @@ int oci_layout_put_index(const char *dir, json_t *desc, const char *tag, struct 
 	rc = replace_file(dir, "index.json", text, strlen(text), err);
 	free(text);
 	if (rc == 0)
-		rc = fsync_dir(dir, err);
+		rc = oci_layout_fsync(dir, err);
 out:
 	if (fd >= 0)
 		close(fd); /* drops the lock */

@@ -54,6 +54,10 @@ int oci_layout_put_blob_file(const char *dir, const char *digest, const char *sr
  * replaced), write it back by rename. DESC is not consumed. */
 int oci_layout_put_index(const char *dir, json_t *desc, const char *tag, struct wh_error *err);
 
+/* fsync a file or directory by its path (EINVAL, a file system that
+ * cannot, is no error). */
+int oci_layout_fsync(const char *path, struct wh_error *err);
+
 /* The index text a new layout with DESC alone gets (as put_index writes
  * it); free it. */
 char *oci_layout_index_text(json_t *desc, const char *tag);

@@ -129,19 +129,6 @@ char *slim_default_output(const struct wh_image *img)
 
 /* --- small file helpers ------------------------------------------------------------ */
 
-static int fsync_path(const char *path, struct wh_error *err)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return wh_err(err, WH_EOUTPUT, "%s: %s", path, strerror(errno));
-	int r = fsync(fd);
-	int e = errno;
-	close(fd);
-	if (r != 0 && e != EINVAL)
-		return wh_err(err, WH_EOUTPUT, "%s: fsync: %s", path, strerror(e));
-	return 0;
-}
-
 static const char *hex_of(const char *digest)
 {
 	return digest + 7; /* after "sha256:" */
@@ -681,7 +668,7 @@ static int stage_config_manifest(struct stage *s, struct wh_error *err)
 	free(lock);
 	char *sha = xasprintf("%s/blobs/sha256", s->layout);
 	if (rc == 0)
-		rc = fsync_path(sha, err);
+		rc = oci_layout_fsync(sha, err);
 	free(sha);
 	return rc;
 }
@@ -778,7 +765,7 @@ static int commit_add_to_layout(struct stage *s, struct wh_error *err)
 		free(from);
 	}
 	if (rc == 0)
-		rc = fsync_path(dsha, err);
+		rc = oci_layout_fsync(dsha, err);
 	if (rc == 0)
 		rc = oci_layout_put_index(s->d.path, s->desc, s->d.tag, err);
 	free(dblobs);
@@ -809,7 +796,7 @@ static int commit(struct stage *s, struct wh_error *err)
 		rc = commit_add_to_layout(s, err);
 	}
 	if (rc == 0)
-		rc = fsync_path(s->parent, err);
+		rc = oci_layout_fsync(s->parent, err);
 	if (rc < 0)
 		return rc;
 	const char *kind = d->kind == D_OCI ? "oci" : d->kind == D_OCI_ARCHIVE ? "oci-archive" : "docker-archive";

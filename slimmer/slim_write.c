@@ -441,12 +441,10 @@ static int write_body(struct archive *t, struct out *o, int spool_fd, const stru
 	return 0;
 }
 
-int slim_write_layer(const struct analysis *a, const struct slim_plan *p, const struct slim_layer_opts *opt, int fd,
-                     struct slim_layer *res, struct wh_error *err)
+/* What to read again: contents, xattrs, device numbers; sorted, one
+ * want per source entry. */
+static struct want *wants_of(const struct slim_plan *p, size_t *n)
 {
-	memset(res, 0, sizeof *res);
-	const struct wh_image *img = &a->img;
-	/* 1. what to read again: contents, xattrs, device numbers */
 	struct want *w = xcalloc(p->n ? p->n : 1, sizeof *w);
 	size_t nw = 0;
 	for (size_t i = 0; i < p->n; i++) {
@@ -460,7 +458,6 @@ int slim_write_layer(const struct analysis *a, const struct slim_plan *p, const 
 		}
 	}
 	qsort(w, nw, sizeof *w, cmp_want);
-	/* one want per source entry */
 	size_t u = 0;
 	for (size_t i = 0; i < nw; i++) {
 		if (u > 0 && w[u - 1].e == w[i].e) {
@@ -469,7 +466,105 @@ int slim_write_layer(const struct analysis *a, const struct slim_plan *p, const 
 		}
 		w[u++] = w[i];
 	}
-	nw = u;
+	*n = u;
+	return w;
+}
+
+/* Stream each layer that holds something wanted, once. */
+static int read_again(struct spool *s, const struct wh_image *img, struct wh_error *err)
+{
+	struct want *w = s->w;
+	size_t nw = s->n;
+	for (size_t i = 0; i < nw;) {
+		size_t j = i;
+		while (j < nw && w[j].layer == w[i].layer)
+			j++;
+		s->lo = i;
+		s->hi = j;
+		const struct wh_layer *l = &img->layers[w[i].layer];
+		s->pos = s->pending = 0;
+		spool_tick(s, 0);
+		int rc = layer_stream(l, visit, s, err);
+		if (rc < 0) {
+			if (rc != WH_EINTR)
+				wh_err_prefix(err, "reading layer %u again: ", (unsigned)l->index);
+			return rc;
+		}
+		for (size_t k = i; k < j; k++)
+			if (!w[k].done)
+				return wh_err(err, WH_EINPUT, "layer %u (%s): entry /%s is not there (or differs) when the "
+				              "layer is read again", (unsigned)l->index, l->blob.name, w[k].path);
+		s->base += l->size_bytes;
+		s->layer_no++;
+		i = j;
+	}
+	return 0;
+}
+
+/* The want read again for a planned entry, or NULL. */
+static const struct want *want_of(const struct slim_entry *se, struct want *w, size_t nw)
+{
+	const struct wh_entry *src = se->type == WH_T_REG && !se->content ? se->data : se->e;
+	if (!src)
+		return NULL;
+	struct want key = {.e = src, .path = src->path,
+	                   .layer = se->type == WH_T_REG && !se->content ? se->layer : se->node->layer};
+	return bsearch(&key, w, nw, sizeof *w, cmp_want);
+}
+
+/* The tar header of a planned entry. */
+static void entry_header(struct archive_entry *ae, const struct slim_entry *se, const struct want *sw,
+                         const struct slim_layer_opts *opt)
+{
+	archive_entry_clear(ae);
+	int64_t mtime = se->e ? se->e->mtime : 0;
+	if (opt->clamp_mtime && mtime > opt->sde)
+		mtime = opt->sde;
+	uint32_t perm = se->e ? se->e->mode & 07777 : 0755;
+	if (se->type == WH_T_DIR) {
+		char *d = xasprintf("%s/", se->path);
+		archive_entry_copy_pathname(ae, d);
+		free(d);
+	} else {
+		archive_entry_copy_pathname(ae, se->path);
+	}
+	archive_entry_set_uid(ae, se->e ? se->e->uid : 0);
+	archive_entry_set_gid(ae, se->e ? se->e->gid : 0);
+	archive_entry_set_mtime(ae, mtime, 0);
+	switch (se->type) {
+	case WH_T_DIR: archive_entry_set_filetype(ae, AE_IFDIR); break;
+	case WH_T_SYMLINK:
+		archive_entry_set_filetype(ae, AE_IFLNK);
+		archive_entry_copy_symlink(ae, se->link);
+		break;
+	case WH_T_HARDLINK:
+		archive_entry_set_filetype(ae, AE_IFREG);
+		archive_entry_copy_hardlink(ae, se->link);
+		break;
+	case WH_T_CHR: archive_entry_set_filetype(ae, AE_IFCHR); break;
+	case WH_T_BLK: archive_entry_set_filetype(ae, AE_IFBLK); break;
+	case WH_T_FIFO: archive_entry_set_filetype(ae, AE_IFIFO); break;
+	default:
+		archive_entry_set_filetype(ae, AE_IFREG);
+		archive_entry_set_size(ae, (la_int64_t)(se->content ? se->content_len : se->size));
+		break;
+	}
+	archive_entry_set_perm(ae, perm);
+	if (sw) {
+		if (se->type == WH_T_CHR || se->type == WH_T_BLK)
+			archive_entry_set_rdev(ae, sw->rdev);
+		for (size_t k = 0; k < sw->n_xa; k++)
+			archive_entry_xattr_add_entry(ae, sw->xa[k].name, sw->xa[k].value, sw->xa[k].size);
+	}
+}
+
+int slim_write_layer(const struct analysis *a, const struct slim_plan *p, const struct slim_layer_opts *opt, int fd,
+                     struct slim_layer *res, struct wh_error *err)
+{
+	memset(res, 0, sizeof *res);
+	const struct wh_image *img = &a->img;
+	size_t nw;
+	struct want *w = wants_of(p, &nw);
 
 	struct slim_ticker tick;
 	slim_ticker_init(&tick, &opt->progress);
@@ -495,33 +590,9 @@ int slim_write_layer(const struct analysis *a, const struct slim_plan *p, const 
 		rc = WH_EOUTPUT;
 		goto out;
 	}
-	/* 2. stream each layer that holds something we need, once */
-	for (size_t i = 0; i < nw;) {
-		size_t j = i;
-		while (j < nw && w[j].layer == w[i].layer)
-			j++;
-		s.lo = i;
-		s.hi = j;
-		const struct wh_layer *l = &img->layers[w[i].layer];
-		s.pos = s.pending = 0;
-		spool_tick(&s, 0);
-		rc = layer_stream(l, visit, &s, err);
-		if (rc < 0) {
-			if (rc != WH_EINTR)
-				wh_err_prefix(err, "reading layer %u again: ", (unsigned)l->index);
-			goto out;
-		}
-		for (size_t k = i; k < j; k++)
-			if (!w[k].done) {
-				rc = wh_err(err, WH_EINPUT, "layer %u (%s): entry /%s is not there (or differs) when the layer "
-				            "is read again", (unsigned)l->index, l->blob.name, w[k].path);
-				goto out;
-			}
-		s.base += l->size_bytes;
-		s.layer_no++;
-		i = j;
-	}
-	/* 3. the tar, in plan order */
+	if ((rc = read_again(&s, img, err)) < 0)
+		goto out;
+	/* the tar, in plan order */
 	if (opt->compression != SLIM_COMP_NONE && (rc = open_compressor(&o, opt->compression)) < 0)
 		goto out;
 	t = archive_write_new();
@@ -536,53 +607,8 @@ int slim_write_layer(const struct analysis *a, const struct slim_plan *p, const 
 	struct archive_entry *ae = archive_entry_new();
 	for (size_t i = 0; i < p->n; i++) {
 		const struct slim_entry *se = &p->v[i];
-		const struct want *sw = NULL;
-		const struct wh_entry *src = se->type == WH_T_REG && !se->content ? se->data : se->e;
-		if (src) {
-			struct want key = {.e = src, .path = src->path,
-			                   .layer = se->type == WH_T_REG && !se->content ? se->layer : se->node->layer};
-			sw = bsearch(&key, w, nw, sizeof *w, cmp_want);
-		}
-		archive_entry_clear(ae);
-		int64_t mtime = se->e ? se->e->mtime : 0;
-		if (opt->clamp_mtime && mtime > opt->sde)
-			mtime = opt->sde;
-		uint32_t perm = se->e ? se->e->mode & 07777 : 0755;
-		if (se->type == WH_T_DIR) {
-			char *d = xasprintf("%s/", se->path);
-			archive_entry_copy_pathname(ae, d);
-			free(d);
-		} else {
-			archive_entry_copy_pathname(ae, se->path);
-		}
-		archive_entry_set_uid(ae, se->e ? se->e->uid : 0);
-		archive_entry_set_gid(ae, se->e ? se->e->gid : 0);
-		archive_entry_set_mtime(ae, mtime, 0);
-		switch (se->type) {
-		case WH_T_DIR: archive_entry_set_filetype(ae, AE_IFDIR); break;
-		case WH_T_SYMLINK:
-			archive_entry_set_filetype(ae, AE_IFLNK);
-			archive_entry_copy_symlink(ae, se->link);
-			break;
-		case WH_T_HARDLINK:
-			archive_entry_set_filetype(ae, AE_IFREG);
-			archive_entry_copy_hardlink(ae, se->link);
-			break;
-		case WH_T_CHR: archive_entry_set_filetype(ae, AE_IFCHR); break;
-		case WH_T_BLK: archive_entry_set_filetype(ae, AE_IFBLK); break;
-		case WH_T_FIFO: archive_entry_set_filetype(ae, AE_IFIFO); break;
-		default:
-			archive_entry_set_filetype(ae, AE_IFREG);
-			archive_entry_set_size(ae, (la_int64_t)(se->content ? se->content_len : se->size));
-			break;
-		}
-		archive_entry_set_perm(ae, perm);
-		if (sw) {
-			if (se->type == WH_T_CHR || se->type == WH_T_BLK)
-				archive_entry_set_rdev(ae, sw->rdev);
-			for (size_t k = 0; k < sw->n_xa; k++)
-				archive_entry_xattr_add_entry(ae, sw->xa[k].name, sw->xa[k].value, sw->xa[k].size);
-		}
+		const struct want *sw = want_of(se, w, nw);
+		entry_header(ae, se, sw, opt);
 		if (archive_write_header(t, ae) < ARCHIVE_WARN) {
 			rc = ar_fail(t, &o, se->path);
 			break;
