@@ -15,8 +15,10 @@
  * Limits against a registry or engine that misbehaves: a blob is read up
  * to its descriptor's size and no further ("blob larger than its
  * descriptor"); manifests, configs and token responses up to
- * FETCH_SMALL_MAX; a request that moves under FETCH_LOW_SPEED_BYTES
- * bytes/s for FETCH_LOW_SPEED_SECS seconds is aborted (the environment
+ * FETCH_SMALL_MAX; a registry request that moves under
+ * FETCH_LOW_SPEED_BYTES bytes/s for FETCH_LOW_SPEED_SECS seconds is
+ * aborted (an engine's, under 1 byte/s for 120 s: it may think before
+ * its export starts) (the environment
  * variable WHITTLE_LOW_SPEED=BYTES:SECONDS overrides both, for tests);
  * fetch_set_timeout sets an overall deadline for every request. */
 #ifndef WH_FETCH_H

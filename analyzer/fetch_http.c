@@ -48,7 +48,8 @@ static int deadline_left(long *ms)
 }
 
 /* Under FETCH_LOW_SPEED_BYTES bytes/s for FETCH_LOW_SPEED_SECS s aborts a
- * request; WHITTLE_LOW_SPEED=BYTES:SECONDS overrides both (for tests). */
+ * registry request; WHITTLE_LOW_SPEED=BYTES:SECONDS overrides both (for
+ * tests). */
 static void low_speed(long *bytes, long *secs)
 {
 	*bytes = FETCH_LOW_SPEED_BYTES;
@@ -60,6 +61,14 @@ static void low_speed(long *bytes, long *secs)
 		*bytes = b;
 		*secs = s;
 	}
+}
+
+void http_registry_limits(struct http *x)
+{
+	long bytes, secs;
+	low_speed(&bytes, &secs);
+	curl_easy_setopt(x->h, CURLOPT_LOW_SPEED_LIMIT, bytes);
+	curl_easy_setopt(x->h, CURLOPT_LOW_SPEED_TIME, secs);
 }
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -171,11 +180,11 @@ CURL *http_handle(struct http *x)
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 30L);
-	/* a stalled or trickling transfer fails */
-	long bytes, secs;
-	low_speed(&bytes, &secs);
-	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, bytes);
-	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, secs);
+	/* a stalled transfer (under 1 byte/s for 2 minutes) fails; an engine
+	 * may think that long before its export starts (registries: tighter,
+	 * http_registry_limits) */
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 120L);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 	x->h = h;

@@ -32,6 +32,8 @@ struct http {
 
 /* A handle with whittle's options (user agent, limits, protocols). */
 CURL *http_handle(struct http *x);
+/* A registry's tighter low-speed limit (fetch.h). */
+void http_registry_limits(struct http *x);
 /* One GET; the body goes to fd (when 200 and fd >= 0; hashed when hash)
  * or to x->body (at most body_max bytes of a 200 answer). The overall
  * deadline (fetch_set_timeout) and the low-speed limit apply; errbuf

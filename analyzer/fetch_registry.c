@@ -341,6 +341,7 @@ int fetch_registry_open(const char *ref, int tls_verify, char **spool, struct fe
 		rc = wh_err(err, WH_EINPUT, "cannot start libcurl");
 		goto out;
 	}
+	http_registry_limits(&r->x);
 	curl_easy_setopt(r->x.h, CURLOPT_FOLLOWLOCATION, 1L);
 	curl_easy_setopt(r->x.h, CURLOPT_MAXREDIRS, 10L);
 	if (!tls_verify) {
