@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,6 +128,11 @@ int tmpfiles_sweep(const char *dir, const char *prefix)
 int tmpfiles_mkdtemp(const char *dir, const char *prefix, int code, char **out, struct wh_error *err)
 {
 	*out = NULL;
+	/* once a run: the spools killed runs left in $TMPDIR (whatever this
+	 * run makes), then DIR */
+	static atomic_int swept_tmpdir;
+	if (!atomic_exchange(&swept_tmpdir, 1))
+		tmpfiles_sweep(tmpfiles_tmpdir(), TMPFILES_SPOOL_PREFIX);
 	tmpfiles_sweep(dir, prefix);
 	for (int attempt = 0; attempt < 16; attempt++) {
 		char *tpl = xasprintf("%s/%sXXXXXX", dir, prefix);

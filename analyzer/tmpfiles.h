@@ -5,12 +5,12 @@
  * Each one is made by tmpfiles_mkdtemp, which holds an flock on it for as
  * long as this process lives (or until tmpfiles_remove), so that another
  * run can tell a live temporary from one a killed run left behind. Before
- * making one, the directory is swept: an entry whose name is exactly the
- * prefix and six characters of [A-Za-z0-9] (mkdtemp's), that is a real
- * directory (never a symlink), owned by this user, and whose lock nobody
- * holds is stale and removed (unlinkat, no symlink followed). Nothing else
- * is ever removed, and only in the directory given (TMPDIR and the
- * output's directory).
+ * making one, the directory is swept (and, the first time in a run,
+ * $TMPDIR for spools): an entry whose name is exactly the prefix and six
+ * characters of [A-Za-z0-9] (mkdtemp's), that is a real directory (never a
+ * symlink), owned by this user, and whose lock nobody holds is stale and
+ * removed (unlinkat, no symlink followed). Nothing else is ever removed,
+ * and only in $TMPDIR and the directory given (the output's).
  *
  * Signal handlers live in cli/ and tui/ only; they call
  * tmpfiles_cleanup_signal (async-signal-safe) before the process ends. */
