@@ -138,7 +138,7 @@ static size_t on_body(char *p, size_t size, size_t n, void *ctx)
 	if (!x->status)
 		curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &x->status);
 	if (x->status == 200 && x->fd >= 0) {
-		if (x->fd_max && len > x->fd_max - x->written) {
+		if (x->fd_limited && len > x->fd_max - x->written) {
 			x->over_max = 1;
 			return 0; /* abort the transfer: more than the descriptor said */
 		}

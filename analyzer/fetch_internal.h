@@ -22,7 +22,8 @@ struct http {
 	struct digest_ctx dg;
 	int hashing;
 	uint64_t written;
-	uint64_t fd_max;  /* fd sink: stop past this many bytes (0: no limit) */
+	int fd_limited;   /* fd sink: stop past fd_max bytes */
+	uint64_t fd_max;
 	int over_max;     /* the fd sink passed fd_max */
 	int write_errno;
 	struct buf body;

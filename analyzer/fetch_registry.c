@@ -400,9 +400,10 @@ int fetch_registry_blob(struct fetch_registry *r, const char *digest, int64_t si
 	}
 	char *p = xasprintf("/v2/%s/blobs/%s", r->repo, digest);
 	/* never more than the descriptor says (or the cap, when it says nothing) */
+	r->x.fd_limited = size >= 0 || cap;
 	r->x.fd_max = size >= 0 ? (uint64_t)size : cap;
 	rc = registry_get(r, p, NULL, fd, 1, 0, err);
-	r->x.fd_max = 0;
+	r->x.fd_limited = 0;
 	free(p);
 	if (rc == 0 && r->x.status == 404)
 		rc = wh_err(err, WH_EINPUT, "docker://%s: the registry has no blob %s in %s", r->ref, digest, r->repo);
