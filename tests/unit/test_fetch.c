@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -409,6 +410,25 @@ static void test_engine_path(void **state)
 	path_is("\xc3\xa9", "/images/%C3%A9/get");
 }
 
+/* --timeout: once the deadline has passed, a request is not even tried
+ * (port 9, discard, need not listen) and the message names the option */
+static void test_timeout_passed(void **state)
+{
+	(void)state;
+	fetch_set_timeout(0.001);
+	struct timespec ts = {0, 20 * 1000 * 1000};
+	nanosleep(&ts, NULL);
+	char *spool = NULL;
+	struct fetch_registry *reg = NULL;
+	struct wh_error err = {0};
+	assert_true(fetch_registry_open("127.0.0.1:9/a/b:1", 0, &spool, &reg, &err) < 0);
+	assert_non_null(strstr(err.msg, "the --timeout of 0.001 s has passed"));
+	assert_non_null(strstr(err.msg, "docker://127.0.0.1:9/a/b:1"));
+	assert_null(spool);
+	fetch_registry_free(reg);
+	fetch_set_timeout(0); /* none again */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -422,6 +442,7 @@ int main(void)
 		cmocka_unit_test(test_engine_ref),
 		cmocka_unit_test(test_engine_rule_in_image_open),
 		cmocka_unit_test(test_engine_path),
+		cmocka_unit_test(test_timeout_passed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
