@@ -91,15 +91,16 @@ int fetch_bearer_challenge(const char *h, char **realm, char **service, char **s
 struct fetch_registry;
 int fetch_registry_open(const char *ref, int tls_verify, char **spool, struct fetch_registry **reg,
                         struct wh_error *err);
-/* Fetch the blob DIGEST of the opened repository into PATH (written as
- * PATH.part, its digest verified as it arrives, then renamed). SIZE: the
+/* Fetch the blob DIGEST of the opened repository into the spool's layout
+ * (blobs/sha256/HEX, by oci_layout; a layer streams to a part file, its
+ * digest verified as it arrives, then renamed). SIZE: the
  * descriptor's size (-1: unknown); reading stops past it (an error naming
  * the blob). CAP: the most bytes this kind of blob may have (0: no cap;
  * FETCH_SMALL_MAX for manifests and configs); a larger SIZE is refused
  * unread. Manifests the fetched indexes list go through the manifests
  * endpoint, the rest through the blobs endpoint. */
 int fetch_registry_blob(struct fetch_registry *reg, const char *digest, int64_t size, uint64_t cap,
-                        const char *path, struct wh_error *err);
+                        struct wh_error *err);
 void fetch_registry_free(struct fetch_registry *reg);
 
 /* Remove a spool directory and everything in it, and unregister it. */

@@ -24,6 +24,7 @@ struct fetch_registry {
 	char *repo;
 	char *base;     /* SCHEME://HOST */
 	char *token;    /* Bearer token, once one was needed */
+	const char *spool; /* the layout blobs go to (the caller's string) */
 	int tls_verify;
 	char **manifests; /* digests that indexes list: fetched through /manifests/ */
 	size_t n_manifests;
@@ -180,28 +181,6 @@ static void note_manifests(struct fetch_registry *r, json_t *index)
 	}
 }
 
-static int write_small(const char *path, const void *p, size_t n, struct wh_error *err)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return wh_err(err, WH_EINPUT, "%s: %s", path, strerror(errno));
-	size_t done = 0;
-	while (done < n) {
-		ssize_t w = write(fd, (const char *)p + done, n - done);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			int e = w < 0 ? errno : ENOSPC;
-			close(fd);
-			return wh_err(err, WH_EINPUT, "%s: %s", path, strerror(e));
-		}
-		done += (size_t)w;
-	}
-	if (close(fd) != 0)
-		return wh_err(err, WH_EINPUT, "%s: %s", path, strerror(errno));
-	return 0;
-}
-
 /* Fetch a manifest or index by REF (tag or digest) into memory, verified.
  * out_digest: its digest; out_mt: its media type. */
 static int fetch_manifest(struct fetch_registry *r, const char *refpart, const char *want_digest,
@@ -307,6 +286,14 @@ static int registry_ping(struct fetch_registry *r, struct wh_error *err)
 	return wh_err(err, WH_EINPUT, "docker://%s: cannot reach the registry %s over HTTPS or HTTP", r->ref, host);
 }
 
+/* A spool that cannot be written is an image that cannot be read (exit 2). */
+static int as_input(int rc, struct wh_error *err)
+{
+	if (rc < 0 && err)
+		err->code = WH_EINPUT;
+	return rc < 0 ? WH_EINPUT : 0;
+}
+
 /* The spool's OCI layout: the top manifest and an index naming it. */
 static int spool_layout(const char *spool, const char *dg, const char *mt, const char *refpart,
                         const struct buf *body, struct wh_error *err)
@@ -319,9 +306,7 @@ static int spool_layout(const char *spool, const char *dg, const char *mt, const
 		rc = oci_layout_put_index(spool, d, refpart, err);
 		json_decref(d);
 	}
-	if (rc < 0 && err)
-		err->code = WH_EINPUT; /* exit 2: the image could not be read */
-	return rc < 0 ? WH_EINPUT : 0;
+	return as_input(rc, err);
 }
 
 int fetch_registry_open(const char *ref, int tls_verify, char **spool, struct fetch_registry **reg,
@@ -358,6 +343,7 @@ int fetch_registry_open(const char *ref, int tls_verify, char **spool, struct fe
 	rc = fetch_spool_new(spool, err);
 	if (rc == 0)
 		rc = spool_layout(*spool, dg, mt, refpart, &r->x.body, err);
+	r->spool = *spool;
 out:
 	free(refpart);
 	free(mt);
@@ -367,7 +353,7 @@ out:
 }
 
 int fetch_registry_blob(struct fetch_registry *r, const char *digest, int64_t size, uint64_t cap,
-                        const char *path, struct wh_error *err)
+                        struct wh_error *err)
 {
 	if (!digest_valid(digest))
 		return wh_err(err, WH_EINPUT, "docker://%s: malformed digest \"%s\"", r->ref, digest);
@@ -387,11 +373,11 @@ int fetch_registry_blob(struct fetch_registry *r, const char *digest, int64_t si
 		rc = fetch_manifest(r, digest, digest, dg, &mt, err);
 		free(mt);
 		if (rc == 0)
-			rc = write_small(path, r->x.body.data, r->x.body.len, err);
+			rc = as_input(oci_layout_put_blob(r->spool, digest, r->x.body.data, r->x.body.len, err), err);
 		http_reset(&r->x);
 		return rc;
 	}
-	char *part = xasprintf("%s.part", path);
+	char *part = xasprintf("%s/blobs/sha256/%s.part", r->spool, digest + 7);
 	int fd = open(part, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		rc = wh_err(err, WH_EINPUT, "%s: %s", part, strerror(errno));
@@ -417,10 +403,9 @@ int fetch_registry_blob(struct fetch_registry *r, const char *digest, int64_t si
 		            got, (unsigned long long)r->x.written);
 	if (close(fd) != 0 && rc == 0)
 		rc = wh_err(err, WH_EINPUT, "%s: %s", part, strerror(errno));
-	if (rc == 0 && rename(part, path) != 0)
-		rc = wh_err(err, WH_EINPUT, "%s: %s", path, strerror(errno));
-	if (rc < 0)
-		unlink(part);
+	if (rc == 0)
+		rc = as_input(oci_layout_put_blob_file(r->spool, digest, part, err), err);
+	unlink(part); /* gone when renamed; else not wanted */
 	free(part);
 	http_reset(&r->x);
 	return rc;

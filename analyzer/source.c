@@ -83,7 +83,7 @@ static int blob_by_digest(struct wh_image *img, const char *digest, json_t *desc
 		/* a registry's spool: fetch the blob now (verified as it arrives) */
 		json_t *sz = json_object_get(desc, "size");
 		int64_t size = json_is_integer(sz) && json_integer_value(sz) >= 0 ? (int64_t)json_integer_value(sz) : -1;
-		int rc = fetch_registry_blob(img->fetch, digest, size, cap, full, err);
+		int rc = fetch_registry_blob(img->fetch, digest, size, cap, err); /* into img->path, the spool */
 		if (rc < 0) {
 			free(full);
 			return rc;
