@@ -1,7 +1,8 @@
 #!/bin/bash
 # The OCI layout writer (analyzer/oci_layout) and the temporaries
 # (analyzer/tmpfiles), driven through whittle --auto:
-# - 20 concurrent writers of different tags into one oci: layout, and one
+# - 20 concurrent writers of different tags into one oci: layout, 5 that
+#   make one new layout together, and one
 #   writer paused (an LD_PRELOAD shim) between reading and replacing
 #   index.json while another commits: every tag is in index.json and
 #   readable by skopeo;
@@ -58,6 +59,19 @@ eq "20 concurrent writers: every tag in index.json" "$(tags_of L/index.json)" "$
 unreadable=0
 for t in $want; do skopeo inspect "oci:L:$t" >/dev/null 2>&1 || unreadable=$((unreadable + 1)); done
 eq "20 concurrent writers: skopeo inspects every tag" "$unreadable" 0
+
+# --- 5 concurrent writers making one new layout: the first rename makes it, the others add to it -------
+pids=()
+want=""
+for i in 1 2 3 4 5; do
+	auto -j 1 -o "oci:N:n$i" in.tar >"n$i.log" 2>&1 &
+	pids+=($!)
+	want="$want n$i"
+done
+rcs=0
+for p in "${pids[@]}"; do wait "$p" || rcs=$((rcs + 1)); done
+eq "5 writers of a new layout: all exit 0" "$rcs" 0
+eq "5 writers of a new layout: every tag in index.json" "$(tags_of N/index.json)" "${want# }"
 
 # --- one writer paused between reading and replacing index.json -------------------------------------
 cc -shared -fPIC -O1 -o rename_pause.so "$SRCDIR/tests/integration/rename_pause.c" -ldl
