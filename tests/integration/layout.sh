@@ -43,35 +43,32 @@ blobs_ok() {
 	done
 }
 
+# writers DIR TAG...: one --auto writer a tag into oci:DIR, all at once;
+# prints how many did not exit 0
+writers() {
+	local dir=$1 t p rcs=0 pids=()
+	shift
+	for t in "$@"; do
+		auto -j 1 -o "oci:$dir:$t" in.tar >"$dir.$t.log" 2>&1 &
+		pids+=($!)
+	done
+	for p in "${pids[@]}"; do wait "$p" || rcs=$((rcs + 1)); done
+	echo "$rcs"
+}
+
 # --- 20 concurrent writers ------------------------------------------------------------------------
 auto -o oci:L:t00 in.tar >/dev/null 2>&1
-want="t00"
-pids=()
-for i in $(seq -w 1 20); do
-	auto -j 1 -o "oci:L:t$i" in.tar >"w$i.log" 2>&1 &
-	pids+=($!)
-	want="$want t$i"
-done
-rcs=0
-for p in "${pids[@]}"; do wait "$p" || rcs=$((rcs + 1)); done
-eq "20 concurrent writers: all exit 0" "$rcs" 0
+want="t00 $(seq -f 't%02g' 1 20 | tr '\n' ' ')"
+want=${want% }
+eq "20 concurrent writers: all exit 0" "$(writers L ${want#t00 })" 0
 eq "20 concurrent writers: every tag in index.json" "$(tags_of L/index.json)" "$want"
 unreadable=0
 for t in $want; do skopeo inspect "oci:L:$t" >/dev/null 2>&1 || unreadable=$((unreadable + 1)); done
 eq "20 concurrent writers: skopeo inspects every tag" "$unreadable" 0
 
 # --- 5 concurrent writers making one new layout: the first rename makes it, the others add to it -------
-pids=()
-want=""
-for i in 1 2 3 4 5; do
-	auto -j 1 -o "oci:N:n$i" in.tar >"n$i.log" 2>&1 &
-	pids+=($!)
-	want="$want n$i"
-done
-rcs=0
-for p in "${pids[@]}"; do wait "$p" || rcs=$((rcs + 1)); done
-eq "5 writers of a new layout: all exit 0" "$rcs" 0
-eq "5 writers of a new layout: every tag in index.json" "$(tags_of N/index.json)" "${want# }"
+eq "5 writers of a new layout: all exit 0" "$(writers N n1 n2 n3 n4 n5)" 0
+eq "5 writers of a new layout: every tag in index.json" "$(tags_of N/index.json)" "n1 n2 n3 n4 n5"
 
 # --- one writer paused between reading and replacing index.json -------------------------------------
 cc -shared -fPIC -O1 -o rename_pause.so "$SRCDIR/tests/integration/rename_pause.c" -ldl
