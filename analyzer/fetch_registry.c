@@ -25,6 +25,7 @@ struct fetch_registry {
 	char *base;     /* SCHEME://HOST */
 	char *token;    /* Bearer token, once one was needed */
 	const char *spool; /* the layout blobs go to (the caller's string) */
+	int cap_only;      /* this blob's limit is the cap: its descriptor gives no size */
 	int tls_verify;
 	char **manifests; /* digests that indexes list: fetched through /manifests/ */
 	size_t n_manifests;
@@ -127,6 +128,11 @@ static int registry_get(struct fetch_registry *r, const char *path, const char *
 			              "docker://%s: %s: larger than %zu MiB, the most whittle reads for a manifest (the "
 			              "distribution spec's limit); stopped reading",
 			              r->ref, path, body_max >> 20);
+		if (c != CURLE_OK && r->x.over_max && r->cap_only)
+			return wh_err(err, WH_EINPUT,
+			              "docker://%s: blob %s larger than %llu MiB, the most whittle reads for a manifest or "
+			              "config (its descriptor gives no size); stopped reading there",
+			              r->ref, strrchr(path, '/') + 1, (unsigned long long)(r->x.fd_max >> 20));
 		if (c != CURLE_OK && r->x.over_max)
 			return wh_err(err, WH_EINPUT,
 			              "docker://%s: blob %s larger than its descriptor (%llu bytes); stopped reading there",
@@ -388,6 +394,7 @@ int fetch_registry_blob(struct fetch_registry *r, const char *digest, int64_t si
 	/* never more than the descriptor says (or the cap, when it says nothing) */
 	r->x.fd_limited = size >= 0 || cap;
 	r->x.fd_max = size >= 0 ? (uint64_t)size : cap;
+	r->cap_only = size < 0;
 	rc = registry_get(r, p, NULL, fd, 1, 0, err);
 	r->x.fd_limited = 0;
 	free(p);

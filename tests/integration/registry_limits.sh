@@ -7,8 +7,8 @@
 # - a manifest at 2 bytes/s: aborted by the low-speed limit (lowered with
 #   WHITTLE_LOW_SPEED for the test): exit 2, curl's "too slow";
 # - a manifest that keeps coming at a good speed: --timeout 2 ends it;
-# - a token response, a manifest and a config over 4 MiB: exit 2, a message
-#   that names the 4 MiB limit;
+# - a token response, a manifest and a config over 4 MiB (its descriptor
+#   saying so, or giving no size): exit 2, a message that names the limit;
 # - an honest image (sizes as its descriptors say) still opens.
 . "$(dirname "$0")/lib.sh"
 need_cmd timeout /usr/bin/python3
@@ -38,6 +38,10 @@ manifests = {
     "oversize": honest,  # its layer blob is served too long (below)
     "bigconfig": manifest(sha(big_config), len(big_config), sha(layer), len(layer)),
 }
+# a config descriptor without a size, the config over 4 MiB
+m = json.loads(manifest(sha(big_config), 0, sha(layer), len(layer)))
+del m["config"]["size"]
+manifests["nosize"] = json.dumps(m).encode()
 blobs = {sha(config): config, sha(layer): layer, sha(big_config): big_config}
 DEADLINE = time.time() + 300
 
@@ -149,6 +153,9 @@ check "a manifest over 4 MiB: the message says so" grep -q "larger than 4 MiB" b
 run bigconfig $W "$R/bigconfig:1"
 eq "a config over 4 MiB: exit 2" "$(cat bigconfig.rc)" 2
 check "a config over 4 MiB: refused by its descriptor's size" grep -q "more than the 4 MiB" bigconfig.err
+run nosize $W "$R/nosize:1"
+eq "a config over 4 MiB, no size in its descriptor: exit 2" "$(cat nosize.rc)" 2
+check "a config over 4 MiB, no size in its descriptor: stopped at 4 MiB" grep -q "larger than 4 MiB.*gives no size" nosize.err
 eq "nothing left in TMPDIR after every case" "$(ls -A tmp)" ""
 
 for f in *.err; do echo "--- $f"; cat "$f"; done
