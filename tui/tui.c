@@ -24,7 +24,7 @@ enum pane { PANE_LAYERS, PANE_TREE, PANE_IMAGE, N_PANES };
 enum input { IN_NONE, IN_FILTER, IN_SEARCH, IN_WRITE, IN_CONFIRM };
 
 struct tui {
-	const struct cli_opts *o;
+	const struct slim_opts *o;
 	struct analysis a;
 	int aggregated;
 	enum pane focus;
@@ -264,8 +264,8 @@ static int slim_ready(struct tui *t)
 		snprintf(t->status, sizeof t->status, "reachability: %s", t->sv.err);
 		return -1;
 	}
-	snprintf(t->status, sizeof t->status, "reachability %.0f ms, plan %.0f ms: %zu nodes kept", t->sv.t_reach * 1e3,
-	         t->sv.t_plan * 1e3, t->sv.r.n_items);
+	snprintf(t->status, sizeof t->status, "reachability %.0f ms, plan %.0f ms: %zu nodes kept", t->sv.s.t_reach * 1e3,
+	         t->sv.s.t_plan * 1e3, t->sv.s.r.n_items);
 	return 0;
 }
 
@@ -347,7 +347,7 @@ static void slim_write(struct tui *t, const char *dest, int force)
 	                             .jobs = t->o->jobs, .progress = {.cb = write_progress, .ctx = &wu}};
 	struct slim_result res;
 	struct wh_error err = {0};
-	int rc = slim_image_write(&t->a, &t->sv.plan, &io, &res, &err);
+	int rc = slim_image_write(&t->a, &t->sv.s.plan, &io, &res, &err);
 	if (rc == WH_EINTR) {
 		t->exit_code = WH_EXIT_INTERRUPTED;
 		return;
@@ -356,7 +356,7 @@ static void slim_write(struct tui *t, const char *dest, int force)
 		snprintf(t->status, sizeof t->status, "not written: %s", err.msg);
 		return;
 	}
-	const struct slim_plan *p = &t->sv.plan;
+	const struct slim_plan *p = &t->sv.s.plan;
 	char a[32], b[32];
 	fmt_size(a, sizeof a, p->input_bytes);
 	fmt_size(b, sizeof b, res.visible_bytes);
@@ -582,24 +582,24 @@ static int key(struct tui *t, int k)
 	return 0;
 }
 
-int tui_main(const struct cli_opts *o, const struct analysis_opts *ao)
+int tui_main(const char *image, int no_color, const struct analysis_opts *ao, const struct slim_opts *o)
 {
 	setlocale(LC_ALL, "");
-	if (crt_init(o->no_color) < 0) {
+	if (crt_init(no_color) < 0) {
 		fprintf(stderr, "whittle: cannot use this terminal (TERM=%s); use --report FILE, --ci or --auto\n",
 		        getenv("TERM") ? getenv("TERM") : "");
 		return WH_EXIT_INPUT;
 	}
 	struct tui *t = xcalloc(1, sizeof *t);
 	t->o = o;
-	struct loading ld = {.image = o->image};
+	struct loading ld = {.image = image};
 	clock_gettime(CLOCK_MONOTONIC, &ld.start);
 	draw_loading(&ld, "opening the image...", 0, 0, 0, 0);
 	struct analysis_opts opts = *ao;
 	opts.progress.cb = on_progress;
 	opts.progress.ctx = &ld;
 	struct wh_error err = {0};
-	if (analysis_run(o->image, &opts, &t->a, &err) < 0) {
+	if (analysis_run(image, &opts, &t->a, &err) < 0) {
 		crt_done();
 		fprintf(stderr, "whittle: %s\n", err.msg);
 		free(t);
