@@ -295,7 +295,7 @@ static int tree_aggregated(const struct tui *t)
 
 static int tree_current(const struct tui *t)
 {
-	return file_tree_is(&t->ft, tree_layer(t), tree_aggregated(t));
+	return tree_model_is(&t->ft.m, tree_layer(t), tree_aggregated(t));
 }
 
 static void sync_tree(struct tui *t, int force)
@@ -461,16 +461,16 @@ static void write_enter(struct tui *t)
 static void input_apply(struct tui *t)
 {
 	if (t->input == IN_FILTER)
-		file_tree_set_filter(&t->ft, t->line);
+		tree_model_set_filter(&t->ft.m, t->line);
 	else if (t->input == IN_SEARCH)
-		file_tree_set_search(&t->ft, t->line);
+		tree_model_set_search(&t->ft.m, t->line);
 }
 
 static void input_start(struct tui *t, enum input in)
 {
 	t->input = in;
 	t->focus = PANE_TREE;
-	const char *cur = in == IN_FILTER ? t->ft.filter_src : t->ft.search_src;
+	const char *cur = in == IN_FILTER ? t->ft.m.filter_src : t->ft.m.search_src;
 	snprintf(t->saved, sizeof t->saved, "%s", cur);
 	snprintf(t->line, sizeof t->line, "%s", in == IN_FILTER ? cur : "");
 }
@@ -584,7 +584,7 @@ static int act_search(struct tui *t, int k)
 
 static int act_search_next(struct tui *t, int k)
 {
-	file_tree_search_next(&t->ft, k == 'n' ? 1 : -1);
+	tree_model_search_next(&t->ft.m, k == 'n' ? 1 : -1);
 	return 0;
 }
 
@@ -605,15 +605,15 @@ static int act_attrs(struct tui *t, int k)
 static int act_sort(struct tui *t, int k)
 {
 	(void)k;
-	file_tree_toggle_sort(&t->ft);
+	tree_model_toggle_sort(&t->ft.m);
 	return 0;
 }
 
 static int act_clear(struct tui *t, int k)
 {
 	(void)k;
-	file_tree_set_filter(&t->ft, "");
-	file_tree_set_search(&t->ft, "");
+	tree_model_set_filter(&t->ft.m, "");
+	tree_model_set_search(&t->ft.m, "");
 	return 0;
 }
 
@@ -666,7 +666,7 @@ static int act_keep_drop(struct tui *t, int k)
 		         t->slim ? "Tab to the file tree" : "press s");
 		return 0;
 	}
-	struct wh_node *cur = file_tree_cursor(&t->ft);
+	struct wh_node *cur = tree_model_cursor(&t->ft.m);
 	if (slim_view_toggle_node(&t->sv, cur ? slim_view_node(&t->sv, cur) : NULL, t->status, sizeof t->status) < 0)
 		snprintf(t->status, sizeof t->status, "reachability: %s", t->sv.err);
 	return 0;
