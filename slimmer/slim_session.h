@@ -67,9 +67,10 @@ void slim_session_free(struct slim_session *s);
 
 /* Load the package database (the first time), then compute reachability
  * over a->tree with the options plus extra (NULL: none). Drops the results
- * of the last computation first (the reach and the plan). A missing or
- * unreadable database is not an error: have_db stays 0 and db_err says
- * why. Returns 0, or WH_EINPUT for a bad option (reach_compute's). */
+ * of the last computation first (the reach and the plan). An image
+ * without a database gets an empty one (db.found 0); an unreadable one is
+ * not an error: have_db stays 0 and db_err says why (the caller may warn).
+ * Returns 0, or WH_EINPUT for a bad option (reach_compute's). */
 int slim_session_reach(struct slim_session *s, const struct slim_extra *extra, struct wh_error *err);
 
 /* After slim_session_reach: the keep set (reach's kept nodes and the

@@ -112,6 +112,16 @@ static void compute_matches(struct tree_model *m, struct wh_node *n, struct path
 	}
 }
 
+/* The search's marks on every node (the search's regex on each path). */
+static void refresh_matches(struct tree_model *m)
+{
+	struct pathbuf *p = xmalloc(sizeof *p);
+	p->len = 0;
+	p->s[0] = 0;
+	compute_matches(m, m->t.root, p);
+	free(p);
+}
+
 /* --- rows ----------------------------------------------------------------------- */
 
 static void rows_push(struct tm_row **v, size_t *n, size_t *cap, struct wh_node *node, uint32_t depth)
@@ -352,11 +362,7 @@ int tree_model_show(struct tree_model *m, struct wh_image *img, size_t layer, in
 	}
 	free(fl.paths);
 	if (m->has_search) {
-		struct pathbuf *p = xmalloc(sizeof *p);
-		p->len = 0;
-		p->s[0] = 0;
-		compute_matches(m, m->t.root, p);
-		free(p);
+		refresh_matches(m);
 	}
 	m->cur = 0;
 	refresh_visibility(m);
@@ -485,11 +491,7 @@ int tree_model_set_search(struct tree_model *m, const char *re)
 	if (*re && compile(&m->search, re, m->msg, sizeof m->msg) == 0)
 		m->has_search = 1;
 	if (m->built) {
-		struct pathbuf *p = xmalloc(sizeof *p);
-		p->len = 0;
-		p->s[0] = 0;
-		compute_matches(m, m->t.root, p);
-		free(p);
+		refresh_matches(m);
 	}
 	if (m->has_search)
 		search_go(m, 0);
