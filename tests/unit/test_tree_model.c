@@ -118,6 +118,9 @@ static const char *listing(const struct tree_model *m)
 	return text;
 }
 
+/* The first rows of layer 1 aggregated, sorted by name, the cursor elsewhere. */
+#define ETC_OPT " ~etc/\n ~  hosts\n    passwd\n +opt/\n +  app\n"
+
 static void cursor_to_path(struct tree_model *m, const char *path)
 {
 	char p[256];
@@ -201,11 +204,7 @@ static void test_folds_and_cursor(void **state)
 	struct tree_model *m = shown(state, 1, 1);
 	cursor_to_path(m, "/usr/bin");
 	tree_model_fold(m);
-	assert_string_equal(listing(m), " ~etc/\n"
-	                                " ~  hosts\n"
-	                                "    passwd\n"
-	                                " +opt/\n"
-	                                " +  app\n"
+	assert_string_equal(listing(m), ETC_OPT
 	                                " ~usr/\n"
 	                                ">~  bin/ [folded]\n"
 	                                "    lib/\n"
@@ -214,19 +213,11 @@ static void test_folds_and_cursor(void **state)
 	tree_model_left(m);
 	assert_ptr_equal(tree_model_cursor(m), tree_lookup(&m->t, "/usr"));
 	tree_model_left(m);
-	assert_string_equal(listing(m), " ~etc/\n"
-	                                " ~  hosts\n"
-	                                "    passwd\n"
-	                                " +opt/\n"
-	                                " +  app\n"
+	assert_string_equal(listing(m), ETC_OPT
 	                                ">~usr/ [folded]\n");
 	/* right unfolds usr only: bin stays folded */
 	tree_model_right(m);
-	assert_string_equal(listing(m), " ~etc/\n"
-	                                " ~  hosts\n"
-	                                "    passwd\n"
-	                                " +opt/\n"
-	                                " +  app\n"
+	assert_string_equal(listing(m), ETC_OPT
 	                                ">~usr/\n"
 	                                " ~  bin/ [folded]\n"
 	                                "    lib/\n"
@@ -301,11 +292,7 @@ static void test_search(void **state)
 	assert_int_equal(tree_model_set_search(m, "/l"), 0);
 	assert_int_equal(m->n_matches, 3);
 	assert_int_equal(m->match_no, 1);
-	assert_string_equal(listing(m), " ~etc/\n"
-	                                " ~  hosts\n"
-	                                "    passwd\n"
-	                                " +opt/\n"
-	                                " +  app\n"
+	assert_string_equal(listing(m), ETC_OPT
 	                                " ~usr/\n"
 	                                " ~  bin/\n"
 	                                ">+    ls *\n"
