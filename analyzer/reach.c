@@ -2186,7 +2186,7 @@ static void json_strv(json_t *arr, struct strv *out)
 }
 
 /* --entrypoint/--cmd values: one argv word each, or one JSON array. */
-static int override_argv(const struct reach_list *l, struct strv *out, const char *flag, struct wh_error *err)
+static int override_argv(const struct str_list *l, struct strv *out, const char *flag, struct wh_error *err)
 {
 	if (l->n == 1 && l->v[0][0] == '[') {
 		json_error_t je;
@@ -2385,7 +2385,7 @@ static int read_keep_from(struct reach_ctx *c, const char *file, struct strv *ke
 	return 0;
 }
 
-static int set_rules(struct reach_ctx *c, const struct reach_list *l, struct wh_error *err)
+static int set_rules(struct reach_ctx *c, const struct str_list *l, struct wh_error *err)
 {
 	for (int r = REACH_RT_FIRST; r < R_COUNT; r++)
 		c->rule_state[r] = (r == R_LOCALE || r == R_TZDATA) ? -1 : 1;

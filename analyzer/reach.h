@@ -16,11 +16,6 @@
 
 #include "analyzer/analysis.h"
 
-struct reach_list {
-	char **v;
-	size_t n;
-};
-
 /* Package database hook (filled by the dpkg module; all may be NULL). */
 struct reach_pkg_hooks {
 	void *ctx;
@@ -33,13 +28,13 @@ struct reach_pkg_hooks {
 };
 
 struct reach_opts {
-	struct reach_list entrypoint, cmd; /* overrides (each value one argv word, or one JSON array) */
+	struct str_list entrypoint, cmd; /* overrides (each value one argv word, or one JSON array) */
 	int entrypoint_set, cmd_set;
-	struct reach_list keep, drop;      /* PATH or GLOB (fnmatch, FNM_PATHNAME) */
-	struct reach_list keep_exe;        /* NAME looked up on the image PATH (or a path) */
-	struct reach_list keep_package;    /* through pkg.files_of */
-	struct reach_list keep_from;       /* host files: "+PATH" "-PATH" lines, "#" comments */
-	struct reach_list rules;           /* "NAME=on|off" */
+	struct str_list keep, drop;      /* PATH or GLOB (fnmatch, FNM_PATHNAME) */
+	struct str_list keep_exe;        /* NAME looked up on the image PATH (or a path) */
+	struct str_list keep_package;    /* through pkg.files_of */
+	struct str_list keep_from;       /* host files: "+PATH" "-PATH" lines, "#" comments */
+	struct str_list rules;           /* "NAME=on|off" */
 	struct reach_pkg_hooks pkg;
 };
 

@@ -191,6 +191,21 @@ void buf_free(struct buf *b)
 	b->len = b->cap = 0;
 }
 
+void str_list_add(struct str_list *l, const char *s)
+{
+	l->v = xrealloc(l->v, (l->n + 1) * sizeof *l->v);
+	l->v[l->n++] = xstrdup(s);
+}
+
+void str_list_free(struct str_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
 void fmt_size(char *out, size_t outlen, uint64_t bytes)
 {
 	static const char *units[] = {"B", "kB", "MB", "GB", "TB", "PB"};

@@ -61,6 +61,17 @@ struct buf {
 void buf_append(struct buf *b, const void *p, size_t n);
 void buf_free(struct buf *b);
 
+/* A list of strings (command-line values: --keep PATHs, --rule NAME=on|off...).
+ * str_list_add copies s; str_list_free frees the copies and the array. A
+ * list built elsewhere (strings not owned) is read the same way, and not
+ * freed with str_list_free. */
+struct str_list {
+	char **v;
+	size_t n;
+};
+void str_list_add(struct str_list *l, const char *s);
+void str_list_free(struct str_list *l);
+
 /* Human sizes: "1.2 MB" (SI, as dive prints). */
 void fmt_size(char *out, size_t outlen, uint64_t bytes);
 

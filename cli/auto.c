@@ -1,8 +1,9 @@
 /* auto: `whittle --auto`: the keep set from reachability, plan, write,
  * verify, summarize. The keep set is reach's (struct reach items, which
  * already honour --keep, --drop, --keep-from, --keep-exe, --keep-package
- * and --rule); it is copied onto the tree's SLIM_KEEP marks here so the
- * plan never depends on what else touched the marks. */
+ * and --rule); the slim session copies it onto the tree's SLIM_KEEP marks
+ * before the plan, so the plan never depends on what else touched the
+ * marks, and the explorer's slim view plans the same way. */
 #include "cli.h"
 #include "analyzer/reach.h"
 #include "slimmer/slim_image.h"
@@ -124,8 +125,9 @@ static void write_progress_cb(void *ctx, enum slim_phase phase, size_t layer, si
 	wp->shown = 1;
 }
 
-int auto_run(struct analysis *a, const struct cli_opts *o, const struct reach *r, json_t **slim_section)
+int auto_run(struct analysis *a, const struct cli_opts *o, struct slim_session *s, json_t **slim_section)
 {
+	const struct reach *r = &s->r;
 	*slim_section = NULL;
 	FILE *out = o->report && !strcmp(o->report, "-") ? stderr : stdout;
 	double min_red = -1;
@@ -138,21 +140,19 @@ int auto_run(struct analysis *a, const struct cli_opts *o, const struct reach *r
 		}
 	}
 	struct wh_error err = {0};
-	slim_keep_from_reach(a, r, o->keep_dpkg_db);
-	struct slim_plan plan;
-	struct slim_plan_opts po = {.keep_dpkg_db = o->keep_dpkg_db};
-	if (slim_plan_build(a, &po, &plan, &err) < 0) {
+	if (slim_session_plan(s, &err) < 0) {
 		fprintf(stderr, "whittle: %s\n", err.msg);
 		return WH_EXIT_INPUT;
 	}
+	const struct slim_plan *plan = &s->plan;
 	struct gones g = {0};
 	collect_gone(a->tree.root, &g);
 	struct {
 		uint64_t files, kept;
 	} fc;
 	slim_count_files(&a->tree, &fc.files, &fc.kept);
-	uint64_t removed_entries = plan.input_entries > plan.kept_entries ? plan.input_entries - plan.kept_entries : 0;
-	double ratio = ratio_of(plan.kept_bytes, plan.input_bytes);
+	uint64_t removed_entries = plan->input_entries > plan->kept_entries ? plan->input_entries - plan->kept_entries : 0;
+	double ratio = ratio_of(plan->kept_bytes, plan->input_bytes);
 	uint64_t layers_before = 0;
 	for (size_t i = 0; i < a->img.n_layers; i++)
 		layers_before += a->img.layers[i].blob.length;
@@ -169,28 +169,29 @@ int auto_run(struct analysis *a, const struct cli_opts *o, const struct reach *r
 			fprintf(out, "%10s  %s%s\n", b1, g.v[i].path, g.v[i].n->type == WH_T_DIR ? "/" : "");
 		}
 		if (!o->quiet) {
-			fmt_size(b1, sizeof b1, plan.input_bytes);
-			fmt_size(b2, sizeof b2, plan.kept_bytes);
-			fmt_size(b3, sizeof b3, plan.input_bytes - plan.kept_bytes);
+			fmt_size(b1, sizeof b1, plan->input_bytes);
+			fmt_size(b2, sizeof b2, plan->kept_bytes);
+			fmt_size(b3, sizeof b3, plan->input_bytes - plan->kept_bytes);
 			fprintf(out, "dry run: visible %s -> %s (ratio %.3f, %s removed), files %llu kept, %llu removed "
 			             "(entries %llu kept, %llu removed); nothing written\n",
 			        b1, b2, ratio, b3, (unsigned long long)fc.kept, (unsigned long long)(fc.files - fc.kept),
-			        (unsigned long long)plan.kept_entries, (unsigned long long)removed_entries);
+			        (unsigned long long)plan->kept_entries, (unsigned long long)removed_entries);
 			if (g.n) /* g.v is NULL when nothing goes */
 				qsort(g.v, g.n, sizeof *g.v, cmp_gone_size);
-			print_removed(out, &g, &plan, "");
+			print_removed(out, &g, plan, "");
 			print_unresolved(out, r, "", 20);
 		}
 	} else {
-		char *def = o->output ? NULL : slim_default_output(&a->img);
-		struct slim_image_opts io = {.output = o->output ? o->output : def, .compression = o->compression,
-		                             .force = o->force, .jobs = o->jobs};
+		char *def = o->slim.output ? NULL : slim_default_output(&a->img);
+		struct slim_image_opts io = {.output = o->slim.output ? o->slim.output : def,
+		                             .compression = o->slim.compression, .force = o->slim.force,
+		                             .jobs = o->slim.jobs};
 		struct write_progress wp = {.phase = -1};
 		if (!o->quiet && isatty(STDERR_FILENO)) {
 			io.progress.cb = write_progress_cb;
 			io.progress.ctx = &wp;
 		}
-		int wr = slim_image_write(a, &plan, &io, &res, &err);
+		int wr = slim_image_write(a, plan, &io, &res, &err);
 		if (wp.shown)
 			fputs("\r\033[K", stderr);
 		free(def);
@@ -200,7 +201,7 @@ int auto_run(struct analysis *a, const struct cli_opts *o, const struct reach *r
 			goto out;
 		}
 		if (!o->quiet) {
-			fmt_size(b1, sizeof b1, plan.input_bytes);
+			fmt_size(b1, sizeof b1, plan->input_bytes);
 			fmt_size(b2, sizeof b2, res.visible_bytes);
 			fmt_size(b3, sizeof b3, layers_before);
 			fmt_size(b4, sizeof b4, res.layer.size);
@@ -210,11 +211,11 @@ int auto_run(struct analysis *a, const struct cli_opts *o, const struct reach *r
 			        a->img.n_layers == 1 ? "" : "s", slim_compression_name(res.compression));
 			fprintf(out, "  files            %llu kept, %llu removed  (entries with directories: %llu kept, %llu removed)\n",
 			        (unsigned long long)fc.kept, (unsigned long long)(fc.files - fc.kept),
-			        (unsigned long long)plan.kept_entries, (unsigned long long)removed_entries);
+			        (unsigned long long)plan->kept_entries, (unsigned long long)removed_entries);
 			fprintf(out, "  config           %s\n", res.config_digest);
 			if (g.n) /* g.v is NULL when nothing goes */
 				qsort(g.v, g.n, sizeof *g.v, cmp_gone_size);
-			print_removed(out, &g, &plan, "  ");
+			print_removed(out, &g, plan, "  ");
 			print_unresolved(out, r, "  ", 20);
 		}
 		json_t *s = json_object();
@@ -244,6 +245,5 @@ out:
 		free(g.v[i].path);
 	free(g.v);
 	slim_result_free(&res);
-	slim_plan_free(&plan);
 	return rc;
 }

@@ -4,13 +4,9 @@
 
 #include <stdio.h>
 #include "analyzer/analysis.h"
+#include "slimmer/slim_session.h"
 
 enum cli_mode { MODE_TUI, MODE_REPORT, MODE_CI, MODE_AUTO, MODE_WHY };
-
-struct str_list {
-	char **v;
-	size_t n;
-};
 
 /* a CI rule threshold; set = given on the command line (wins over files) */
 struct ci_opt {
@@ -29,14 +25,12 @@ struct cli_opts {
 	/* rules */
 	struct ci_opt lowest_efficiency, highest_wasted_bytes, highest_user_wasted_percent;
 	const char *ci_config;
-	/* reachability */
-	struct str_list entrypoint, cmd, keep, drop, keep_exe, keep_package, keep_from, rules;
-	int entrypoint_set, cmd_set;
+	/* reachability, the keep set and the writing: what the slim session
+	 * (--auto, --why, --report, the explorer) reads */
+	struct slim_opts slim;
 	int report_files;
-	/* slimming */
-	const char *output;
-	const char *compression;
-	int force, keep_dpkg_db, fail_on_unresolved;
+	/* --auto's checks */
+	int fail_on_unresolved;
 	const char *min_reduction;
 };
 
@@ -51,9 +45,9 @@ int report_write(json_t *doc, const char *dest, struct wh_error *err);
  * returns 0 pass, 1 a rule failed, or a negative error (bad rule value or file). */
 int ci_run(const struct analysis *a, const struct cli_opts *o, FILE *out, struct wh_error *err);
 
-/* auto.c: --auto: keep set (reach's kept nodes), plan, write, verify,
- * summary; returns an exit code; *slim_section gets the report's "slim"
- * object (or NULL). */
-int auto_run(struct analysis *a, const struct cli_opts *o, const struct reach *r, json_t **slim_section);
+/* auto.c: --auto: the session's keep set and plan (s has reach computed),
+ * write, verify, summary; returns an exit code; *slim_section gets the
+ * report's "slim" object (or NULL). */
+int auto_run(struct analysis *a, const struct cli_opts *o, struct slim_session *s, json_t **slim_section);
 
 #endif

@@ -1,10 +1,10 @@
 /* whittle: explore a container image and whittle it down. */
 #include "cli/cli.h"
 #include "tui/tui.h"
-#include "analyzer/dpkg.h"
 #include "analyzer/reach.h"
 #include "analyzer/fetch.h"
 #include "analyzer/tmpfiles.h"
+#include "slimmer/slim_session.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -93,41 +93,12 @@ static const struct option longopts[] = {
 	{0, 0, 0, 0},
 };
 
-static void list_add(struct str_list *l, const char *s)
-{
-	l->v = xrealloc(l->v, (l->n + 1) * sizeof *l->v);
-	l->v[l->n++] = xstrdup(s);
-}
-
-static void list_free(struct str_list *l)
-{
-	for (size_t i = 0; i < l->n; i++)
-		free(l->v[i]);
-	free(l->v);
-}
-
 static int bad_usage(const char *fmt, const char *arg)
 {
 	fprintf(stderr, "whittle: ");
 	fprintf(stderr, fmt, arg);
 	fprintf(stderr, "\nTry 'whittle --help'.\n");
 	return WH_EXIT_INPUT;
-}
-
-/* The reachability options of the command line. */
-static void reach_opts_of(const struct cli_opts *o, struct reach_opts *ro)
-{
-	memset(ro, 0, sizeof *ro);
-	ro->entrypoint = (struct reach_list){o->entrypoint.v, o->entrypoint.n};
-	ro->cmd = (struct reach_list){o->cmd.v, o->cmd.n};
-	ro->entrypoint_set = o->entrypoint_set;
-	ro->cmd_set = o->cmd_set;
-	ro->keep = (struct reach_list){o->keep.v, o->keep.n};
-	ro->drop = (struct reach_list){o->drop.v, o->drop.n};
-	ro->keep_exe = (struct reach_list){o->keep_exe.v, o->keep_exe.n};
-	ro->keep_package = (struct reach_list){o->keep_package.v, o->keep_package.n};
-	ro->keep_from = (struct reach_list){o->keep_from.v, o->keep_from.n};
-	ro->rules = (struct reach_list){o->rules.v, o->rules.n};
 }
 
 /* Are dive's rules asked for without --ci (a rule flag, --ci-config, or
@@ -217,23 +188,23 @@ int main(int argc, char **argv)
 		case O_HWB: o.highest_wasted_bytes.value = optarg; break;
 		case O_HUWP: o.highest_user_wasted_percent.value = optarg; break;
 		case O_CICONF: o.ci_config = optarg; break;
-		case O_ENTRY: list_add(&o.entrypoint, optarg); o.entrypoint_set = 1; break;
-		case O_CMD: list_add(&o.cmd, optarg); o.cmd_set = 1; break;
-		case O_KEEP: list_add(&o.keep, optarg); break;
-		case O_DROP: list_add(&o.drop, optarg); break;
-		case O_KEEPEXE: list_add(&o.keep_exe, optarg); break;
-		case O_KEEPPKG: list_add(&o.keep_package, optarg); break;
-		case O_KEEPFROM: list_add(&o.keep_from, optarg); break;
-		case O_RULE: list_add(&o.rules, optarg); break;
+		case O_ENTRY: str_list_add(&o.slim.entrypoint, optarg); o.slim.entrypoint_set = 1; break;
+		case O_CMD: str_list_add(&o.slim.cmd, optarg); o.slim.cmd_set = 1; break;
+		case O_KEEP: str_list_add(&o.slim.keep, optarg); break;
+		case O_DROP: str_list_add(&o.slim.drop, optarg); break;
+		case O_KEEPEXE: str_list_add(&o.slim.keep_exe, optarg); break;
+		case O_KEEPPKG: str_list_add(&o.slim.keep_package, optarg); break;
+		case O_KEEPFROM: str_list_add(&o.slim.keep_from, optarg); break;
+		case O_RULE: str_list_add(&o.slim.rules, optarg); break;
 		case O_REPFILES: o.report_files = 1; break;
-		case 'o': o.output = optarg; break;
+		case 'o': o.slim.output = optarg; break;
 		case O_COMP:
 			if (strcmp(optarg, "gzip") && strcmp(optarg, "zstd") && strcmp(optarg, "none"))
 				return bad_usage("--compression takes gzip, zstd or none, not \"%s\"", optarg);
-			o.compression = optarg;
+			o.slim.compression = optarg;
 			break;
-		case O_FORCE: o.force = 1; break;
-		case O_KEEPDPKG: o.keep_dpkg_db = 1; break;
+		case O_FORCE: o.slim.force = 1; break;
+		case O_KEEPDPKG: o.slim.keep_dpkg_db = 1; break;
 		case O_MINRED: o.min_reduction = optarg; break;
 		case O_FAILUNRES: o.fail_on_unresolved = 1; break;
 		case 'q': o.quiet = 1; break;
@@ -251,6 +222,7 @@ int main(int argc, char **argv)
 	if (optind != argc - 1)
 		return bad_usage("%s", optind >= argc ? "no image given" : "one image at a time");
 	o.image = argv[optind];
+	o.slim.jobs = o.jobs;
 	int tui = !o.report && modes == 0;
 	if (tui && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {
 		fprintf(stderr, "whittle: the explorer needs a terminal; without one, use --report FILE, --ci or --auto\n");
@@ -268,7 +240,8 @@ int main(int argc, char **argv)
 		ao.progress.ctx = &ps;
 	}
 	if (tui) {
-		int rc = tui_main(&o, &ao);
+		int rc = tui_main(o.image, o.no_color, &ao, &o.slim);
+		slim_opts_free(&o.slim);
 		return rc;
 	}
 	struct analysis a;
@@ -278,34 +251,25 @@ int main(int argc, char **argv)
 		fputs("\r\033[K", stderr);
 	if (rc < 0) {
 		fprintf(stderr, "whittle: %s\n", err.msg);
+		slim_opts_free(&o.slim);
 		return WH_EXIT_INPUT;
 	}
 	int exit_code = WH_EXIT_OK;
 	/* reachability: for --report, --why and --auto (not for --ci alone) */
-	struct reach reach;
-	struct dpkg_db pkgdb;
-	int have_reach = 0, have_pkgdb = 0;
-	memset(&reach, 0, sizeof reach);
+	struct slim_session sess;
+	slim_session_init(&sess, &a, &o.slim);
 	if (o.report || o.why || o.mode_auto) {
-		struct reach_opts ro;
-		reach_opts_of(&o, &ro);
-		struct wh_error e2 = {0};
-		if (dpkg_load(&a, &pkgdb, &e2) == 0) {
-			have_pkgdb = 1;
-			ro.pkg = (struct reach_pkg_hooks){.ctx = &pkgdb, .files_of = dpkg_reach_files_of,
-			                                  .owner_of = dpkg_reach_owner_of};
-		} else if (!o.quiet) {
-			fprintf(stderr, "whittle: warning: package database: %s\n", e2.msg);
-		}
-		if (reach_compute(&a, &ro, &reach, &err) < 0) {
+		int rc = slim_session_reach(&sess, NULL, &err);
+		if (!sess.have_db && !o.quiet)
+			fprintf(stderr, "whittle: warning: package database: %s\n", sess.db_err.msg);
+		if (rc < 0) {
 			fprintf(stderr, "whittle: %s\n", err.msg);
 			exit_code = WH_EXIT_INPUT;
-		} else {
-			have_reach = 1;
 		}
 	}
+	int have_reach = sess.have_reach;
 	if (o.why && have_reach) {
-		if (reach_why(&reach, &a, o.why, stdout, &err) < 0) {
+		if (reach_why(&sess.r, &a, o.why, stdout, &err) < 0) {
 			fprintf(stderr, "whittle: %s\n", err.msg);
 			exit_code = WH_EXIT_INPUT;
 		}
@@ -323,14 +287,14 @@ int main(int argc, char **argv)
 	}
 	json_t *slim_json = NULL;
 	if (o.mode_auto && have_reach && exit_code != WH_EXIT_INPUT) {
-		int r = auto_run(&a, &o, &reach, &slim_json);
+		int r = auto_run(&a, &o, &sess, &slim_json);
 		if (r != WH_EXIT_OK && !(r == WH_EXIT_RULE && exit_code != WH_EXIT_OK))
 			exit_code = r;
 	}
 	if (o.report && exit_code != WH_EXIT_INPUT && exit_code != WH_EXIT_INTERRUPTED) {
 		json_t *doc = report_build(&a, &o);
 		if (have_reach)
-			json_object_set_new(doc, "reach", report_reach(&reach, o.report_files));
+			json_object_set_new(doc, "reach", report_reach(&sess.r, o.report_files));
 		if (slim_json)
 			json_object_set(doc, "slim", slim_json);
 		if (report_write(doc, o.report, &err) < 0) {
@@ -340,17 +304,8 @@ int main(int argc, char **argv)
 		json_decref(doc);
 	}
 	json_decref(slim_json);
-	reach_free(&reach);
-	if (have_pkgdb)
-		dpkg_free(&pkgdb);
+	slim_session_free(&sess);
 	analysis_free(&a);
-	list_free(&o.entrypoint);
-	list_free(&o.cmd);
-	list_free(&o.keep);
-	list_free(&o.drop);
-	list_free(&o.keep_exe);
-	list_free(&o.keep_package);
-	list_free(&o.keep_from);
-	list_free(&o.rules);
+	slim_opts_free(&o.slim);
 	return exit_code;
 }

@@ -1,60 +1,41 @@
 #include "tui/help.h"
+#include "tui/keys.h"
+#include "analyzer/util.h"
 
 #include <stdio.h>
 #include <string.h>
 
+/* The popup's lines, from the key table: each section's heading, then its
+ * rows that have a help line. keys NULL: a heading. */
 struct help_line {
-	const char *keys, *what; /* keys NULL: a section heading */
+	const char *keys, *what;
 };
 
-static const struct help_line lines[] = {
-	{NULL, "Everywhere"},
-	{"Tab / Shift+Tab", "next / previous pane"},
-	{"/", "search the file tree (regex on the path); Enter keeps it"},
-	{"n / N", "next / previous search match (the rest stays shown)"},
-	{"Ctrl+F", "filter the file tree (regex; ancestors of matches stay)"},
-	{"Ctrl+B", "show or hide the attributes (mode, uid:gid, size)"},
-	{"Ctrl+O", "sort the file tree by name or by size"},
-	{"Esc", "close this help or the input line; clear filter and search"},
-	{"?", "this help"},
-	{"q / Ctrl+C", "quit"},
-	{"mouse", "the wheel scrolls the pane under it; a click selects"},
-	{NULL, "Layers pane"},
-	{"Up Down / k j", "previous / next layer"},
-	{"PgUp PgDn / u d", "a page up / down (Home, End: first, last)"},
-	{"Ctrl+A", "aggregated view: everything up to the selected layer"},
-	{"Ctrl+L", "per-layer view: the selected layer's changes"},
-	{NULL, "File tree pane"},
-	{"Up Down / k j", "previous / next entry"},
-	{"PgUp PgDn / u d", "a page up / down (Home, End: first, last)"},
-	{"Left / h", "collapse the directory, or go to the parent"},
-	{"Right / l", "expand the directory"},
-	{"Space", "collapse or expand the directory"},
-	{"Ctrl+Space", "collapse or expand all directories"},
-	{"Ctrl+A", "hide or show added entries"},
-	{"Ctrl+R", "hide or show removed entries"},
-	{"Ctrl+M", "hide or show modified entries"},
-	{"Ctrl+U", "hide or show unmodified entries"},
-	{"i", "the file type (libmagic) of the entry under the cursor"},
-	{NULL, "Slimming"},
-	{"s", "slim view: what slimming keeps, and why"},
-	{"x", "keep or drop the entry under the cursor"},
-	{"z", "undo the last keep or drop"},
-	{"p", "packages (dpkg) by size, with the bytes kept"},
-	{"w", "write the slimmed image (asks where)"},
-	{"markers", "kept, partly kept, removable; K, D: your x"},
-	{NULL, "Packages (p)"},
-	{"Up Down / k j", "previous / next package (PgUp PgDn: a page)"},
-	{"x / z", "keep or drop the package / undo"},
-	{"p / Esc", "close"},
-	{NULL, "Image details pane"},
-	{"Up Down / k j", "scroll (PgUp PgDn / u d: a page)"},
-	{NULL, "Colours: added green, modified yellow, removed red; a directory takes its children's."},
-};
+static int help_lines(struct help_line *out, int max)
+{
+	int n = 0;
+	for (int s = 0; s < KS_COUNT; s++) {
+		if (n < max)
+			out[n] = (struct help_line){NULL, tui_key_sections[s]};
+		n++;
+		for (size_t i = 0; i < tui_n_keys; i++) {
+			const struct tui_key *e = &tui_keys[i];
+			if (e->section != s || !e->help)
+				continue;
+			if (n < max)
+				out[n] = (struct help_line){e->help_keys, e->help};
+			n++;
+		}
+	}
+	return n;
+}
 
 void help_draw(struct help *h, int sh, int sw)
 {
-	int n = (int)(sizeof lines / sizeof lines[0]);
+	struct help_line lines[128];
+	int n = help_lines(lines, (int)ARRAY_LEN(lines));
+	if (n > (int)ARRAY_LEN(lines))
+		n = (int)ARRAY_LEN(lines);
 	int w = sw - 4 < 78 ? sw - 4 : 78;
 	int ht = sh - 2 < n + 3 ? sh - 2 : n + 3;
 	if (w < 20 || ht < 5)

@@ -1,4 +1,5 @@
-/* help: the overlay `?` opens, listing every key of every pane. */
+/* help: the overlay `?` opens, listing every key of every pane (from the
+ * key table, tui/keys.h). */
 #ifndef WH_HELP_H
 #define WH_HELP_H
 

@@ -50,7 +50,7 @@ void packages_panel_draw(struct packages_panel *p, const struct slim_view *sv, i
 	           "Kept", "State");
 	int body = ht - 4;
 	p->page = body;
-	if (!sv->have_db || !sv->n_pkgs) {
+	if (!sv->s.have_db || !sv->n_pkgs) {
 		crt_put(y + 2, ix, iw, "(no package database in this image: var/lib/dpkg/status, status.d)",
 		        crt_attr(CRT_DIM));
 	} else {

@@ -6,30 +6,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-static double now(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-void slim_view_init(struct slim_view *sv, struct analysis *a, const struct cli_opts *o)
+void slim_view_init(struct slim_view *sv, struct analysis *a, const struct slim_opts *o)
 {
 	memset(sv, 0, sizeof *sv);
 	sv->a = a;
 	sv->o = o;
+	slim_session_init(&sv->s, a, o);
 }
 
-static void drop_results(struct slim_view *sv)
+static void drop_figures(struct slim_view *sv)
 {
-	if (sv->have_plan)
-		slim_plan_free(&sv->plan);
-	sv->have_plan = 0;
-	if (sv->have_reach)
-		reach_free(&sv->r);
-	sv->have_reach = 0;
 	free(sv->dirs);
 	sv->dirs = NULL;
 	sv->n_dirs = 0;
@@ -40,9 +27,8 @@ static void drop_results(struct slim_view *sv)
 
 void slim_view_free(struct slim_view *sv)
 {
-	drop_results(sv);
-	if (sv->have_db)
-		dpkg_free(&sv->db);
+	drop_figures(sv);
+	slim_session_free(&sv->s);
 	for (size_t i = 0; i < sv->n_ov; i++)
 		free(sv->ov[i].name);
 	free(sv->ov);
@@ -52,53 +38,15 @@ void slim_view_free(struct slim_view *sv)
 	memset(sv, 0, sizeof *sv);
 }
 
-/* --- reach options ---------------------------------------------------------------- */
-
-struct plist {
-	char **v;
-	size_t n, cap;
-	char **owned; /* strings to free */
-	size_t n_owned, cap_owned;
-};
-
-static void pl_push(struct plist *l, char *s, int owned)
-{
-	if (l->n == l->cap) {
-		l->cap = l->cap ? l->cap * 2 : 16;
-		l->v = xrealloc(l->v, l->cap * sizeof *l->v);
-	}
-	l->v[l->n++] = s;
-	if (owned) {
-		if (l->n_owned == l->cap_owned) {
-			l->cap_owned = l->cap_owned ? l->cap_owned * 2 : 16;
-			l->owned = xrealloc(l->owned, l->cap_owned * sizeof *l->owned);
-		}
-		l->owned[l->n_owned++] = s;
-	}
-}
-
-static void pl_free(struct plist *l)
-{
-	for (size_t i = 0; i < l->n_owned; i++)
-		free(l->owned[i]);
-	free(l->owned);
-	free(l->v);
-	memset(l, 0, sizeof *l);
-}
-
-static void pl_cli(struct plist *l, const struct str_list *s)
-{
-	for (size_t i = 0; i < s->n; i++)
-		pl_push(l, s->v[i], 0);
-}
+/* --- the user's keeps and drops ------------------------------------------------------ */
 
 /* A literal path as reach's --keep / --drop pattern: glob characters
  * escaped (fnmatch honours backslashes). --keep takes a path without
  * glob characters literally, so only a path with some is escaped there. */
-static void pl_path(struct plist *l, const char *path, int for_drop)
+static void add_path(struct str_list *l, const char *path, int for_drop)
 {
 	if (!for_drop && !strpbrk(path, "*?[")) {
-		pl_push(l, xstrdup(path), 1);
+		str_list_add(l, path);
 		return;
 	}
 	size_t n = strlen(path);
@@ -109,7 +57,8 @@ static void pl_path(struct plist *l, const char *path, int for_drop)
 		*q++ = *p;
 	}
 	*q = 0;
-	pl_push(l, e, 1);
+	str_list_add(l, e);
+	free(e);
 }
 
 /* --- figures ------------------------------------------------------------------------ */
@@ -137,7 +86,7 @@ static int cmp_pkg(const void *x, const void *y)
 
 static void figures(struct slim_view *sv)
 {
-	const struct slim_plan *p = &sv->plan;
+	const struct slim_plan *p = &sv->s.plan;
 	size_t nd = 0;
 	for (size_t i = 0; i < p->n; i++)
 		if (p->v[i].type == WH_T_DIR)
@@ -159,17 +108,17 @@ static void figures(struct slim_view *sv)
 		}
 	}
 	slim_count_files(&sv->a->tree, &sv->files, &sv->files_kept);
-	if (sv->have_db) {
-		sv->pkgs = xcalloc(sv->db.n_pkgs + 1, sizeof *sv->pkgs);
-		for (size_t i = 0; i < sv->db.n_pkgs; i++) {
-			const struct dpkg_pkg *pk = &sv->db.pkgs[i];
+	if (sv->s.have_db) {
+		sv->pkgs = xcalloc(sv->s.db.n_pkgs + 1, sizeof *sv->pkgs);
+		for (size_t i = 0; i < sv->s.db.n_pkgs; i++) {
+			const struct dpkg_pkg *pk = &sv->s.db.pkgs[i];
 			if (!pk->present)
 				continue;
 			struct sv_pkg *s = &sv->pkgs[sv->n_pkgs++];
 			s->p = pk;
 			s->size = pk->size_bytes;
 			size_t nf;
-			struct wh_node *const *f = dpkg_package_files(&sv->db, pk, &nf);
+			struct wh_node *const *f = dpkg_package_files(&sv->s.db, pk, &nf);
 			for (size_t k = 0; k < nf; k++)
 				if (f[k]->type == WH_T_REG && (f[k]->mark & SLIM_OUT))
 					s->kept += f[k]->size;
@@ -181,71 +130,36 @@ static void figures(struct slim_view *sv)
 int slim_view_compute(struct slim_view *sv)
 {
 	sv->err[0] = 0;
-	struct wh_error err = {0};
-	if (!sv->ready) {
-		if (dpkg_load(sv->a, &sv->db, &err) == 0)
-			sv->have_db = 1;
-		/* no database is not an error here: packages are just not shown */
-		err.msg[0] = 0;
-	}
-	drop_results(sv);
-	double t0 = now();
-	const struct cli_opts *o = sv->o;
-	struct reach_opts ro;
-	memset(&ro, 0, sizeof ro);
-	ro.entrypoint = (struct reach_list){o->entrypoint.v, o->entrypoint.n};
-	ro.cmd = (struct reach_list){o->cmd.v, o->cmd.n};
-	ro.entrypoint_set = o->entrypoint_set;
-	ro.cmd_set = o->cmd_set;
-	ro.keep_exe = (struct reach_list){o->keep_exe.v, o->keep_exe.n};
-	ro.keep_from = (struct reach_list){o->keep_from.v, o->keep_from.n};
-	ro.rules = (struct reach_list){o->rules.v, o->rules.n};
-	struct plist keep = {0}, drop = {0}, kpkg = {0};
-	pl_cli(&keep, &o->keep);
-	pl_cli(&drop, &o->drop);
-	pl_cli(&kpkg, &o->keep_package);
+	drop_figures(sv);
+	struct slim_extra extra = {0};
 	for (size_t i = 0; i < sv->n_ov; i++) {
 		const struct sv_override *v = &sv->ov[i];
 		if (!v->pkg) {
-			pl_path(v->keep ? &keep : &drop, v->name, !v->keep);
+			add_path(v->keep ? &extra.keep : &extra.drop, v->name, !v->keep);
 		} else if (v->keep) {
-			pl_push(&kpkg, v->name, 0);
-		} else if (sv->have_db) {
+			str_list_add(&extra.keep_package, v->name);
+		} else if (sv->s.have_db) {
 			const char *const *paths = NULL;
-			long np = dpkg_reach_files_of(&sv->db, v->name, &paths);
+			long np = dpkg_reach_files_of(&sv->s.db, v->name, &paths);
 			for (long k = 0; k < np; k++)
-				pl_path(&drop, paths[k], 1);
+				add_path(&extra.drop, paths[k], 1);
 		}
 	}
-	ro.keep = (struct reach_list){keep.v, keep.n};
-	ro.drop = (struct reach_list){drop.v, drop.n};
-	ro.keep_package = (struct reach_list){kpkg.v, kpkg.n};
-	if (sv->have_db)
-		ro.pkg = (struct reach_pkg_hooks){.ctx = &sv->db, .files_of = dpkg_reach_files_of,
-		                                  .owner_of = dpkg_reach_owner_of};
-	int rc = reach_compute(sv->a, &ro, &sv->r, &err);
-	pl_free(&keep);
-	pl_free(&drop);
-	pl_free(&kpkg);
+	struct wh_error err = {0};
+	/* (an x on a package needs the database: the first computation, which
+	 * comes before any x, loads it) */
+	int rc = slim_session_reach(&sv->s, &extra, &err);
+	str_list_free(&extra.keep);
+	str_list_free(&extra.drop);
+	str_list_free(&extra.keep_package);
+	/* the keep set and plan --auto uses, so the UI writes what --auto would */
+	if (rc == 0)
+		rc = slim_session_plan(&sv->s, &err);
 	if (rc < 0) {
-		reach_free(&sv->r);
 		snprintf(sv->err, sizeof sv->err, "%s", err.msg);
 		return -1;
 	}
-	sv->have_reach = 1;
-	double t1 = now();
-	/* the keep set --auto uses, so the UI writes what --auto would */
-	slim_keep_from_reach(sv->a, &sv->r, o->keep_dpkg_db);
-	struct slim_plan_opts po = {.keep_dpkg_db = o->keep_dpkg_db};
-	if (slim_plan_build(sv->a, &po, &sv->plan, &err) < 0) {
-		snprintf(sv->err, sizeof sv->err, "%s", err.msg);
-		drop_results(sv);
-		return -1;
-	}
-	sv->have_plan = 1;
 	figures(sv);
-	sv->t_reach = t1 - t0;
-	sv->t_plan = now() - t1;
 	sv->ready = 1;
 	return 0;
 }
@@ -276,7 +190,7 @@ int slim_view_override(const struct slim_view *sv, int pkg, const char *name)
 enum sv_state slim_view_state(const struct slim_view *sv, const struct wh_node *n, uint64_t *kept)
 {
 	*kept = 0;
-	if (!n || !sv->have_plan)
+	if (!n || !sv->s.have_plan)
 		return SV_NONE;
 	int out = !n->parent || (n->mark & SLIM_OUT);
 	if (n->type == WH_T_DIR) {
@@ -342,7 +256,7 @@ static const char *root_what(const struct slim_view *sv, const struct reach_item
 void slim_view_why(const struct slim_view *sv, const struct wh_node *n, char *out, size_t len)
 {
 	out[0] = 0;
-	if (!n || !sv->have_plan)
+	if (!n || !sv->s.have_plan)
 		return;
 	size_t o = 0;
 #define ADD(...)                                                                  \
@@ -353,12 +267,12 @@ void slim_view_why(const struct slim_view *sv, const struct wh_node *n, char *ou
 	char p[PATH_MAX], sz[32];
 	uint64_t kept;
 	enum sv_state st = slim_view_state(sv, n, &kept);
-	const struct reach_item *it = reach_find(&sv->r, n);
+	const struct reach_item *it = reach_find(&sv->s.r, n);
 	if (n->parent && !(n->mark & SLIM_OUT)) {
 		int user = 0;
 		const char *by = dropped_by(sv, n, &user);
 		fmt_size(sz, sizeof sz, n->size);
-		const char *pkg = sv->have_db ? dpkg_owner(&sv->db, n) : NULL;
+		const char *pkg = sv->s.have_db ? dpkg_owner(&sv->s.db, n) : NULL;
 		ADD("removable (%s%s%s)", sz, pkg ? ", package " : "", pkg ? pkg : "");
 		tree_path(n, p, sizeof p);
 		if (by && user && !strcmp(by, p))
@@ -375,7 +289,7 @@ void slim_view_why(const struct slim_view *sv, const struct wh_node *n, char *ou
 	}
 	if (!it) {
 		tree_path(n, p, sizeof p);
-		const struct slim_entry *e = n->parent ? slim_plan_find(&sv->plan, p + 1) : NULL;
+		const struct slim_entry *e = n->parent ? slim_plan_find(&sv->s.plan, p + 1) : NULL;
 		if (!n->parent)
 			ADD("kept: the root directory");
 		else if (e && e->why == SLIM_WHY_PARENT)
@@ -399,7 +313,7 @@ void slim_view_why(const struct slim_view *sv, const struct wh_node *n, char *ou
 			ADD(" (%s%s%s)", reach_rule_name(it->rule), what ? ": " : "", what ? what : "");
 			if (!it->from)
 				break;
-			it = reach_find(&sv->r, it->from);
+			it = reach_find(&sv->s.r, it->from);
 		}
 	}
 	if (n->type == WH_T_DIR) {
@@ -407,8 +321,8 @@ void slim_view_why(const struct slim_view *sv, const struct wh_node *n, char *ou
 		fmt_size(k, sizeof k, kept);
 		fmt_size(sz, sizeof sz, n->size);
 		ADD(", %s of %s kept", k, sz);
-	} else if (sv->have_db) {
-		const char *pkg = dpkg_owner(&sv->db, n);
+	} else if (sv->s.have_db) {
+		const char *pkg = dpkg_owner(&sv->s.db, n);
 		if (pkg)
 			ADD(", package %s", pkg);
 	}
@@ -446,8 +360,8 @@ static void push_undo(struct slim_view *sv, int pkg, const char *name, int prev)
 static void projected(const struct slim_view *sv, char *out, size_t len)
 {
 	char b[32];
-	fmt_size(b, sizeof b, sv->plan.kept_bytes);
-	snprintf(out, len, "projected %s, reach %.0f ms, plan %.0f ms", b, sv->t_reach * 1e3, sv->t_plan * 1e3);
+	fmt_size(b, sizeof b, sv->s.plan.kept_bytes);
+	snprintf(out, len, "projected %s, reach %.0f ms, plan %.0f ms", b, sv->s.t_reach * 1e3, sv->s.t_plan * 1e3);
 }
 
 static int toggle(struct slim_view *sv, int pkg, const char *name, int keep, const char *what, char *msg,
@@ -514,12 +428,12 @@ int slim_view_undo(struct slim_view *sv, char *msg, size_t len)
 
 void slim_view_summary(const struct slim_view *sv, char *out, size_t len)
 {
-	if (!sv->have_plan) {
+	if (!sv->s.have_plan) {
 		snprintf(out, len, "%s", sv->err[0] ? sv->err : "");
 		return;
 	}
 	char a[32], b[32];
-	const struct slim_plan *p = &sv->plan;
+	const struct slim_plan *p = &sv->s.plan;
 	fmt_size(a, sizeof a, p->input_bytes);
 	fmt_size(b, sizeof b, p->kept_bytes);
 	double ratio = p->input_bytes ? (double)p->kept_bytes / (double)p->input_bytes : 0;

@@ -1,7 +1,8 @@
-/* slim_view: the explorer's slimming state. Reachability over the final
- * tree (with the command line's reach options and the user's keeps and
- * drops as --keep, --drop and --keep-package), the keep set and plan the
- * writer would use (the same as --auto's), the projected figures, and
+/* slim_view: the explorer's slimming state. The slim session (the same
+ * pipeline as --auto's: the package database, reachability over the final
+ * tree with the command line's options and the user's keeps and drops as
+ * extra --keep, --drop and --keep-package, the keep set and the plan the
+ * writer uses), the projected figures, and
  * an undo stack of the user's keeps and drops. Draws nothing: the file
  * tree and the packages pane ask it about nodes. */
 #ifndef WH_SLIM_VIEW_H
@@ -12,9 +13,9 @@
 
 #include "analyzer/dpkg.h"
 #include "analyzer/reach.h"
-#include "cli/cli.h"
 #include "slimmer/slim_image.h"
 #include "slimmer/slim_plan.h"
+#include "slimmer/slim_session.h"
 
 enum sv_state {
 	SV_NONE,       /* not in the final tree */
@@ -50,14 +51,9 @@ struct sv_dirsum {
 
 struct slim_view {
 	struct analysis *a;
-	const struct cli_opts *o;
+	const struct slim_opts *o;
 	int ready;                 /* computed at least once */
-	struct dpkg_db db;
-	int have_db;
-	struct reach r;
-	int have_reach;
-	struct slim_plan plan;
-	int have_plan;
+	struct slim_session s;     /* s.db, s.r, s.plan (have_db, have_reach, have_plan) */
 	struct sv_override *ov;
 	size_t n_ov;
 	struct sv_undo *undo;
@@ -67,11 +63,10 @@ struct slim_view {
 	struct sv_pkg *pkgs;       /* size descending, then name */
 	size_t n_pkgs;
 	uint64_t files, files_kept; /* non-directory nodes of the final tree, of them in the output */
-	double t_reach, t_plan;    /* seconds the last computation took */
 	char err[512];             /* the last computation's error, "" when fine */
 };
 
-void slim_view_init(struct slim_view *sv, struct analysis *a, const struct cli_opts *o);
+void slim_view_init(struct slim_view *sv, struct analysis *a, const struct slim_opts *o);
 void slim_view_free(struct slim_view *sv);
 
 /* (Re)compute reach with the overrides, the keep set and the plan.

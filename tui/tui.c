@@ -15,19 +15,19 @@
 #include "tui/filetype.h"
 #include "tui/help.h"
 #include "tui/image_details.h"
+#include "tui/keys.h"
 #include "tui/layer_details.h"
 #include "tui/layers_panel.h"
 #include "tui/packages_panel.h"
 #include "tui/slim_view.h"
 
-enum pane { PANE_LAYERS, PANE_TREE, PANE_IMAGE, N_PANES };
 enum input { IN_NONE, IN_FILTER, IN_SEARCH, IN_WRITE, IN_CONFIRM };
 
 struct tui {
-	const struct cli_opts *o;
+	const struct slim_opts *o;
 	struct analysis a;
 	int aggregated;
-	enum pane focus;
+	enum tui_pane focus;
 	struct layers_panel lp;
 	struct image_details id;
 	struct file_tree ft;
@@ -41,7 +41,8 @@ struct tui {
 	char line[256];      /* the input line */
 	char saved[256];     /* the filter or search before editing (esc restores) */
 	char status[256];    /* a one-off message for the key bar */
-	struct crt_rect r_layers, r_details, r_image, r_tree;
+	struct crt_rect r[N_PANES]; /* each pane's place on the screen */
+	struct crt_rect r_details;
 	int too_small;
 };
 
@@ -124,36 +125,110 @@ static void layout(struct tui *t)
 		if (dh < 3)
 			dh = 3, lh = avail - dh - ih;
 	}
-	t->r_layers = (struct crt_rect){0, 0, lh, lw};
+	t->r[PANE_LAYERS] = (struct crt_rect){0, 0, lh, lw};
 	t->r_details = (struct crt_rect){lh, 0, dh, lw};
-	t->r_image = (struct crt_rect){lh + dh, 0, avail - lh - dh, lw};
-	t->r_tree = (struct crt_rect){0, lw + 1, avail, w - lw - 1};
+	t->r[PANE_IMAGE] = (struct crt_rect){lh + dh, 0, avail - lh - dh, lw};
+	t->r[PANE_TREE] = (struct crt_rect){0, lw + 1, avail, w - lw - 1};
 }
 
-static const struct {
-	enum pane pane; /* N_PANES: any */
-	int slim;       /* 1: only in the slim view, -1: only outside it */
-	const char *key, *what;
-} bar_items[] = {
-	{PANE_LAYERS, 0, "^A", "aggregated"},
-	{PANE_LAYERS, 0, "^L", "per layer"},
-	{PANE_TREE, 1, "x", "keep/drop"},
-	{N_PANES, 1, "z", "undo"},
-	{N_PANES, 1, "p", "packages"},
-	{N_PANES, 1, "w", "write"},
-	{N_PANES, 1, "s", "leave slim"},
-	{N_PANES, -1, "s", "slim"},
-	{PANE_TREE, 0, "Space", "fold"},
-	{PANE_TREE, -1, "^A^R^M^U", "hide"},
-	{PANE_TREE, 0, "i", "type"},
-	{N_PANES, 0, "Tab", "pane"},
-	{N_PANES, 0, "/", "search"},
-	{N_PANES, 0, "^F", "filter"},
-	{N_PANES, 0, "^O", "sort"},
-	{N_PANES, 0, "^B", "attrs"},
-	{N_PANES, 0, "?", "help"},
-	{N_PANES, 0, "q", "quit"},
+/* --- the panes ----------------------------------------------------------------- */
+
+/* What the explorer asks of a focusable pane (its place is t->r[pane]). */
+struct pane_ops {
+	void (*draw)(struct tui *t, struct crt_rect r, int focused);
+	void (*key)(struct tui *t, int k);
+	void (*click)(struct tui *t, struct crt_rect r, int y); /* a click on screen row y */
+	void (*scroll)(struct tui *t, int delta);               /* a wheel step */
 };
+
+static void layers_draw(struct tui *t, struct crt_rect r, int focused)
+{
+	layers_panel_draw(&t->lp, &t->a.img, t->aggregated, r, focused);
+	layer_details_draw(&t->a.img, t->lp.sel, t->r_details);
+}
+
+static void layers_key(struct tui *t, int k)
+{
+	layers_panel_key(&t->lp, &t->a.img, k);
+}
+
+static void layers_click(struct tui *t, struct crt_rect r, int y)
+{
+	layers_panel_click(&t->lp, &t->a.img, r, y);
+}
+
+static void layers_scroll(struct tui *t, int delta)
+{
+	layers_panel_scroll(&t->lp, &t->a.img, delta);
+}
+
+static void tree_draw(struct tui *t, struct crt_rect r, int focused)
+{
+	crt_vline(0, r.x - 1, r.h, crt_attr(CRT_DIM));
+	file_tree_draw(&t->ft, &t->a.img, r, focused);
+}
+
+static void tree_key(struct tui *t, int k)
+{
+	file_tree_key(&t->ft, &t->a.img, k);
+}
+
+static void tree_click(struct tui *t, struct crt_rect r, int y)
+{
+	file_tree_click(&t->ft, r, y);
+}
+
+static void tree_scroll(struct tui *t, int delta)
+{
+	file_tree_scroll(&t->ft, delta);
+}
+
+static void image_draw(struct tui *t, struct crt_rect r, int focused)
+{
+	image_details_draw(&t->id, &t->a, r, focused);
+}
+
+static void image_key(struct tui *t, int k)
+{
+	image_details_key(&t->id, k);
+}
+
+static void image_click(struct tui *t, struct crt_rect r, int y)
+{
+	(void)t, (void)r, (void)y;
+}
+
+static void image_scroll(struct tui *t, int delta)
+{
+	image_details_scroll(&t->id, delta);
+}
+
+static const struct pane_ops panes[N_PANES] = {
+	[PANE_LAYERS] = {layers_draw, layers_key, layers_click, layers_scroll},
+	[PANE_TREE] = {tree_draw, tree_key, tree_click, tree_scroll},
+	[PANE_IMAGE] = {image_draw, image_key, image_click, image_scroll},
+};
+
+/* --- drawing ------------------------------------------------------------------ */
+
+/* The key bar's keys for the focused pane and the view, from the key table. */
+static void draw_keys(const struct tui *t, int y, int w)
+{
+	int col = 0;
+	for (int pos = 1; pos < 256 && col < w; pos++) {
+		for (size_t i = 0; i < tui_n_keys; i++) {
+			const struct tui_key *e = &tui_keys[i];
+			if (e->bar_pos != pos || (e->pane != PANE_ANY && e->pane != t->focus))
+				continue;
+			if ((e->mode == KM_SLIM && !t->slim) || (e->mode == KM_NOT_SLIM && t->slim))
+				continue;
+			col += crt_put(y, col, w - col, e->bar_keys, crt_attr(CRT_KEY));
+			col += crt_put(y, col, w - col, " ", crt_attr(CRT_BAR));
+			col += crt_put(y, col, w - col, e->bar, crt_attr(CRT_BAR));
+			col += crt_put(y, col, w - col, "  ", crt_attr(CRT_BAR));
+		}
+	}
+}
 
 static void draw_bar(struct tui *t, int y, int w)
 {
@@ -180,17 +255,7 @@ static void draw_bar(struct tui *t, int y, int w)
 		crt_put(y, 0, w, t->status, crt_attr(CRT_BAR));
 		return;
 	}
-	int col = 0;
-	for (size_t i = 0; i < sizeof bar_items / sizeof bar_items[0] && col < w; i++) {
-		if (bar_items[i].pane != N_PANES && bar_items[i].pane != t->focus)
-			continue;
-		if ((bar_items[i].slim > 0 && !t->slim) || (bar_items[i].slim < 0 && t->slim))
-			continue;
-		col += crt_put(y, col, w - col, bar_items[i].key, crt_attr(CRT_KEY));
-		col += crt_put(y, col, w - col, " ", crt_attr(CRT_BAR));
-		col += crt_put(y, col, w - col, bar_items[i].what, crt_attr(CRT_BAR));
-		col += crt_put(y, col, w - col, "  ", crt_attr(CRT_BAR));
-	}
+	draw_keys(t, y, w);
 }
 
 static void draw(struct tui *t)
@@ -205,11 +270,8 @@ static void draw(struct tui *t)
 		crt_refresh();
 		return;
 	}
-	layers_panel_draw(&t->lp, &t->a.img, t->aggregated, t->r_layers, t->focus == PANE_LAYERS);
-	layer_details_draw(&t->a.img, t->lp.sel, t->r_details);
-	image_details_draw(&t->id, &t->a, t->r_image, t->focus == PANE_IMAGE);
-	crt_vline(0, t->r_tree.x - 1, h - 1, crt_attr(CRT_DIM));
-	file_tree_draw(&t->ft, &t->a.img, t->r_tree, t->focus == PANE_TREE);
+	for (int p = 0; p < N_PANES; p++)
+		panes[p].draw(t, t->r[p], (int)t->focus == p);
 	draw_bar(t, h - 1, w);
 	if (t->pk.open)
 		packages_panel_draw(&t->pk, &t->sv, h, w);
@@ -233,7 +295,7 @@ static int tree_aggregated(const struct tui *t)
 
 static int tree_current(const struct tui *t)
 {
-	return file_tree_is(&t->ft, tree_layer(t), tree_aggregated(t));
+	return tree_model_is(&t->ft.m, tree_layer(t), tree_aggregated(t));
 }
 
 static void sync_tree(struct tui *t, int force)
@@ -264,8 +326,8 @@ static int slim_ready(struct tui *t)
 		snprintf(t->status, sizeof t->status, "reachability: %s", t->sv.err);
 		return -1;
 	}
-	snprintf(t->status, sizeof t->status, "reachability %.0f ms, plan %.0f ms: %zu nodes kept", t->sv.t_reach * 1e3,
-	         t->sv.t_plan * 1e3, t->sv.r.n_items);
+	snprintf(t->status, sizeof t->status, "reachability %.0f ms, plan %.0f ms: %zu nodes kept", t->sv.s.t_reach * 1e3,
+	         t->sv.s.t_plan * 1e3, t->sv.s.r.n_items);
 	return 0;
 }
 
@@ -347,7 +409,7 @@ static void slim_write(struct tui *t, const char *dest, int force)
 	                             .jobs = t->o->jobs, .progress = {.cb = write_progress, .ctx = &wu}};
 	struct slim_result res;
 	struct wh_error err = {0};
-	int rc = slim_image_write(&t->a, &t->sv.plan, &io, &res, &err);
+	int rc = slim_image_write(&t->a, &t->sv.s.plan, &io, &res, &err);
 	if (rc == WH_EINTR) {
 		t->exit_code = WH_EXIT_INTERRUPTED;
 		return;
@@ -356,7 +418,7 @@ static void slim_write(struct tui *t, const char *dest, int force)
 		snprintf(t->status, sizeof t->status, "not written: %s", err.msg);
 		return;
 	}
-	const struct slim_plan *p = &t->sv.plan;
+	const struct slim_plan *p = &t->sv.s.plan;
 	char a[32], b[32];
 	fmt_size(a, sizeof a, p->input_bytes);
 	fmt_size(b, sizeof b, res.visible_bytes);
@@ -399,16 +461,16 @@ static void write_enter(struct tui *t)
 static void input_apply(struct tui *t)
 {
 	if (t->input == IN_FILTER)
-		file_tree_set_filter(&t->ft, t->line);
+		tree_model_set_filter(&t->ft.m, t->line);
 	else if (t->input == IN_SEARCH)
-		file_tree_set_search(&t->ft, t->line);
+		tree_model_set_search(&t->ft.m, t->line);
 }
 
 static void input_start(struct tui *t, enum input in)
 {
 	t->input = in;
 	t->focus = PANE_TREE;
-	const char *cur = in == IN_FILTER ? t->ft.filter_src : t->ft.search_src;
+	const char *cur = in == IN_FILTER ? t->ft.m.filter_src : t->ft.m.search_src;
 	snprintf(t->saved, sizeof t->saved, "%s", cur);
 	snprintf(t->line, sizeof t->line, "%s", in == IN_FILTER ? cur : "");
 }
@@ -478,128 +540,218 @@ static void mouse(struct tui *t)
 	if (k == CRT_MOUSE_NONE)
 		return;
 	int delta = k == CRT_MOUSE_WHEEL_UP ? -3 : 3;
-	if (crt_in(&t->r_layers, y, x)) {
+	for (int p = 0; p < N_PANES; p++) {
+		if (!crt_in(&t->r[p], y, x))
+			continue;
 		if (k == CRT_MOUSE_CLICK) {
-			t->focus = PANE_LAYERS;
-			layers_panel_click(&t->lp, &t->a.img, t->r_layers, y);
+			t->focus = (enum tui_pane)p;
+			panes[p].click(t, t->r[p], y);
 		} else {
-			layers_panel_scroll(&t->lp, &t->a.img, delta);
+			panes[p].scroll(t, delta);
 		}
-	} else if (crt_in(&t->r_tree, y, x)) {
-		if (k == CRT_MOUSE_CLICK) {
-			t->focus = PANE_TREE;
-			file_tree_click(&t->ft, t->r_tree, y);
-		} else {
-			file_tree_scroll(&t->ft, delta);
-		}
-	} else if (crt_in(&t->r_image, y, x)) {
-		if (k == CRT_MOUSE_CLICK)
-			t->focus = PANE_IMAGE;
-		else
-			image_details_scroll(&t->id, delta);
+		return;
 	}
 }
 
-/* Returns 1 to quit. */
+/* --- the actions of the key table (keys.c); each returns 1 to quit ----------- */
+
+static int act_quit(struct tui *t, int k)
+{
+	(void)t, (void)k;
+	return 1;
+}
+
+static int act_pane_cycle(struct tui *t, int k)
+{
+	t->focus = (enum tui_pane)((t->focus + (k == CRT_K_BTAB ? N_PANES - 1 : 1)) % N_PANES);
+	return 0;
+}
+
+static int act_help(struct tui *t, int k)
+{
+	(void)k;
+	t->help.open = 1;
+	t->help.top = 0;
+	return 0;
+}
+
+static int act_search(struct tui *t, int k)
+{
+	(void)k;
+	input_start(t, IN_SEARCH);
+	return 0;
+}
+
+static int act_search_next(struct tui *t, int k)
+{
+	tree_model_search_next(&t->ft.m, k == 'n' ? 1 : -1);
+	return 0;
+}
+
+static int act_filter(struct tui *t, int k)
+{
+	(void)k;
+	input_start(t, IN_FILTER);
+	return 0;
+}
+
+static int act_attrs(struct tui *t, int k)
+{
+	(void)k;
+	file_tree_toggle_attrs(&t->ft);
+	return 0;
+}
+
+static int act_sort(struct tui *t, int k)
+{
+	(void)k;
+	tree_model_toggle_sort(&t->ft.m);
+	return 0;
+}
+
+static int act_clear(struct tui *t, int k)
+{
+	(void)k;
+	tree_model_set_filter(&t->ft.m, "");
+	tree_model_set_search(&t->ft.m, "");
+	return 0;
+}
+
+static int act_mouse(struct tui *t, int k)
+{
+	(void)k;
+	mouse(t);
+	return 0;
+}
+
+static int act_slim(struct tui *t, int k)
+{
+	(void)k;
+	slim_toggle(t);
+	return 0;
+}
+
+static int act_write(struct tui *t, int k)
+{
+	(void)k;
+	write_start(t);
+	return 0;
+}
+
+static int act_packages(struct tui *t, int k)
+{
+	(void)k;
+	if (slim_ready(t) == 0) {
+		t->pk.open = 1;
+		t->pk.msg[0] = 0;
+	}
+	return 0;
+}
+
+static int act_undo(struct tui *t, int k)
+{
+	(void)k;
+	if (!t->sv.ready)
+		snprintf(t->status, sizeof t->status, "nothing to undo");
+	else if (slim_view_undo(&t->sv, t->status, sizeof t->status) < 0)
+		snprintf(t->status, sizeof t->status, "reachability: %s", t->sv.err);
+	return 0;
+}
+
+static int act_keep_drop(struct tui *t, int k)
+{
+	(void)k;
+	if (!t->slim || t->focus != PANE_TREE) {
+		snprintf(t->status, sizeof t->status, "x keeps or drops the file under the cursor in the slim view: %s",
+		         t->slim ? "Tab to the file tree" : "press s");
+		return 0;
+	}
+	struct wh_node *cur = tree_model_cursor(&t->ft.m);
+	if (slim_view_toggle_node(&t->sv, cur ? slim_view_node(&t->sv, cur) : NULL, t->status, sizeof t->status) < 0)
+		snprintf(t->status, sizeof t->status, "reachability: %s", t->sv.err);
+	return 0;
+}
+
+static int act_aggregated(struct tui *t, int k)
+{
+	t->aggregated = k == CRT_CTRL('a');
+	return 0;
+}
+
+static int act_pane_key(struct tui *t, int k)
+{
+	panes[t->focus].key(t, k);
+	return 0;
+}
+
+static int act_overlay_key(struct tui *t, int k)
+{
+	if (packages_panel_key(&t->pk, &t->sv, k))
+		snprintf(t->status, sizeof t->status, "reachability: %s", t->sv.err);
+	return 0;
+}
+
+static int (*const actions[KA_COUNT])(struct tui *t, int k) = {
+	[KA_QUIT] = act_quit,
+	[KA_PANE_CYCLE] = act_pane_cycle,
+	[KA_HELP] = act_help,
+	[KA_SEARCH] = act_search,
+	[KA_SEARCH_NEXT] = act_search_next,
+	[KA_FILTER] = act_filter,
+	[KA_ATTRS] = act_attrs,
+	[KA_SORT] = act_sort,
+	[KA_CLEAR] = act_clear,
+	[KA_MOUSE] = act_mouse,
+	[KA_SLIM] = act_slim,
+	[KA_WRITE] = act_write,
+	[KA_PACKAGES] = act_packages,
+	[KA_UNDO] = act_undo,
+	[KA_KEEP_DROP] = act_keep_drop,
+	[KA_AGGREGATED] = act_aggregated,
+	[KA_PER_LAYER] = act_aggregated,
+	[KA_PANE_KEY] = act_pane_key,
+	[KA_OVERLAY_KEY] = act_overlay_key,
+};
+
+/* A key, through the key table. Returns 1 to quit. */
 static int key(struct tui *t, int k)
 {
 	if (k == CRT_K_RESIZE)
 		return 0;
 	if (t->input != IN_NONE)
 		return input_key(t, k);
-	if (k == 'q' || k == CRT_CTRL('c'))
-		return 1;
-	if (t->help.open) {
+	int overlay = t->help.open ? 1 : t->pk.open ? 2 : 0;
+	const struct tui_key *e = keys_find(k, t->focus, overlay);
+	if (overlay == 1 && !e) {
 		help_key(&t->help, k);
 		return 0;
 	}
 	t->status[0] = 0;
-	if (t->pk.open && k != CRT_K_MOUSE && k != '?') {
-		if (packages_panel_key(&t->pk, &t->sv, k))
-			snprintf(t->status, sizeof t->status, "reachability: %s", t->sv.err);
+	if (overlay == 2 && !e)
+		t->pk.msg[0] = 0; /* the overlay's note was about the key before */
+	if (!e || !actions[e->action])
 		return 0;
-	}
-	if (k == CRT_K_MOUSE) {
-		mouse(t);
-		return 0;
-	}
-	/* keys of every pane */
-	switch (k) {
-	case '\t': t->focus = (enum pane)((t->focus + 1) % N_PANES); return 0;
-	case CRT_K_BTAB: t->focus = (enum pane)((t->focus + N_PANES - 1) % N_PANES); return 0;
-	case '?': t->help.open = 1; t->help.top = 0; return 0;
-	case '/': input_start(t, IN_SEARCH); return 0;
-	case CRT_CTRL('f'): input_start(t, IN_FILTER); return 0;
-	case CRT_CTRL('b'): file_tree_toggle_attrs(&t->ft); return 0;
-	case CRT_CTRL('o'): file_tree_toggle_sort(&t->ft); return 0;
-	case 'n': case 'N': file_tree_search_next(&t->ft, k == 'n' ? 1 : -1); return 0;
-	case 's': slim_toggle(t); return 0;
-	case 'w': write_start(t); return 0;
-	case 'p':
-		if (slim_ready(t) == 0) {
-			t->pk.open = 1;
-			t->pk.msg[0] = 0;
-		}
-		return 0;
-	case 'z':
-		if (!t->sv.ready)
-			snprintf(t->status, sizeof t->status, "nothing to undo");
-		else if (slim_view_undo(&t->sv, t->status, sizeof t->status) < 0)
-			snprintf(t->status, sizeof t->status, "reachability: %s", t->sv.err);
-		return 0;
-	case 'x':
-		if (!t->slim || t->focus != PANE_TREE) {
-			snprintf(t->status, sizeof t->status, "x keeps or drops the file under the cursor in the slim view: %s",
-			         t->slim ? "Tab to the file tree" : "press s");
-		} else if (slim_view_toggle_node(&t->sv, file_tree_cursor(&t->ft) ? slim_view_node(&t->sv, file_tree_cursor(&t->ft)) : NULL,
-		                                 t->status, sizeof t->status) < 0) {
-			snprintf(t->status, sizeof t->status, "reachability: %s", t->sv.err);
-		}
-		return 0;
-	case CRT_ESC:
-		file_tree_set_filter(&t->ft, "");
-		file_tree_set_search(&t->ft, "");
-		return 0;
-	}
-	switch (t->focus) {
-	case PANE_LAYERS:
-		if (k == CRT_CTRL('a'))
-			t->aggregated = 1;
-		else if (k == CRT_CTRL('l'))
-			t->aggregated = 0;
-		else
-			layers_panel_key(&t->lp, &t->a.img, k);
-		break;
-	case PANE_TREE:
-		file_tree_key(&t->ft, &t->a.img, k);
-		break;
-	case PANE_IMAGE:
-		image_details_key(&t->id, k);
-		break;
-	default:
-		break;
-	}
-	return 0;
+	return actions[e->action](t, k);
 }
 
-int tui_main(const struct cli_opts *o, const struct analysis_opts *ao)
+int tui_main(const char *image, int no_color, const struct analysis_opts *ao, const struct slim_opts *o)
 {
 	setlocale(LC_ALL, "");
-	if (crt_init(o->no_color) < 0) {
+	if (crt_init(no_color) < 0) {
 		fprintf(stderr, "whittle: cannot use this terminal (TERM=%s); use --report FILE, --ci or --auto\n",
 		        getenv("TERM") ? getenv("TERM") : "");
 		return WH_EXIT_INPUT;
 	}
 	struct tui *t = xcalloc(1, sizeof *t);
 	t->o = o;
-	struct loading ld = {.image = o->image};
+	struct loading ld = {.image = image};
 	clock_gettime(CLOCK_MONOTONIC, &ld.start);
 	draw_loading(&ld, "opening the image...", 0, 0, 0, 0);
 	struct analysis_opts opts = *ao;
 	opts.progress.cb = on_progress;
 	opts.progress.ctx = &ld;
 	struct wh_error err = {0};
-	if (analysis_run(o->image, &opts, &t->a, &err) < 0) {
+	if (analysis_run(image, &opts, &t->a, &err) < 0) {
 		crt_done();
 		fprintf(stderr, "whittle: %s\n", err.msg);
 		free(t);

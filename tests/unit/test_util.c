@@ -77,6 +77,23 @@ static void test_fmt_size(void **state)
 	assert_string_equal(s, "2.3 MB");
 }
 
+static void test_str_list(void **state)
+{
+	(void)state;
+	struct str_list l = {0};
+	char arg[] = "/usr/bin/*";
+	str_list_add(&l, arg);
+	str_list_add(&l, "nss=off");
+	arg[0] = 'X'; /* the list holds copies */
+	assert_int_equal(l.n, 2);
+	assert_string_equal(l.v[0], "/usr/bin/*");
+	assert_string_equal(l.v[1], "nss=off");
+	str_list_free(&l);
+	assert_int_equal(l.n, 0);
+	assert_null(l.v);
+	str_list_free(&l); /* freeing an empty list is fine */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -85,6 +102,7 @@ int main(void)
 		cmocka_unit_test(test_normalize_long),
 		cmocka_unit_test(test_arena),
 		cmocka_unit_test(test_fmt_size),
+		cmocka_unit_test(test_str_list),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

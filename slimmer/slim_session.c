@@ -1,0 +1,113 @@
+#include "slimmer/slim_session.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double now(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+void slim_opts_free(struct slim_opts *o)
+{
+	struct str_list *lists[] = {&o->entrypoint, &o->cmd,          &o->keep,      &o->drop,
+	                            &o->keep_exe,   &o->keep_package, &o->keep_from, &o->rules};
+	for (size_t i = 0; i < ARRAY_LEN(lists); i++)
+		str_list_free(lists[i]);
+}
+
+void slim_session_init(struct slim_session *s, struct analysis *a, const struct slim_opts *o)
+{
+	memset(s, 0, sizeof *s);
+	s->a = a;
+	s->o = o;
+}
+
+static void drop_results(struct slim_session *s)
+{
+	if (s->have_plan)
+		slim_plan_free(&s->plan);
+	s->have_plan = 0;
+	if (s->have_reach)
+		reach_free(&s->r);
+	s->have_reach = 0;
+}
+
+void slim_session_free(struct slim_session *s)
+{
+	drop_results(s);
+	if (s->have_db)
+		dpkg_free(&s->db);
+	memset(s, 0, sizeof *s);
+}
+
+/* a's strings then b's (b may be NULL), borrowed: free only out->v */
+static struct str_list joined(const struct str_list *a, const struct str_list *b)
+{
+	size_t n = a->n + (b ? b->n : 0);
+	struct str_list out = {.v = n ? xmalloc(n * sizeof *out.v) : NULL, .n = 0};
+	for (size_t i = 0; i < a->n; i++)
+		out.v[out.n++] = a->v[i];
+	for (size_t i = 0; b && i < b->n; i++)
+		out.v[out.n++] = b->v[i];
+	return out;
+}
+
+int slim_session_reach(struct slim_session *s, const struct slim_extra *extra, struct wh_error *err)
+{
+	if (!s->db_tried) {
+		s->db_tried = 1;
+		if (dpkg_load(s->a, &s->db, &s->db_err) == 0)
+			s->have_db = 1;
+	}
+	drop_results(s);
+	double t0 = now();
+	const struct slim_opts *o = s->o;
+	struct reach_opts ro = {
+		.entrypoint = o->entrypoint,
+		.cmd = o->cmd,
+		.entrypoint_set = o->entrypoint_set,
+		.cmd_set = o->cmd_set,
+		.keep = joined(&o->keep, extra ? &extra->keep : NULL),
+		.drop = joined(&o->drop, extra ? &extra->drop : NULL),
+		.keep_exe = o->keep_exe,
+		.keep_package = joined(&o->keep_package, extra ? &extra->keep_package : NULL),
+		.keep_from = o->keep_from,
+		.rules = o->rules,
+	};
+	if (s->have_db)
+		ro.pkg = (struct reach_pkg_hooks){.ctx = &s->db, .files_of = dpkg_reach_files_of,
+		                                  .owner_of = dpkg_reach_owner_of};
+	int rc = reach_compute(s->a, &ro, &s->r, err);
+	free(ro.keep.v);
+	free(ro.drop.v);
+	free(ro.keep_package.v);
+	if (rc < 0) {
+		reach_free(&s->r);
+		return rc;
+	}
+	s->have_reach = 1;
+	s->t_reach = now() - t0;
+	return 0;
+}
+
+int slim_session_plan(struct slim_session *s, struct wh_error *err)
+{
+	if (!s->have_reach)
+		return wh_err(err, WH_EINPUT, "slimming: no reachability computed before the plan");
+	if (s->have_plan)
+		slim_plan_free(&s->plan);
+	s->have_plan = 0;
+	double t0 = now();
+	slim_keep_from_reach(s->a, &s->r, s->o->keep_dpkg_db);
+	struct slim_plan_opts po = {.keep_dpkg_db = s->o->keep_dpkg_db};
+	int rc = slim_plan_build(s->a, &po, &s->plan, err);
+	if (rc < 0)
+		return rc;
+	s->have_plan = 1;
+	s->t_plan = now() - t0;
+	return 0;
+}

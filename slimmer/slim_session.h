@@ -1,0 +1,81 @@
+/* slim_session: the slimming pipeline, once: the package database, then
+ * reachability, then the keep set and the plan, from one options struct.
+ * `--auto`, `--why`, `--report` (cli/) and the explorer's slim view (tui/)
+ * all run it, so they agree on what is kept.
+ *
+ *   struct slim_session s;
+ *   slim_session_init(&s, &analysis, &opts);
+ *   slim_session_reach(&s, NULL, &err);   // dpkg (first time) + reach
+ *   slim_session_plan(&s, &err);          // keep set + plan (--auto, the slim view)
+ *   ... s.r, s.plan, s.db ...
+ *   slim_session_free(&s);
+ */
+#ifndef WH_SLIM_SESSION_H
+#define WH_SLIM_SESSION_H
+
+#include "analyzer/dpkg.h"
+#include "analyzer/reach.h"
+#include "slimmer/slim_plan.h"
+
+/* What to keep and how to write it: the command line's reachability and
+ * slimming options (DESIGN.md), read by every front end. The lists are
+ * struct reach_opts' (analyzer/reach.h). */
+struct slim_opts {
+	/* reachability */
+	struct str_list entrypoint, cmd;   /* --entrypoint, --cmd overrides */
+	int entrypoint_set, cmd_set;
+	struct str_list keep, drop;        /* --keep, --drop PATH|GLOB */
+	struct str_list keep_exe;          /* --keep-exe NAME */
+	struct str_list keep_package;      /* --keep-package NAME */
+	struct str_list keep_from;         /* --keep-from FILE */
+	struct str_list rules;             /* --rule NAME=on|off */
+	/* the keep set */
+	int keep_dpkg_db;                  /* --keep-dpkg-db: all of var/lib/dpkg */
+	/* writing (struct slim_image_opts) */
+	const char *output;                /* -o DEST, or NULL: slim_default_output */
+	const char *compression;           /* gzip, zstd, none, or NULL: the default */
+	int force;
+	int jobs;                          /* threads; 0: cores */
+};
+
+/* Free the lists (when they were filled with str_list_add). */
+void slim_opts_free(struct slim_opts *o);
+
+/* Keeps and drops added to the options' for one computation (the
+ * explorer's x): appended to keep, drop and keep_package. */
+struct slim_extra {
+	struct str_list keep, drop, keep_package;
+};
+
+struct slim_session {
+	struct analysis *a;
+	const struct slim_opts *o;
+	struct dpkg_db db;
+	int have_db;               /* the image has a dpkg database */
+	int db_tried;
+	struct wh_error db_err;    /* why there is none (a warning, not an error) */
+	struct reach r;
+	int have_reach;
+	struct slim_plan plan;
+	int have_plan;
+	double t_reach, t_plan;    /* seconds the last computation of each took */
+};
+
+/* o must outlive the session. Loads nothing yet. */
+void slim_session_init(struct slim_session *s, struct analysis *a, const struct slim_opts *o);
+void slim_session_free(struct slim_session *s);
+
+/* Load the package database (the first time), then compute reachability
+ * over a->tree with the options plus extra (NULL: none). Drops the results
+ * of the last computation first (the reach and the plan). An image
+ * without a database gets an empty one (db.found 0); an unreadable one is
+ * not an error: have_db stays 0 and db_err says why (the caller may warn).
+ * Returns 0, or WH_EINPUT for a bad option (reach_compute's). */
+int slim_session_reach(struct slim_session *s, const struct slim_extra *extra, struct wh_error *err);
+
+/* After slim_session_reach: the keep set (reach's kept nodes and the
+ * package database, slim_keep_from_reach) and the plan, marking the tree
+ * (SLIM_KEEP, SLIM_OUT). Returns 0 or a negative error. */
+int slim_session_plan(struct slim_session *s, struct wh_error *err);
+
+#endif
