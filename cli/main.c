@@ -1,5 +1,6 @@
 /* whittle: explore a container image and whittle it down. */
 #include "cli/cli.h"
+#include "slimmer/probe.h"
 #include "tui/tui.h"
 #include "analyzer/dpkg.h"
 #include "analyzer/reach.h"
@@ -41,6 +42,8 @@ static const char usage_text[] =
 	"slimming\n"
 	"  -o, --output DEST  --compression gzip|zstd|none  --force  --keep-dpkg-db\n"
 	"  --min-reduction R  --fail-on-unresolved\n"
+	"probe (run the image's commands in a sandbox; keep what they touch)\n"
+	"  --probe CMD (words or a JSON array)  --probe-timeout SECONDS (60)\n"
 	"general\n"
 	"  -q, --quiet  --no-color (or NO_COLOR)  --version  -h, --help\n"
 	"\n"
@@ -175,6 +178,11 @@ int main(int argc, char **argv)
 	o.tls_verify = 1;
 	if (getenv("NO_COLOR") && *getenv("NO_COLOR"))
 		o.no_color = 1;
+	struct probe_opts po = {0};
+	struct probe_results probes = {0};
+	struct wh_error perr = {0};
+	if (probe_opts_take(&argc, argv, &po, &perr) < 0)
+		return bad_usage("%s", perr.msg);
 	int c;
 	int modes = 0;
 	opterr = 0;
@@ -289,6 +297,8 @@ int main(int argc, char **argv)
 			exit_code = WH_EXIT_INPUT;
 		} else {
 			have_reach = 1;
+			if (po.n && (exit_code = probe_cli_run(&a, &po, &ro, &reach, &probes, o.quiet ? NULL : stderr)))
+				have_reach = exit_code == WH_EXIT_OK;
 		}
 	}
 	if (o.why && have_reach) {
@@ -320,6 +330,8 @@ int main(int argc, char **argv)
 			json_object_set_new(doc, "reach", report_reach(&reach, o.report_files));
 		if (slim_json)
 			json_object_set(doc, "slim", slim_json);
+		if (probes.n)
+			json_object_set_new(doc, "probe", probe_report_json(&probes));
 		if (report_write(doc, o.report, &err) < 0) {
 			fprintf(stderr, "whittle: %s\n", err.msg);
 			exit_code = WH_EXIT_OUTPUT;
@@ -327,6 +339,8 @@ int main(int argc, char **argv)
 		json_decref(doc);
 	}
 	json_decref(slim_json);
+	probe_results_free(&probes);
+	probe_opts_free(&po);
 	reach_free(&reach);
 	if (have_pkgdb)
 		dpkg_free(&pkgdb);
