@@ -468,10 +468,18 @@ json_t *probe_report_json(const struct probe_results *res)
 		json_t *added = json_array();
 		for (size_t k = 0; k < p->n_added; k++)
 			json_array_append_new(added, json_string(p->added[k]));
-		json_array_append_new(list, json_pack("{s:s, s:i, s:f, s:I, s:o, s:b}", "command", p->cmd->text,
-		                                      "exit_status", p->run.exit_status, "duration_s",
-		                                      p->run.duration_s, "touched", (json_int_t)p->n_touched,
-		                                      "added_by_probe", added, "timed_out", p->run.timed_out));
+		json_t *o = json_pack("{s:s, s:i, s:f, s:I, s:o, s:b, s:b}", "command", p->cmd->text, "exit_status",
+		                      p->run.exit_status, "duration_s", p->run.duration_s, "touched",
+		                      (json_int_t)p->n_touched, "added_by_probe", added, "timed_out", p->run.timed_out,
+		                      "output_truncated", p->run.out_truncated || p->run.err_truncated);
+		/* as text (invalid UTF-8 replaced by jansson's refusal: then left out) */
+		json_t *so = json_stringn((const char *)(p->run.out.data ? p->run.out.data : (uint8_t *)""), p->run.out.len);
+		json_t *se = json_stringn((const char *)(p->run.err.data ? p->run.err.data : (uint8_t *)""), p->run.err.len);
+		if (so)
+			json_object_set_new(o, "stdout", so);
+		if (se)
+			json_object_set_new(o, "stderr", se);
+		json_array_append_new(list, o);
 	}
 	return list;
 }

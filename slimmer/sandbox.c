@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
@@ -17,6 +19,9 @@
 #include <unistd.h>
 
 volatile int sandbox_interrupted;
+
+/* where a root child binds the tree, in its own mount namespace (hidden there only) */
+#define ROOT_MNT "/tmp"
 
 static const char *const docker_caps[] = {
 	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW", "CAP_SETGID",
@@ -96,8 +101,11 @@ static void build_argv(const struct sbx_config *c, int info_fd, int block_fd, st
 	};
 	for (size_t i = 0; i < ARRAY_LEN(fixed); i++)
 		add(a, fixed[i]);
+	/* as root, bwrap runs with the namespace's outside ids, which may not search the
+	 * directories above the tree ($TMPDIR's parents): the child binds the tree on
+	 * ROOT_MNT in a mount namespace of its own first */
 	add(a, "--bind");
-	add(a, c->rootfs);
+	add(a, c->id_base >= 0 ? ROOT_MNT : c->rootfs);
 	add(a, "/");
 	static const char *const mounts[] = {"--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/run"};
 	for (size_t i = 0; i < ARRAY_LEN(mounts); i++)
@@ -278,7 +286,7 @@ static void kill_all(struct run *u, int sig)
 	}
 }
 
-static void child(const struct sbx_config *c, struct run *u, char **argv, const sigset_t *old)
+static void child(const struct sbx_config *c, struct run *u, const char *bwrap, char **argv, const sigset_t *old)
 {
 	sigprocmask(SIG_SETMASK, old, NULL);
 	int null = open("/dev/null", O_RDONLY);
@@ -288,6 +296,11 @@ static void child(const struct sbx_config *c, struct run *u, char **argv, const 
 	if (u->block >= 0)
 		fcntl(u->block, F_SETFD, 0);
 	if (c->id_base >= 0) {
+		if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+		    mount(c->rootfs, ROOT_MNT, NULL, MS_BIND | MS_REC, NULL) < 0) {
+			dprintf(2, "whittle: cannot bind the sandbox's root on %s: %s\n", ROOT_MNT, strerror(errno));
+			_exit(125);
+		}
 		if (setgroups(0, NULL) < 0 || setgid((gid_t)(c->id_base + c->gid)) < 0 ||
 		    setuid((uid_t)(c->id_base + c->uid)) < 0) {
 			dprintf(2, "whittle: cannot switch to the sandbox's outside ids: %s\n", strerror(errno));
@@ -298,7 +311,7 @@ static void child(const struct sbx_config *c, struct run *u, char **argv, const 
 		dprintf(2, "whittle: cannot prepare the sandbox's tracing: %s\n", strerror(errno));
 		_exit(125);
 	}
-	execvp(argv[0], argv);
+	execv(bwrap, argv);
 	dprintf(2, "whittle: %s: %s\n", argv[0], strerror(errno));
 	_exit(127);
 }
@@ -379,15 +392,17 @@ static void finish(struct run *u)
 	}
 }
 
-static int bwrap_found(void)
+/* bwrap's full path: exec'd directly, so its execve is the first the tracer sees */
+static char *bwrap_path(void)
 {
 	const char *path = getenv("PATH");
-	char *dup = xstrdup(path ? path : "/usr/bin:/bin");
-	int found = 0;
+	char *dup = xstrdup(path ? path : "/usr/bin:/bin"), *found = NULL;
 	for (char *save = NULL, *d = strtok_r(dup, ":", &save); d && !found; d = strtok_r(NULL, ":", &save)) {
 		char *p = xasprintf("%s/%s", d, SBX_BWRAP);
-		found = access(p, X_OK) == 0;
-		free(p);
+		if (access(p, X_OK) == 0)
+			found = p;
+		else
+			free(p);
 	}
 	free(dup);
 	return found;
@@ -396,15 +411,16 @@ static int bwrap_found(void)
 int sandbox_run(const struct sbx_config *c, struct sbx_result *r, struct wh_error *err)
 {
 	memset(r, 0, sizeof *r);
-	if (!bwrap_found())
-		return wh_err(err, WH_EINPUT, "the probe needs bubblewrap (%s, Debian's package bubblewrap): not found "
-		              "on PATH", SBX_BWRAP);
 	if (c->trace && !trace_supported())
 		return wh_err(err, WH_EINPUT, "the probe's tracer supports x86_64 hosts only");
 	int po[2], pe[2], pi[2], pb[2] = {-1, -1};
 	if (pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0 || pipe2(pi, O_CLOEXEC) < 0 ||
 	    (c->id_base >= 0 && pipe2(pb, O_CLOEXEC) < 0))
 		return wh_err(err, WH_EOUTPUT, "pipe: %s", strerror(errno));
+	char *bwrap = bwrap_path();
+	if (!bwrap)
+		return wh_err(err, WH_EINPUT, "the probe needs bubblewrap (%s, Debian's package bubblewrap): not found "
+		              "on PATH", SBX_BWRAP);
 	struct argv_b a = {0};
 	build_argv(c, pi[1], pb[0], &a);
 	sigset_t chld, old;
@@ -416,7 +432,7 @@ int sandbox_run(const struct sbx_config *c, struct sbx_result *r, struct wh_erro
 	int rc = 0;
 	u.pid = u.sfd < 0 ? -1 : fork();
 	if (u.pid == 0)
-		child(c, &u, a.v, &old);
+		child(c, &u, bwrap, a.v, &old);
 	close(po[1]);
 	close(pe[1]);
 	close(pi[1]);
@@ -451,7 +467,8 @@ out:
 	if (rc == 0 && u.map_failed)
 		rc = wh_err(err, WH_EOUTPUT, "the sandbox's user namespace: writing its uid_map/gid_map: %s",
 		            strerror(u.map_failed));
-	if (rc == 0 && !u.init && !r->timed_out && !sandbox_interrupted)
+	if (rc == 0 && ((!u.init && !r->timed_out && !sandbox_interrupted) ||
+	                (c->trace && !trace_started(c->trace) && r->exit_status == 1 && !r->timed_out)))
 		rc = wh_err(err, WH_EOUTPUT, "the sandbox did not start (bubblewrap: %.*s)",
 		            (int)(r->err.len > 400 ? 400 : r->err.len), r->err.data ? (const char *)r->err.data : "");
 	int fds[] = {u.out, u.errfd, u.info, u.block};
@@ -460,6 +477,7 @@ out:
 			close(fds[i]);
 	if (u.sfd >= 0)
 		close(u.sfd);
+	free(bwrap);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	buf_free(&u.infobuf);
 	argv_free(&a);

@@ -36,6 +36,7 @@ struct trace {
 	struct task *tasks;
 	size_t n_tasks, cap_tasks;
 	int bwrap_exec_seen;
+	int started;        /* the sandboxed command's execve was seen */
 	/* paths: open-addressing hash of indexes into v */
 	struct trace_path *v;
 	size_t n, cap;
@@ -392,7 +393,7 @@ static int on_seccomp(struct trace *t, struct task *k)
 	long nr = (long)r.orig_rax;
 	if (!k->rec && (nr == SYS_execve || nr == SYS_execveat)) {
 		if (t->bwrap_exec_seen)
-			k->rec = 1; /* the sandboxed command, from its PATH search on */
+			k->rec = t->started = 1; /* the sandboxed command, from its PATH search on */
 		else
 			t->bwrap_exec_seen = 1;
 	}
@@ -476,4 +477,9 @@ int trace_event(struct trace *t, pid_t pid, int status)
 	int deliver = ptrace(PTRACE_GETSIGINFO, pid, NULL, &si) == 0 ? sig : 0;
 	ptrace(PTRACE_CONT, pid, NULL, (void *)(long)deliver);
 	return 0;
+}
+
+int trace_started(const struct trace *t)
+{
+	return t->started;
 }

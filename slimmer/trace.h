@@ -62,6 +62,9 @@ int trace_event(struct trace *t, pid_t pid, int status);
 /* Every task still traced (for the timeout's SIGTERM); returns how many. */
 size_t trace_tasks(const struct trace *t, pid_t *out, size_t max);
 
+/* 1 once the sandboxed command's first execve was seen (bwrap's setup is behind). */
+int trace_started(const struct trace *t);
+
 /* The paths, sorted, each once. */
 const struct trace_path *trace_paths(struct trace *t, size_t *n);
 
