@@ -19,7 +19,14 @@ M="whittle-test-$$-marker"
 mkdir -p "$T/tmp" "$T/fresh"
 export TMPDIR="$T/tmp"
 
-cleanup_markers() { rm -f "/etc/$M" "$T/fresh/$M"; pkill -KILL -f "$M" 2>/dev/null || true; }
+NS="whprobe$$"
+cleanup_markers() {
+	rm -f "/etc/$M" "$T/fresh/$M"
+	pkill -KILL -f "[w]hittle-test-$$-marker" 2>/dev/null || true
+	if [ -n "${LISTENER:-}" ]; then kill "$LISTENER" 2>/dev/null || true; fi
+	ip netns del "${NS}a" 2>/dev/null || true
+	ip netns del "${NS}b" 2>/dev/null || true
+}
 trap 'cleanup_markers; rm -rf "$T"' EXIT
 
 # the files of an oci-archive's one layer, sorted, without leading ./ or /
@@ -113,5 +120,62 @@ rc=0
 "$WHITTLE" --report "$T/r7.json" -q --probe 'true' "oci-archive:$T/arm.tar" >/dev/null 2>"$T/e7" || rc=$?
 eq "arm64 image: exit status" "$rc" 2
 check "the message names arm64 and amd64" grep -q "arm64.*amd64" "$T/e7"
+
+# 8. kill -9 of whittle leaves no image process; the next run removes the tree it left
+"$WHITTLE" --report "$T/r8.json" -q --probe "[\"sh\",\"-c\",\"sleep 1000\",\"$M\"]" "$IMG" >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 100); do pgrep -f "[w]hittle-test-$$-marker" >/dev/null && break; sleep 0.1; done
+kill -KILL "$pid"
+wait "$pid" 2>/dev/null || true
+sleep 0.5
+check "kill -9: no process of the probe left" bash -c "! pgrep -f '[w]hittle-test-$$-marker' >/dev/null"
+"$WHITTLE" --report "$T/r8b.json" -q --probe true "$IMG" >/dev/null 2>&1
+check "kill -9: the next probe run removed the tree left behind" no_tree_left
+
+# 9. as an ordinary user (no subordinate ids: one id mapped)
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+	chmod 711 "$T"
+	mkdir -m 0777 "$T/nobody"
+	rc=0
+	setpriv --reuid=65534 --regid=65534 --clear-groups env TMPDIR="$T/nobody" "$WHITTLE" --auto -q \
+		-o "oci-archive:$T/nobody/probed.tar" --report "$T/nobody/r.json" --probe 'cat /root/saved.txt' \
+		--probe 'cat /proc/self/uid_map' "$IMG" >/dev/null 2>"$T/e9" || rc=$?
+	eq "as nobody: exit status" "$rc" 0
+	if layer_files "$T/nobody/probed.tar" | grep -qx 'root/saved.txt'; then ok "as nobody: --probe keeps root/saved.txt"; else bad "as nobody: root/saved.txt not kept"; fi
+	probe_field "$T/nobody/r.json" 1 stdout >"$T/uidmap9"
+	check "as nobody: one id mapped, to 65534" awk 'NF { n++; if ($2 == 65534 && $3 == 1) f = 1 } END { exit !(f && n == 1) }' "$T/uidmap9"
+	check "as nobody: no temporary tree" test -z "$(ls -A "$T/nobody" | grep -v -e probed.tar -e r.json)"
+fi
+
+# 10. the probe's network is loopback only: whittle runs in a namespace linked
+# by a veth pair to another one holding a listener
+if [ "$(id -u)" = 0 ] && command -v ip >/dev/null; then
+	ip netns add "${NS}a"
+	ip netns add "${NS}b"
+	ip link add "v${NS}" netns "${NS}a" type veth peer name "w${NS}" netns "${NS}b"
+	ip -n "${NS}a" addr add 10.231.7.1/24 dev "v${NS}"
+	ip -n "${NS}b" addr add 10.231.7.2/24 dev "w${NS}"
+	ip -n "${NS}a" link set "v${NS}" up
+	ip -n "${NS}b" link set "w${NS}" up
+	ip -n "${NS}a" link set lo up
+	: >"$T/conns"
+	ip netns exec "${NS}b" /usr/bin/python3 -c '
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("10.231.7.2", 8765)); s.listen(8)
+while True:
+    c, a = s.accept()
+    open(sys.argv[1], "a").write("conn\n"); c.close()' "$T/conns" &
+	LISTENER=$!
+	for _ in $(seq 50); do ip netns exec "${NS}a" /usr/bin/python3 -c 'import socket; socket.create_connection(("10.231.7.2", 8765), 1)' 2>/dev/null && break; sleep 0.1; done
+	eq "a plain client in whittle's namespace reaches the listener" "$(wc -l <"$T/conns")" 1
+	rc=0
+	ip netns exec "${NS}a" "$WHITTLE" --report "$T/r10.json" -q --probe-timeout 10 \
+		--probe '["sh","-c","echo hi | nc -w 2 10.231.7.2 8765; echo status $?"]' "$IMG" >/dev/null 2>"$T/e10" || rc=$?
+	eq "network probe: whittle's status" "$rc" 0
+	check "network probe ran nc" grep -q status "$T/r10.json"
+	sleep 0.5
+	eq "the probe's connection never arrived" "$(wc -l <"$T/conns")" 1
+fi
 
 finish
