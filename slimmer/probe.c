@@ -339,12 +339,12 @@ int probe_run_all(const struct analysis *a, const struct probe_opts *o, struct p
 	sc.env = env;
 	sc.workdir = image_config_str(&a->img, "WorkingDir");
 	mat_remove_stale(o->tmpdir);
+	probe_sig = 0;
+	sandbox_interrupted = 0;
 	struct sigaction sa = {.sa_handler = on_signal}, old_int, old_term;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
-	probe_sig = 0;
-	sandbox_interrupted = 0;
 	res->v = xcalloc(o->n, sizeof *res->v);
 	for (size_t i = 0; i < o->n && rc == 0 && !probe_sig; i++) {
 		struct probe_result *pr = &res->v[res->n++];

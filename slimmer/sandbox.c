@@ -164,8 +164,8 @@ static void take(int *fd, struct buf *b, int *trunc)
 	buf_append(b, chunk, (size_t)n < room ? (size_t)n : room);
 }
 
-/* every process of the PID namespace `ns` (its inode), by /proc */
-static void signal_ns(unsigned long ns, int sig)
+/* every process of the PID namespace `ns` (its inode), by /proc, but `except` */
+static void signal_ns(unsigned long ns, int sig, pid_t except)
 {
 	if (!ns)
 		return;
@@ -185,7 +185,7 @@ static void signal_ns(unsigned long ns, int sig)
 		if (n <= 0)
 			continue;
 		got[n] = 0;
-		if (!strcmp(got, want))
+		if (!strcmp(got, want) && (pid_t)pid != except)
 			kill((pid_t)pid, sig);
 	}
 	closedir(d);
@@ -270,14 +270,17 @@ static void reap(struct run *u)
 	}
 }
 
+/* SIGTERM: the image's processes (not bwrap's monitor and init, whose death would
+ * SIGKILL the rest at once); SIGKILL: everything */
 static void kill_all(struct run *u, int sig)
 {
-	signal_ns(u->pidns, sig);
+	signal_ns(u->pidns, sig, sig == SIGKILL ? 0 : u->init);
 	if (u->c->trace) {
 		pid_t pids[4096];
 		size_t n = trace_tasks(u->c->trace, pids, ARRAY_LEN(pids));
 		for (size_t i = 0; i < n; i++)
-			kill(pids[i], sig);
+			if (sig == SIGKILL || (pids[i] != u->pid && pids[i] != u->init))
+				kill(pids[i], sig);
 	}
 	if (sig == SIGKILL) {
 		if (u->init > 0)

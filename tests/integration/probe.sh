@@ -92,8 +92,11 @@ rc=0
 "$WHITTLE" --report "$T/r5.json" -q --probe-timeout 2 \
 	--probe "[\"sh\",\"-c\",\"while :; do :; done\",\"$M\"]" \
 	--probe "[\"sh\",\"-c\",\"i=0; while [ \$i -lt 200 ]; do (while :; do sleep 1; done) & i=\$((i+1)); done; wait\",\"$M\"]" \
+	--probe "[\"sh\",\"-c\",\"trap '' TERM; while :; do sleep 1; done\",\"$M\"]" \
 	"$IMG" >/dev/null 2>"$T/e5" || rc=$?
 eq "timeouts: whittle's status" "$rc" 0
+eq "a probe ignoring SIGTERM timed out" "$(probe_field "$T/r5.json" 2 timed_out)" True
+eq "a probe ignoring SIGTERM: killed by SIGKILL" "$(probe_field "$T/r5.json" 2 exit_status)" 137
 eq "endless loop timed out" "$(probe_field "$T/r5.json" 0 timed_out)" True
 eq "process tree timed out" "$(probe_field "$T/r5.json" 1 timed_out)" True
 sleep 0.5
@@ -101,16 +104,16 @@ check "no process of the probes left" bash -c "! pgrep -f '[w]hittle-test-$$-mar
 check "no temporary tree after a timeout" no_tree_left
 
 # 6. SIGINT during a probe: exit 130, nothing left
-"$WHITTLE" --report "$T/r6.json" -q --probe "[\"sh\",\"-c\",\"sleep 1000\",\"$M\"]" "$IMG" >/dev/null 2>&1 &
+"$WHITTLE" --report "$T/r6.json" -q --probe "[\"sh\",\"-c\",\"sleep 7$$; true\",\"$M\"]" "$IMG" >/dev/null 2>&1 &
 pid=$!
-for _ in $(seq 100); do pgrep -f "$M" >/dev/null && break; sleep 0.1; done
-check "the probe runs" pgrep -f "$M" >/dev/null
+for _ in $(seq 100); do pgrep -f "^sh -c sleep 7$$; true $M" >/dev/null && break; sleep 0.1; done
+check "the probe runs" pgrep -f "^sh -c sleep 7$$; true $M" >/dev/null
 kill -INT "$pid"
 rc=0
 wait "$pid" || rc=$?
 eq "SIGINT: exit status" "$rc" 130
 sleep 0.5
-check "SIGINT: no process of the probe left" bash -c "! pgrep -f '[w]hittle-test-$$-marker' >/dev/null"
+check "SIGINT: no process of the probe left" bash -c "! pgrep -f '[w]hittle-test-$$-marker' >/dev/null && ! pgrep -f '^sleep 7$$\$' >/dev/null"
 check "SIGINT: no temporary tree" no_tree_left
 
 # 7. another architecture: exit 2 naming both
@@ -122,13 +125,14 @@ eq "arm64 image: exit status" "$rc" 2
 check "the message names arm64 and amd64" grep -q "arm64.*amd64" "$T/e7"
 
 # 8. kill -9 of whittle leaves no image process; the next run removes the tree it left
-"$WHITTLE" --report "$T/r8.json" -q --probe "[\"sh\",\"-c\",\"sleep 1000\",\"$M\"]" "$IMG" >/dev/null 2>&1 &
+"$WHITTLE" --report "$T/r8.json" -q --probe "[\"sh\",\"-c\",\"sleep 7$$; true\",\"$M\"]" "$IMG" >/dev/null 2>&1 &
 pid=$!
-for _ in $(seq 100); do pgrep -f "[w]hittle-test-$$-marker" >/dev/null && break; sleep 0.1; done
+for _ in $(seq 100); do pgrep -f "^sh -c sleep 7$$; true $M" >/dev/null && break; sleep 0.1; done
+check "kill -9: the probe runs" pgrep -f "^sh -c sleep 7$$; true $M" >/dev/null
 kill -KILL "$pid"
 wait "$pid" 2>/dev/null || true
 sleep 0.5
-check "kill -9: no process of the probe left" bash -c "! pgrep -f '[w]hittle-test-$$-marker' >/dev/null"
+check "kill -9: no process of the probe left" bash -c "! pgrep -f '[w]hittle-test-$$-marker' >/dev/null && ! pgrep -f '^sleep 7$$\$' >/dev/null"
 "$WHITTLE" --report "$T/r8b.json" -q --probe true "$IMG" >/dev/null 2>&1
 check "kill -9: the next probe run removed the tree left behind" no_tree_left
 
