@@ -379,6 +379,7 @@ void probe_results_free(struct probe_results *res)
 			free(p->added[k]);
 		free(p->touched);
 		free(p->missing);
+		free(p->why);
 		free(p->added);
 	}
 	free(res->v);
@@ -418,27 +419,30 @@ int probe_apply(struct analysis *a, const struct reach_opts *ro, struct reach *r
 {
 	/* what the static analysis kept (bit 0 of mark) before the probes' keeps */
 	struct reach_opts o2 = *ro;
-	size_t cap = ro->keep.n;
+	size_t cap = 0;
 	for (size_t i = 0; i < res->n; i++)
 		cap += res->v[i].n_touched;
-	o2.keep.v = xmalloc((cap ? cap : 1) * sizeof *o2.keep.v);
-	o2.keep.n = 0;
-	for (size_t i = 0; i < ro->keep.n; i++)
-		o2.keep.v[o2.keep.n++] = xstrdup(ro->keep.v[i]);
+	o2.keep_probe.v = xmalloc((cap ? cap : 1) * sizeof *o2.keep_probe.v);
+	o2.keep_probe.n = 0;
+	const char **why = xmalloc((cap ? cap : 1) * sizeof *why);
 	uint8_t **was = xcalloc(res->n ? res->n : 1, sizeof *was);
 	for (size_t i = 0; i < res->n; i++) {
 		struct probe_result *p = &res->v[i];
+		if (!p->why)
+			p->why = xasprintf("probe: %s", p->cmd->text);
 		was[i] = xcalloc(p->n_touched ? p->n_touched : 1, 1);
 		for (size_t k = 0; k < p->n_touched; k++) {
 			struct wh_node *n;
 			if (is_dir(a, p->touched[k], &n)) {
-				was[i][k] = 2; /* a directory: not a --keep (that would keep its subtree) */
+				was[i][k] = 2; /* a directory: not a keep (that would keep its subtree) */
 				continue;
 			}
 			was[i][k] = n && (n->mark & 1);
-			o2.keep.v[o2.keep.n++] = as_pattern(p->touched[k]);
+			why[o2.keep_probe.n] = p->why;
+			o2.keep_probe.v[o2.keep_probe.n++] = as_pattern(p->touched[k]);
 		}
 	}
+	o2.keep_probe_why = why;
 	reach_free(r);
 	memset(r, 0, sizeof *r);
 	int rc = reach_compute(a, &o2, r, err);
@@ -454,9 +458,10 @@ int probe_apply(struct analysis *a, const struct reach_opts *ro, struct reach *r
 	for (size_t i = 0; i < res->n; i++)
 		free(was[i]);
 	free(was);
-	for (size_t i = 0; i < o2.keep.n; i++)
-		free(o2.keep.v[i]);
-	free(o2.keep.v);
+	for (size_t i = 0; i < o2.keep_probe.n; i++)
+		free(o2.keep_probe.v[i]);
+	free(o2.keep_probe.v);
+	free(why);
 	return rc;
 }
 

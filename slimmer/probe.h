@@ -37,6 +37,7 @@ struct probe_result {
 	char **missing;      /* paths that failed with ENOENT and are not in the image, sorted */
 	size_t n_missing;
 	char **added;        /* kept only because of this probe (probe_apply), sorted */
+	char *why;           /* "probe: CMD": the reason of its keeps (reach items point to it) */
 	size_t n_added;
 };
 
@@ -65,9 +66,10 @@ int probe_run_all(const struct analysis *a, const struct probe_opts *o, struct p
                   struct wh_error *err);
 void probe_results_free(struct probe_results *res);
 
-/* The keep set with the probes: every touched non-directory path is added
- * to ro's keep list (with the static analysis's closure: ELF needs,
- * symlinks, interpreters), reach is computed again into *r (freed first),
+/* The keep set with the probes: every touched non-directory path is kept
+ * (reach_opts.keep_probe: rule "probe", reason "probe: CMD", with the
+ * static analysis's closure: ELF needs, symlinks on the way, interpreters;
+ * --drop still wins), reach is computed again into *r (freed first),
  * and each probe's `added` lists what the static analysis alone did not
  * keep. */
 int probe_apply(struct analysis *a, const struct reach_opts *ro, struct reach *r, struct probe_results *res,

@@ -51,13 +51,18 @@ probe_field() { /usr/bin/python3 -c 'import json,sys; p=json.load(open(sys.argv[
 "$WHITTLE" --auto -q -o "oci-archive:$T/plain.tar" "$IMG" >/dev/null 2>&1
 if layer_files "$T/plain.tar" | grep -qx 'root/saved.txt'; then bad "plain --auto keeps root/saved.txt"; else ok "plain --auto drops root/saved.txt"; fi
 rc=0
-"$WHITTLE" --auto -q -o "oci-archive:$T/probed.tar" --report "$T/r1.json" --probe 'cat /root/saved.txt' "$IMG" \
+"$WHITTLE" --auto -q -o "oci-archive:$T/probed.tar" --report "$T/r1.json" --report-files --probe 'cat /root/saved.txt' "$IMG" \
 	>/dev/null 2>"$T/e1" || rc=$?
 eq "probe run exit status" "$rc" 0
 if layer_files "$T/probed.tar" | grep -qx 'root/saved.txt'; then ok "--probe keeps root/saved.txt"; else bad "--probe did not keep root/saved.txt"; fi
 check "report valid with a probe list" validate_report "$T/r1.json"
 eq "probe exit status in the report" "$(probe_field "$T/r1.json" 0 exit_status)" 0
-check "added_by_probe names /root/saved.txt" grep -q '"/root/saved.txt"' "$T/r1.json"
+eq "added_by_probe names /root/saved.txt" "$(probe_field "$T/r1.json" 0 added_by_probe | grep -o "'/root/saved.txt'")" "'/root/saved.txt'"
+eq "the kept list gives rule probe for /root/saved.txt" \
+	"$(/usr/bin/python3 -c 'import json,sys; print([k["rule"] for k in json.load(open(sys.argv[1]))["reach"]["kept"] if k["path"] == "/root/saved.txt"])' "$T/r1.json")" "['probe']"
+# --drop wins over the probe
+"$WHITTLE" --auto -q -o "oci-archive:$T/dropped.tar" --drop /root/saved.txt --probe 'cat /root/saved.txt' "$IMG" >/dev/null 2>&1
+if layer_files "$T/dropped.tar" | grep -qx 'root/saved.txt'; then bad "--drop did not win over the probe"; else ok "--drop wins over the probe"; fi
 check "no temporary tree after success" no_tree_left
 
 # 2. the host is untouched by a probe writing /etc and a fresh host directory's path
