@@ -298,25 +298,16 @@ static void collect(const struct analysis *a, struct trace *t, struct probe_resu
 	}
 }
 
-static int run_one(const struct analysis *a, const struct probe_opts *o, const struct probe_cmd *cmd,
-                   struct sbx_config *sc, struct probe_result *pr, struct wh_error *err)
+static int run_one(const struct analysis *a, const struct probe_cmd *cmd, struct sbx_config *sc,
+                   struct probe_result *pr, struct wh_error *err)
 {
-	struct materialized m;
-	struct mat_opts mo = {.tmpdir = o->tmpdir, .uid_base = sc->id_base, .gid_base = sc->id_base};
-	int rc = materialize(a, &mo, &m, err);
-	if (rc < 0)
-		return rc;
 	struct trace *t = trace_new();
-	sc->rootfs = m.rootfs;
 	sc->argv = cmd->argv;
 	sc->trace = t;
-	rc = sandbox_run(sc, &pr->run, err);
+	int rc = sandbox_run(sc, &pr->run, err);
 	if (rc == 0)
 		collect(a, t, pr);
 	trace_free(t);
-	struct wh_error e2 = {0};
-	if (materialize_remove(&m, &e2) < 0 && rc == 0)
-		rc = wh_err(err, WH_EOUTPUT, "removing the probe's directory: %s", e2.msg);
 	return rc;
 }
 
@@ -346,13 +337,21 @@ int probe_run_all(const struct analysis *a, const struct probe_opts *o, struct p
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
 	res->v = xcalloc(o->n, sizeof *res->v);
+	/* one copy of the filesystem for all the probes, in order (what one writes, the next sees) */
+	struct materialized m = {0};
+	struct mat_opts mo = {.tmpdir = o->tmpdir, .uid_base = sc.id_base, .gid_base = sc.id_base};
+	rc = probe_sig ? 0 : materialize(a, &mo, &m, err);
+	sc.rootfs = m.rootfs;
 	for (size_t i = 0; i < o->n && rc == 0 && !probe_sig; i++) {
 		struct probe_result *pr = &res->v[res->n++];
 		pr->cmd = &o->cmds[i];
-		rc = run_one(a, o, &o->cmds[i], &sc, pr, err);
+		rc = run_one(a, &o->cmds[i], &sc, pr, err);
 		if (rc < 0)
 			wh_err_prefix(err, "probe `%s`: ", o->cmds[i].text);
 	}
+	struct wh_error e2 = {0};
+	if (m.dir && materialize_remove(&m, &e2) < 0 && rc == 0)
+		rc = wh_err(err, WH_EOUTPUT, "removing the probes' directory: %s", e2.msg);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 	probe_argv_free(env);
