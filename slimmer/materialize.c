@@ -234,6 +234,8 @@ static int type_matches(uint8_t type, struct archive_entry *ae)
 static int visit(void *ctx, struct archive *a, struct archive_entry *ae, const char *norm)
 {
 	struct mat *s = ctx;
+	if (s->o->stop && *s->o->stop)
+		return wh_err(s->err, WH_EINTR, "interrupted");
 	size_t lo = s->lo, hi = s->hi;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
@@ -309,7 +311,8 @@ static int read_contents(struct mat *s)
 		const struct wh_layer *l = &s->a->img.layers[layer];
 		int rc = layer_stream(l, visit, s, s->err);
 		if (rc < 0) {
-			wh_err_prefix(s->err, "reading layer %u again: ", (unsigned)l->index);
+			if (rc != WH_EINTR)
+				wh_err_prefix(s->err, "reading layer %u again: ", (unsigned)l->index);
 			return rc;
 		}
 		for (size_t k = i; k < j; k++) {

@@ -23,6 +23,7 @@ struct mat_opts {
 	const char *tmpdir;   /* NULL: $TMPDIR, else /tmp */
 	int64_t uid_base;     /* -1: keep whittle's own ids (no chown); else image uid + base */
 	int64_t gid_base;
+	volatile int *stop;   /* set (by a signal handler) to stop: WH_EINTR, nothing left behind */
 };
 
 struct mat_stats {

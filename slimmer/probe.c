@@ -339,7 +339,8 @@ int probe_run_all(const struct analysis *a, const struct probe_opts *o, struct p
 	res->v = xcalloc(o->n, sizeof *res->v);
 	/* one copy of the filesystem for all the probes, in order (what one writes, the next sees) */
 	struct materialized m = {0};
-	struct mat_opts mo = {.tmpdir = o->tmpdir, .uid_base = sc.id_base, .gid_base = sc.id_base};
+	struct mat_opts mo = {.tmpdir = o->tmpdir, .uid_base = sc.id_base, .gid_base = sc.id_base,
+	                      .stop = &sandbox_interrupted};
 	rc = probe_sig ? 0 : materialize(a, &mo, &m, err);
 	sc.rootfs = m.rootfs;
 	for (size_t i = 0; i < o->n && rc == 0 && !probe_sig; i++) {
