@@ -138,24 +138,28 @@ static void set_xattrs(struct mat *s, int fd, struct archive_entry *ae)
 	}
 }
 
+/* the hash of n zero bytes (a sparse entry's hole: pwrite leaves it a hole in the file) */
+static void hash_hole(struct digest_ctx *h, uint64_t n)
+{
+	static const uint8_t zeros[4096];
+	for (; n > 0; n -= n > sizeof zeros ? sizeof zeros : n)
+		digest_update(h, zeros, n > sizeof zeros ? sizeof zeros : (size_t)n);
+}
+
 static int copy_data(struct mat *s, struct archive *a, int fd, const char *path, struct digest_ctx *h,
                      uint64_t *len)
 {
 	uint64_t total = 0;
-	for (;;) {
-		const void *b;
-		size_t size;
-		int64_t off;
-		int r = archive_read_data_block(a, &b, &size, &off);
-		if (r == ARCHIVE_EOF)
-			break;
+	const void *b;
+	size_t size;
+	int64_t off;
+	int r;
+	while ((r = archive_read_data_block(a, &b, &size, &off)) != ARCHIVE_EOF) {
 		if (r < ARCHIVE_WARN)
 			return wh_err(s->err, WH_EINPUT, "entry /%s: %s", path, archive_error_string(a));
-		while ((uint64_t)off > total) {
-			static const uint8_t zeros[4096];
-			size_t z = (uint64_t)off - total > sizeof zeros ? sizeof zeros : (size_t)((uint64_t)off - total);
-			digest_update(h, zeros, z);
-			total += z;
+		if ((uint64_t)off > total) {
+			hash_hole(h, (uint64_t)off - total);
+			total = (uint64_t)off;
 		}
 		digest_update(h, b, size);
 		for (size_t done = 0; done < size;) {
