@@ -45,7 +45,7 @@ enum {
 static const char *const rule_names[R_COUNT] = {
 	[R_ENTRYPOINT] = "entrypoint", [R_CMD] = "cmd", [R_SHELL] = "shell", [R_ARG] = "argument",
 	[R_KEEP] = "keep", [R_KEEP_FROM] = "keep-from", [R_KEEP_EXE] = "keep-exe",
-	[R_KEEP_PACKAGE] = "keep-package", [R_USER] = "user", [R_PRELOAD] = "preload",
+	[R_KEEP_PACKAGE] = "keep-package", [R_PROBE] = "probe", [R_USER] = "user", [R_PRELOAD] = "preload",
 	[R_ALWAYS] = "always", [R_PARENT] = "parent", [R_LINK] = "link", [R_SYMLINK] = "symlink",
 	[R_HARDLINK] = "hardlink", [R_INTERP] = "interp", [R_NEEDED] = "needed", [R_SHEBANG] = "shebang",
 	[R_SCRIPT] = "script", [R_SUBTREE] = "subtree", [R_COPYRIGHT] = "copyright",
@@ -2732,6 +2732,8 @@ int reach_compute(struct analysis *a, const struct reach_opts *o, struct reach *
 	for (size_t i = 0; i < keeps.n; i++)
 		if (!keep_pattern(c, keeps.v[i], R_KEEP, NULL, "--keep"))
 			unresolved(c, NULL, "--keep %s: nothing in the image matches", keeps.v[i]);
+	for (size_t i = 0; i < o->keep_probe.n; i++)
+		keep_pattern(c, o->keep_probe.v[i], R_PROBE, NULL, o->keep_probe_why[i]);
 	for (size_t i = 0; i < from_keeps.n; i++)
 		if (!keep_pattern(c, from_keeps.v[i], R_KEEP_FROM, NULL, "--keep-from"))
 			unresolved(c, NULL, "--keep-from line +%s: nothing in the image matches", from_keeps.v[i]);

@@ -35,13 +35,15 @@ struct reach_opts {
 	struct str_list keep_package;    /* through pkg.files_of */
 	struct str_list keep_from;       /* host files: "+PATH" "-PATH" lines, "#" comments */
 	struct str_list rules;           /* "NAME=on|off" */
+	struct str_list keep_probe;        /* paths a probe touched (slimmer/probe.h), kept as --keep keeps */
+	const char *const *keep_probe_why; /* parallel to keep_probe: "probe: CMD" (outlives the reach) */
 	struct reach_pkg_hooks pkg;
 };
 
 /* The rules a reason can name. The run-time ones (REACH_RT_FIRST..) are
  * switchable with --rule NAME=on|off. */
 enum reach_rule {
-	R_ENTRYPOINT, R_CMD, R_SHELL, R_ARG, R_KEEP, R_KEEP_FROM, R_KEEP_EXE, R_KEEP_PACKAGE,
+	R_ENTRYPOINT, R_CMD, R_SHELL, R_ARG, R_KEEP, R_KEEP_FROM, R_KEEP_EXE, R_KEEP_PACKAGE, R_PROBE,
 	R_USER, R_PRELOAD, R_ALWAYS, R_PARENT, R_LINK, R_SYMLINK, R_HARDLINK, R_INTERP,
 	R_NEEDED, R_SHEBANG, R_SCRIPT, R_SUBTREE, R_COPYRIGHT,
 	R_NSS, R_LIBGCC_S, R_GCONV, R_CERTS, R_OPENSSL_MODULES, R_PYTHON, R_PERL, R_RUBY, R_NODE,

@@ -1,5 +1,6 @@
 /* whittle: explore a container image and whittle it down. */
 #include "cli/cli.h"
+#include "slimmer/probe.h"
 #include "tui/tui.h"
 #include "analyzer/reach.h"
 #include "analyzer/fetch.h"
@@ -43,6 +44,8 @@ static const char usage_text[] =
 	"slimming\n"
 	"  -o, --output DEST  --compression gzip|zstd|none  --force  --keep-dpkg-db\n"
 	"  --min-reduction R  --fail-on-unresolved\n"
+	"probe (run the image's commands in a sandbox; keep what they touch)\n"
+	"  --probe CMD (words or a JSON array)  --probe-timeout SECONDS (60)\n"
 	"general\n"
 	"  -q, --quiet  --no-color (or NO_COLOR)  --version  -h, --help\n"
 	"\n"
@@ -149,6 +152,9 @@ int main(int argc, char **argv)
 	o.tls_verify = 1;
 	if (getenv("NO_COLOR") && *getenv("NO_COLOR"))
 		o.no_color = 1;
+	struct wh_error perr = {0};
+	if (probe_opts_take(&argc, argv, &o.slim.probe, &perr) < 0)
+		return bad_usage("%s", perr.msg);
 	int c;
 	int modes = 0;
 	opterr = 0;
@@ -257,6 +263,7 @@ int main(int argc, char **argv)
 	int exit_code = WH_EXIT_OK;
 	/* reachability: for --report, --why and --auto (not for --ci alone) */
 	struct slim_session sess;
+	int probe_failed = 0;
 	slim_session_init(&sess, &a, &o.slim);
 	if (o.report || o.why || o.mode_auto) {
 		int rc = slim_session_reach(&sess, NULL, &err);
@@ -265,9 +272,13 @@ int main(int argc, char **argv)
 		if (rc < 0) {
 			fprintf(stderr, "whittle: %s\n", err.msg);
 			exit_code = WH_EXIT_INPUT;
+		} else if ((rc = slim_session_probe(&sess, o.quiet ? NULL : stderr, &err)) < 0) {
+			fprintf(stderr, "whittle: %s\n", err.msg);
+			exit_code = rc == WH_EINTR ? WH_EXIT_INTERRUPTED : rc == WH_EOUTPUT ? WH_EXIT_OUTPUT : WH_EXIT_INPUT;
+			probe_failed = 1; /* nothing is written or explained after a failed probe */
 		}
 	}
-	int have_reach = sess.have_reach;
+	int have_reach = sess.have_reach && !probe_failed;
 	if (o.why && have_reach) {
 		if (reach_why(&sess.r, &a, o.why, stdout, &err) < 0) {
 			fprintf(stderr, "whittle: %s\n", err.msg);
@@ -297,6 +308,8 @@ int main(int argc, char **argv)
 			json_object_set_new(doc, "reach", report_reach(&sess.r, o.report_files));
 		if (slim_json)
 			json_object_set(doc, "slim", slim_json);
+		if (sess.probes.n)
+			json_object_set_new(doc, "probe", probe_report_json(&sess.probes));
 		if (report_write(doc, o.report, &err) < 0) {
 			fprintf(stderr, "whittle: %s\n", err.msg);
 			exit_code = WH_EXIT_OUTPUT;

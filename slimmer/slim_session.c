@@ -17,6 +17,7 @@ void slim_opts_free(struct slim_opts *o)
 	                            &o->keep_exe,   &o->keep_package, &o->keep_from, &o->rules};
 	for (size_t i = 0; i < ARRAY_LEN(lists); i++)
 		str_list_free(lists[i]);
+	probe_opts_free(&o->probe);
 }
 
 void slim_session_init(struct slim_session *s, struct analysis *a, const struct slim_opts *o)
@@ -39,6 +40,7 @@ static void drop_results(struct slim_session *s)
 void slim_session_free(struct slim_session *s)
 {
 	drop_results(s);
+	probe_results_free(&s->probes);
 	if (s->have_db)
 		dpkg_free(&s->db);
 	memset(s, 0, sizeof *s);
@@ -56,17 +58,13 @@ static struct str_list joined(const struct str_list *a, const struct str_list *b
 	return out;
 }
 
-int slim_session_reach(struct slim_session *s, const struct slim_extra *extra, struct wh_error *err)
+/* The reach options of the session's: its options, extra appended to
+ * keep, drop and keep_package (borrowed strings: reach_opts_release frees
+ * only the joined arrays), the probes' keeps, the package hooks. */
+static void reach_opts_of(const struct slim_session *s, const struct slim_extra *extra, struct reach_opts *ro)
 {
-	if (!s->db_tried) {
-		s->db_tried = 1;
-		if (dpkg_load(s->a, &s->db, &s->db_err) == 0)
-			s->have_db = 1;
-	}
-	drop_results(s);
-	double t0 = now();
 	const struct slim_opts *o = s->o;
-	struct reach_opts ro = {
+	*ro = (struct reach_opts){
 		.entrypoint = o->entrypoint,
 		.cmd = o->cmd,
 		.entrypoint_set = o->entrypoint_set,
@@ -77,14 +75,34 @@ int slim_session_reach(struct slim_session *s, const struct slim_extra *extra, s
 		.keep_package = joined(&o->keep_package, extra ? &extra->keep_package : NULL),
 		.keep_from = o->keep_from,
 		.rules = o->rules,
+		.keep_probe = s->probes.keep,
+		.keep_probe_why = (const char *const *)s->probes.keep_why,
 	};
 	if (s->have_db)
-		ro.pkg = (struct reach_pkg_hooks){.ctx = &s->db, .files_of = dpkg_reach_files_of,
-		                                  .owner_of = dpkg_reach_owner_of};
+		ro->pkg = (struct reach_pkg_hooks){.ctx = (void *)&s->db, .files_of = dpkg_reach_files_of,
+		                                   .owner_of = dpkg_reach_owner_of};
+}
+
+static void reach_opts_release(struct reach_opts *ro)
+{
+	free(ro->keep.v);
+	free(ro->drop.v);
+	free(ro->keep_package.v);
+}
+
+int slim_session_reach(struct slim_session *s, const struct slim_extra *extra, struct wh_error *err)
+{
+	if (!s->db_tried) {
+		s->db_tried = 1;
+		if (dpkg_load(s->a, &s->db, &s->db_err) == 0)
+			s->have_db = 1;
+	}
+	drop_results(s);
+	double t0 = now();
+	struct reach_opts ro;
+	reach_opts_of(s, extra, &ro);
 	int rc = reach_compute(s->a, &ro, &s->r, err);
-	free(ro.keep.v);
-	free(ro.drop.v);
-	free(ro.keep_package.v);
+	reach_opts_release(&ro);
 	if (rc < 0) {
 		reach_free(&s->r);
 		return rc;
@@ -92,6 +110,26 @@ int slim_session_reach(struct slim_session *s, const struct slim_extra *extra, s
 	s->have_reach = 1;
 	s->t_reach = now() - t0;
 	return 0;
+}
+
+int slim_session_probe(struct slim_session *s, FILE *out, struct wh_error *err)
+{
+	if (!s->o->probe.n)
+		return 0;
+	if (!s->have_reach)
+		return wh_err(err, WH_EINPUT, "probe: no reachability computed before the probes");
+	probe_results_free(&s->probes);
+	int rc = probe_run_all(s->a, &s->o->probe, &s->probes, err);
+	if (rc < 0)
+		return rc;
+	struct reach_opts ro;
+	reach_opts_of(s, NULL, &ro);
+	rc = probe_apply(s->a, &ro, &s->r, &s->probes, err);
+	reach_opts_release(&ro);
+	s->have_reach = rc == 0;
+	if (rc == 0 && out)
+		probe_print_summary(&s->probes, out);
+	return rc;
 }
 
 int slim_session_plan(struct slim_session *s, struct wh_error *err)

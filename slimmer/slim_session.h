@@ -15,6 +15,7 @@
 
 #include "analyzer/dpkg.h"
 #include "analyzer/reach.h"
+#include "slimmer/probe.h"
 #include "slimmer/slim_plan.h"
 
 /* What to keep and how to write it: the command line's reachability and
@@ -29,6 +30,7 @@ struct slim_opts {
 	struct str_list keep_package;      /* --keep-package NAME */
 	struct str_list keep_from;         /* --keep-from FILE */
 	struct str_list rules;             /* --rule NAME=on|off */
+	struct probe_opts probe;           /* --probe, --probe-timeout */
 	/* the keep set */
 	int keep_dpkg_db;                  /* --keep-dpkg-db: all of var/lib/dpkg */
 	/* writing (struct slim_image_opts) */
@@ -58,6 +60,7 @@ struct slim_session {
 	int have_reach;
 	struct slim_plan plan;
 	int have_plan;
+	struct probe_results probes;   /* after slim_session_probe */
 	double t_reach, t_plan;    /* seconds the last computation of each took */
 };
 
@@ -72,6 +75,14 @@ void slim_session_free(struct slim_session *s);
  * not an error: have_db stays 0 and db_err says why (the caller may warn).
  * Returns 0, or WH_EINPUT for a bad option (reach_compute's). */
 int slim_session_reach(struct slim_session *s, const struct slim_extra *extra, struct wh_error *err);
+
+/* After slim_session_reach, with o->probe.n > 0: run the probes in the
+ * sandbox and compute reachability again with what they touched kept
+ * (s->probes; later slim_session_reach calls keep it too). out (or NULL)
+ * gets the probes' summary. Returns 0, WH_EINPUT (another architecture,
+ * no sandbox, a bad User), WH_EOUTPUT (the probe's copy could not be
+ * written) or WH_EINTR. */
+int slim_session_probe(struct slim_session *s, FILE *out, struct wh_error *err);
 
 /* After slim_session_reach: the keep set (reach's kept nodes and the
  * package database, slim_keep_from_reach) and the plan, marking the tree

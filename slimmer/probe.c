@@ -1,0 +1,510 @@
+/* probe: sandboxed, traced runs of the image's commands (see .h). */
+#include "slimmer/probe.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "analyzer/pathres.h"
+#include "slimmer/materialize.h"
+
+/* --- options -------------------------------------------------------------------- */
+
+void probe_argv_free(char **argv)
+{
+	if (!argv)
+		return;
+	for (char **p = argv; *p; p++)
+		free(*p);
+	free(argv);
+}
+
+static int split_words(const char *s, char ***out, struct wh_error *err)
+{
+	size_t n = 0, cap = 8;
+	char **v = xmalloc(cap * sizeof *v);
+	struct buf w = {0};
+	const char *p = s;
+	for (;;) {
+		while (*p == ' ' || *p == '\t' || *p == '\n')
+			p++;
+		if (!*p)
+			break;
+		w.len = 0;
+		while (*p && *p != ' ' && *p != '\t' && *p != '\n') {
+			char q = *p;
+			if (q == '\'' || q == '"') {
+				const char *end = strchr(p + 1, q);
+				if (!end) {
+					v[n] = NULL;
+					probe_argv_free(v);
+					buf_free(&w);
+					return wh_err(err, WH_EINPUT, "--probe %s: unterminated %c quote", s, q);
+				}
+				for (p++; p < end; p++) {
+					if (q == '"' && *p == '\\' && p + 1 < end && strchr("\\\"$`", p[1]))
+						p++;
+					buf_append(&w, p, 1);
+				}
+				p++;
+			} else if (q == '\\' && p[1]) {
+				buf_append(&w, p + 1, 1);
+				p += 2;
+			} else {
+				buf_append(&w, p++, 1);
+			}
+		}
+		if (n + 2 > cap)
+			v = xrealloc(v, (cap *= 2) * sizeof *v);
+		v[n++] = xstrndup(w.len ? (const char *)w.data : "", w.len);
+	}
+	buf_free(&w);
+	v[n] = NULL;
+	if (!n) {
+		free(v);
+		return wh_err(err, WH_EINPUT, "--probe: an empty command");
+	}
+	*out = v;
+	return 0;
+}
+
+int probe_parse_cmd(const char *text, char ***argv, struct wh_error *err)
+{
+	const char *t = text;
+	while (*t == ' ')
+		t++;
+	if (*t != '[')
+		return split_words(text, argv, err);
+	json_error_t je;
+	json_t *j = json_loads(text, 0, &je);
+	if (!j || !json_is_array(j) || !json_array_size(j)) {
+		json_decref(j);
+		return wh_err(err, WH_EINPUT, "--probe %s: not a JSON array of strings (%s)", text, j ? "empty" : je.text);
+	}
+	size_t n = json_array_size(j);
+	char **v = xcalloc(n + 1, sizeof *v);
+	for (size_t i = 0; i < n; i++) {
+		const char *s = json_string_value(json_array_get(j, i));
+		if (!s) {
+			probe_argv_free(v);
+			json_decref(j);
+			return wh_err(err, WH_EINPUT, "--probe %s: item %zu is not a string", text, i);
+		}
+		v[i] = xstrdup(s);
+	}
+	json_decref(j);
+	*argv = v;
+	return 0;
+}
+
+int probe_opts_take(int *argc, char **argv, struct probe_opts *o, struct wh_error *err)
+{
+	if (!o->timeout_s)
+		o->timeout_s = 60;
+	int out = 1;
+	for (int i = 1; i < *argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--")) { /* the rest is not ours */
+			while (i < *argc)
+				argv[out++] = argv[i++];
+			break;
+		}
+		int is_probe = !strncmp(a, "--probe", 7) && (a[7] == 0 || a[7] == '=');
+		int is_to = !strncmp(a, "--probe-timeout", 15) && (a[15] == 0 || a[15] == '=');
+		if (!is_probe && !is_to) {
+			argv[out++] = argv[i];
+			continue;
+		}
+		const char *eq = strchr(a, '=');
+		const char *val = eq ? eq + 1 : (i + 1 < *argc ? argv[++i] : NULL);
+		if (!val)
+			return wh_err(err, WH_EINPUT, "option %s needs a value", a);
+		if (is_to) {
+			char *end;
+			double v = strtod(val, &end);
+			if (*end || !(v > 0) || v > 86400)
+				return wh_err(err, WH_EINPUT, "--probe-timeout takes seconds (0 < N <= 86400), not \"%s\"", val);
+			o->timeout_s = v;
+			continue;
+		}
+		char **cv;
+		int rc = probe_parse_cmd(val, &cv, err);
+		if (rc < 0)
+			return rc;
+		o->cmds = xrealloc(o->cmds, (o->n + 1) * sizeof *o->cmds);
+		o->cmds[o->n++] = (struct probe_cmd){.text = xstrdup(val), .argv = cv};
+	}
+	argv[out] = NULL;
+	*argc = out;
+	return 0;
+}
+
+void probe_opts_free(struct probe_opts *o)
+{
+	for (size_t i = 0; i < o->n; i++) {
+		free(o->cmds[i].text);
+		probe_argv_free(o->cmds[i].argv);
+	}
+	free(o->cmds);
+	o->cmds = NULL;
+	o->n = 0;
+}
+
+const char *probe_host_arch(void)
+{
+	static struct utsname u;
+	if (uname(&u) < 0)
+		return "unknown";
+	static const char *const map[][2] = {
+		{"x86_64", "amd64"}, {"aarch64", "arm64"}, {"i686", "386"}, {"i386", "386"}, {"armv7l", "arm"},
+		{"ppc64le", "ppc64le"}, {"s390x", "s390x"}, {"riscv64", "riscv64"},
+	};
+	for (size_t i = 0; i < ARRAY_LEN(map); i++)
+		if (!strcmp(u.machine, map[i][0]))
+			return map[i][1];
+	return u.machine;
+}
+
+/* --- the image's run settings --------------------------------------------------- */
+
+static const uint8_t *image_file(const struct analysis *a, const char *path, size_t *len)
+{
+	struct pathres pr;
+	const uint8_t *c = NULL;
+	if (pathres_resolve(&a->tree, NULL, path, PATHRES_FOLLOW, &pr, NULL) == 0 && pr.node && pr.node->e &&
+	    pr.node->e->extra && pr.node->e->extra->content) {
+		c = pr.node->e->extra->content;
+		*len = pr.node->e->extra->content_len;
+	}
+	pathres_free(&pr);
+	return c;
+}
+
+/* name or number in /etc/passwd (field 2: uid, 3: gid) or /etc/group (2: gid) */
+static int id_of(const struct analysis *a, const char *file, const char *name, int field, long *id, long *gid)
+{
+	char *end;
+	long v = strtol(name, &end, 10);
+	if (*name && !*end && v >= 0 && v < 65536) {
+		*id = v;
+		return 0;
+	}
+	size_t len = 0;
+	const uint8_t *c = image_file(a, file, &len);
+	if (!c)
+		return -1;
+	char *text = xstrndup((const char *)c, len);
+	int rc = -1;
+	for (char *save = NULL, *line = strtok_r(text, "\n", &save); line && rc < 0;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *f[4] = {0};
+		char *p = line;
+		for (int i = 0; i < 4 && p; i++) {
+			f[i] = p;
+			p = strchr(p, ':');
+			if (p)
+				*p++ = 0;
+		}
+		if (f[0] && f[field] && !strcmp(f[0], name)) {
+			*id = strtol(f[field], NULL, 10);
+			if (gid && f[3])
+				*gid = strtol(f[3], NULL, 10);
+			rc = 0;
+		}
+	}
+	free(text);
+	return rc;
+}
+
+static int image_user(const struct analysis *a, uint32_t *uid, uint32_t *gid, struct wh_error *err)
+{
+	const char *u = image_config_str(&a->img, "User");
+	*uid = *gid = 0;
+	if (!u || !*u)
+		return 0;
+	char *user = xstrdup(u), *group = strchr(user, ':');
+	if (group)
+		*group++ = 0;
+	long id = 0, g = -1;
+	int rc = 0;
+	if (id_of(a, "/etc/passwd", user, 2, &id, &g) < 0)
+		rc = wh_err(err, WH_EINPUT, "the image's User \"%s\": no such user in its /etc/passwd", u);
+	else if (group && id_of(a, "/etc/group", group, 2, &g, NULL) < 0)
+		rc = wh_err(err, WH_EINPUT, "the image's User \"%s\": no such group in its /etc/group", u);
+	free(user);
+	if (rc == 0) {
+		*uid = (uint32_t)id;
+		*gid = (uint32_t)(g >= 0 ? g : 0);
+	}
+	return rc;
+}
+
+static char **image_env(const struct analysis *a)
+{
+	json_t *e = image_config_get(&a->img, "Env");
+	size_t n = json_is_array(e) ? json_array_size(e) : 0, k = 0;
+	char **v = xcalloc(n + 1, sizeof *v);
+	for (size_t i = 0; i < n; i++)
+		if (json_string_value(json_array_get(e, i)))
+			v[k++] = xstrdup(json_string_value(json_array_get(e, i)));
+	return v;
+}
+
+/* --- running -------------------------------------------------------------------- */
+
+static volatile sig_atomic_t probe_sig;
+
+static void on_signal(int sig)
+{
+	probe_sig = sig;
+	sandbox_interrupted = 1;
+}
+
+static int sandboxed_path(const char *p)
+{
+	static const char *const own[] = {"/proc", "/dev", "/sys", "/tmp", "/run"};
+	for (size_t i = 0; i < ARRAY_LEN(own); i++) {
+		size_t l = strlen(own[i]);
+		if (!strncmp(p, own[i], l) && (p[l] == 0 || p[l] == '/'))
+			return 1;
+	}
+	return 0;
+}
+
+static void push(char ***v, size_t *n, const char *s)
+{
+	*v = xrealloc(*v, (*n + 1) * sizeof **v);
+	(*v)[(*n)++] = xstrdup(s);
+}
+
+static void collect(const struct analysis *a, struct trace *t, struct probe_result *pr)
+{
+	size_t n;
+	const struct trace_path *tp = trace_paths(t, &n);
+	for (size_t i = 0; i < n; i++) {
+		if (sandboxed_path(tp[i].path) || !strcmp(tp[i].path, "/"))
+			continue;
+		struct pathres r;
+		int exists = pathres_resolve(&a->tree, NULL, tp[i].path, 0, &r, NULL) == 0 && r.node;
+		pathres_free(&r);
+		if (exists)
+			push(&pr->touched, &pr->n_touched, tp[i].path);
+		else if (tp[i].flags & TRACE_ENOENT)
+			push(&pr->missing, &pr->n_missing, tp[i].path);
+	}
+}
+
+static int run_one(const struct analysis *a, const struct probe_cmd *cmd, struct sbx_config *sc,
+                   struct probe_result *pr, struct wh_error *err)
+{
+	struct trace *t = trace_new();
+	sc->argv = cmd->argv;
+	sc->trace = t;
+	int rc = sandbox_run(sc, &pr->run, err);
+	if (rc == 0)
+		collect(a, t, pr);
+	trace_free(t);
+	return rc;
+}
+
+int probe_run_all(const struct analysis *a, const struct probe_opts *o, struct probe_results *res,
+                  struct wh_error *err)
+{
+	memset(res, 0, sizeof *res);
+	if (!o->n)
+		return 0;
+	const char *arch = a->img.architecture ? a->img.architecture : "unknown";
+	if (strcmp(arch, probe_host_arch()))
+		return wh_err(err, WH_EINPUT, "the image is for %s, this machine is %s: a probe cannot run it (no "
+		              "emulation)", arch, probe_host_arch());
+	struct sbx_config sc = {.timeout_s = o->timeout_s > 0 ? o->timeout_s : 60, .grace_s = 2};
+	int rc = image_user(a, &sc.uid, &sc.gid, err);
+	if (rc < 0)
+		return rc;
+	sc.id_base = getuid() == 0 ? sandbox_id_base() : -1;
+	char **env = image_env(a);
+	sc.env = env;
+	sc.workdir = image_config_str(&a->img, "WorkingDir");
+	mat_remove_stale(o->tmpdir);
+	probe_sig = 0;
+	sandbox_interrupted = 0;
+	struct sigaction sa = {.sa_handler = on_signal}, old_int, old_term;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	res->v = xcalloc(o->n, sizeof *res->v);
+	/* one copy of the filesystem for all the probes, in order (what one writes, the next sees) */
+	struct materialized m = {0};
+	struct mat_opts mo = {.tmpdir = o->tmpdir, .uid_base = sc.id_base, .gid_base = sc.id_base,
+	                      .stop = &sandbox_interrupted};
+	rc = probe_sig ? 0 : materialize(a, &mo, &m, err);
+	sc.rootfs = m.rootfs;
+	for (size_t i = 0; i < o->n && rc == 0 && !probe_sig; i++) {
+		struct probe_result *pr = &res->v[res->n++];
+		pr->cmd = &o->cmds[i];
+		rc = run_one(a, &o->cmds[i], &sc, pr, err);
+		if (rc < 0)
+			wh_err_prefix(err, "probe `%s`: ", o->cmds[i].text);
+	}
+	struct wh_error e2 = {0};
+	if (m.dir && materialize_remove(&m, &e2) < 0 && rc == 0)
+		rc = wh_err(err, WH_EOUTPUT, "removing the probes' directory: %s", e2.msg);
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	probe_argv_free(env);
+	if (probe_sig) {
+		int sig = probe_sig;
+		probe_sig = 0;
+		sandbox_interrupted = 0;
+		err->code = 0;
+		return wh_err(err, WH_EINTR, "interrupted (signal %d) while probing", sig);
+	}
+	return rc;
+}
+
+void probe_results_free(struct probe_results *res)
+{
+	for (size_t i = 0; i < res->n; i++) {
+		struct probe_result *p = &res->v[i];
+		sbx_result_free(&p->run);
+		for (size_t k = 0; k < p->n_touched; k++)
+			free(p->touched[k]);
+		for (size_t k = 0; k < p->n_missing; k++)
+			free(p->missing[k]);
+		for (size_t k = 0; k < p->n_added; k++)
+			free(p->added[k]);
+		free(p->touched);
+		free(p->missing);
+		free(p->why);
+		free(p->added);
+	}
+	free(res->v);
+	str_list_free(&res->keep);
+	free(res->keep_why);
+	memset(res, 0, sizeof *res);
+}
+
+/* --- the keep set --------------------------------------------------------------- */
+
+static int is_dir(const struct analysis *a, const char *path, struct wh_node **node)
+{
+	struct pathres r;
+	*node = NULL;
+	int dir = 0;
+	if (pathres_resolve(&a->tree, NULL, path, 0, &r, NULL) == 0 && r.node) {
+		*node = r.node;
+		dir = r.node->type == WH_T_DIR;
+	}
+	pathres_free(&r);
+	return dir;
+}
+
+/* a path as a --keep pattern: glob characters escaped */
+static char *as_pattern(const char *p)
+{
+	struct buf b = {0};
+	for (; *p; p++) {
+		if (strchr("*?[\\", *p))
+			buf_append(&b, "\\", 1);
+		buf_append(&b, p, 1);
+	}
+	buf_append(&b, "", 1);
+	return (char *)b.data;
+}
+
+int probe_apply(struct analysis *a, const struct reach_opts *ro, struct reach *r, struct probe_results *res,
+                struct wh_error *err)
+{
+	/* what the static analysis kept (bit 0 of mark) before the probes' keeps */
+	struct reach_opts o2 = *ro;
+	size_t cap = 0;
+	for (size_t i = 0; i < res->n; i++)
+		cap += res->v[i].n_touched;
+	o2.keep_probe.v = xmalloc((cap ? cap : 1) * sizeof *o2.keep_probe.v);
+	o2.keep_probe.n = 0;
+	const char **why = xmalloc((cap ? cap : 1) * sizeof *why);
+	uint8_t **was = xcalloc(res->n ? res->n : 1, sizeof *was);
+	for (size_t i = 0; i < res->n; i++) {
+		struct probe_result *p = &res->v[i];
+		if (!p->why)
+			p->why = xasprintf("probe: %s", p->cmd->text);
+		was[i] = xcalloc(p->n_touched ? p->n_touched : 1, 1);
+		for (size_t k = 0; k < p->n_touched; k++) {
+			struct wh_node *n;
+			if (is_dir(a, p->touched[k], &n)) {
+				was[i][k] = 2; /* a directory: not a keep (that would keep its subtree) */
+				continue;
+			}
+			was[i][k] = n && (n->mark & 1);
+			why[o2.keep_probe.n] = p->why;
+			o2.keep_probe.v[o2.keep_probe.n++] = as_pattern(p->touched[k]);
+		}
+	}
+	o2.keep_probe_why = why;
+	reach_free(r);
+	memset(r, 0, sizeof *r);
+	int rc = reach_compute(a, &o2, r, err);
+	for (size_t i = 0; i < res->n && rc == 0; i++) {
+		struct probe_result *p = &res->v[i];
+		for (size_t k = 0; k < p->n_touched; k++) {
+			struct wh_node *n;
+			if (was[i][k] || is_dir(a, p->touched[k], &n) || !n || !(n->mark & 1))
+				continue;
+			push(&p->added, &p->n_added, p->touched[k]);
+		}
+	}
+	for (size_t i = 0; i < res->n; i++)
+		free(was[i]);
+	free(was);
+	str_list_free(&res->keep);
+	free(res->keep_why);
+	res->keep = o2.keep_probe;
+	res->keep_why = why;
+	return rc;
+}
+
+json_t *probe_report_json(const struct probe_results *res)
+{
+	json_t *list = json_array();
+	for (size_t i = 0; i < res->n; i++) {
+		const struct probe_result *p = &res->v[i];
+		json_t *added = json_array();
+		for (size_t k = 0; k < p->n_added; k++)
+			json_array_append_new(added, json_string(p->added[k]));
+		json_t *o = json_pack("{s:s, s:i, s:f, s:I, s:o, s:b, s:b}", "command", p->cmd->text, "exit_status",
+		                      p->run.exit_status, "duration_s", p->run.duration_s, "touched",
+		                      (json_int_t)p->n_touched, "added_by_probe", added, "timed_out", p->run.timed_out,
+		                      "output_truncated", p->run.out_truncated || p->run.err_truncated);
+		/* as text (invalid UTF-8 replaced by jansson's refusal: then left out) */
+		json_t *so = json_stringn((const char *)(p->run.out.data ? p->run.out.data : (uint8_t *)""), p->run.out.len);
+		json_t *se = json_stringn((const char *)(p->run.err.data ? p->run.err.data : (uint8_t *)""), p->run.err.len);
+		if (so)
+			json_object_set_new(o, "stdout", so);
+		if (se)
+			json_object_set_new(o, "stderr", se);
+		json_array_append_new(list, o);
+	}
+	return list;
+}
+
+void probe_print_summary(const struct probe_results *res, FILE *out)
+{
+	for (size_t i = 0; i < res->n; i++) {
+		const struct probe_result *p = &res->v[i];
+		fprintf(out, "probe `%s`: %s %d in %.1f s, %zu paths of the image touched", p->cmd->text,
+		        p->run.timed_out ? "timed out, status" : "exit", p->run.exit_status, p->run.duration_s,
+		        p->n_touched);
+		if (p->n_added) {
+			fprintf(out, "; kept %zu that the analysis missed:\n", p->n_added);
+			for (size_t k = 0; k < p->n_added; k++)
+				fprintf(out, "  %s\n", p->added[k]);
+		} else {
+			fputs("\n", out);
+		}
+	}
+}
+

@@ -1,0 +1,89 @@
+/* probe: the image's own commands run in a sandbox (sandbox.h) on a copy
+ * of its filesystem (materialize.h), traced (trace.h); what they touched
+ * and what exists in the image is added to the static keep set (it never
+ * removes anything from it).
+ *
+ * Options: --probe CMD (repeatable: shell words split as sh would split
+ * plain words and quotes, no expansion; or a JSON array of strings),
+ * --probe-timeout SECONDS (default 60). The command runs as the image's
+ * User, with its Env and WorkingDir; stdout and stderr are captured (1 MiB
+ * each). A probe cannot run an image of another architecture (exit 2). */
+#ifndef WH_PROBE_H
+#define WH_PROBE_H
+
+#include <jansson.h>
+
+#include "analyzer/analysis.h"
+#include "analyzer/reach.h"
+#include "slimmer/sandbox.h"
+
+struct probe_cmd {
+	char *text;     /* as given */
+	char **argv;    /* NULL-terminated */
+};
+
+struct probe_opts {
+	struct probe_cmd *cmds;
+	size_t n;
+	double timeout_s;  /* 60 */
+	const char *tmpdir; /* NULL: $TMPDIR */
+};
+
+struct probe_result {
+	const struct probe_cmd *cmd;
+	struct sbx_result run;
+	char **touched;      /* absolute image paths that exist in the image, sorted */
+	size_t n_touched;
+	char **missing;      /* paths that failed with ENOENT and are not in the image, sorted */
+	size_t n_missing;
+	char **added;        /* kept only because of this probe (probe_apply), sorted */
+	char *why;           /* "probe: CMD": the reason of its keeps (reach items point to it) */
+	size_t n_added;
+};
+
+struct probe_results {
+	struct probe_result *v;
+	size_t n;
+	/* after probe_apply: the keeps it added (reach_opts.keep_probe and
+	 * keep_probe_why), so that a later computation keeps them too */
+	struct str_list keep;
+	const char **keep_why;
+};
+
+/* Take --probe and --probe-timeout (either "--opt VALUE" or "--opt=VALUE")
+ * out of argv, shifting the rest down; *argc is updated. 0, or WH_EINPUT
+ * (bad JSON, bad number, no value). */
+int probe_opts_take(int *argc, char **argv, struct probe_opts *o, struct wh_error *err);
+void probe_opts_free(struct probe_opts *o);
+
+/* Split CMD into argv (JSON array, or words). Caller frees with probe_argv_free. */
+int probe_parse_cmd(const char *text, char ***argv, struct wh_error *err);
+void probe_argv_free(char **argv);
+
+/* "amd64", "arm64", ... for this machine (Go's names, as image configs use). */
+const char *probe_host_arch(void);
+
+/* Run every probe of o on a's image. 0, WH_EINPUT (another architecture,
+ * an unknown User, the sandbox refused), WH_EINTR (SIGINT or SIGTERM:
+ * everything is removed and killed first). */
+int probe_run_all(const struct analysis *a, const struct probe_opts *o, struct probe_results *res,
+                  struct wh_error *err);
+void probe_results_free(struct probe_results *res);
+
+/* The keep set with the probes: every touched non-directory path is kept
+ * (reach_opts.keep_probe: rule "probe", reason "probe: CMD", with the
+ * static analysis's closure: ELF needs, symlinks on the way, interpreters;
+ * --drop still wins), reach is computed again into *r (freed first),
+ * and each probe's `added` lists what the static analysis alone did not
+ * keep. */
+int probe_apply(struct analysis *a, const struct reach_opts *ro, struct reach *r, struct probe_results *res,
+                struct wh_error *err);
+
+/* The report's "probe" list (schema whittle.report/v1). */
+json_t *probe_report_json(const struct probe_results *res);
+
+/* The summary lines for a terminal ("probe `cat /x`: exit 0 in 0.4 s,
+ * 12 paths touched, kept 3 files the analysis missed: ..."). */
+void probe_print_summary(const struct probe_results *res, FILE *out);
+
+#endif
