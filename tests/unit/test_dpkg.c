@@ -421,18 +421,18 @@ static void test_db_files(void **state)
 	fix_free(f);
 }
 
-static int keep_set(void *ctx, const char *pkg)
+static int keep_set(void *ctx, const struct dpkg_pkg *p)
 {
 	for (const char *const *k = ctx; *k; k++)
-		if (!strcmp(*k, pkg))
+		if (!strcmp(*k, p->name))
 			return 1;
 	return 0;
 }
 
-static int keep_all(void *ctx, const char *pkg)
+static int keep_all(void *ctx, const struct dpkg_pkg *p)
 {
 	(void)ctx;
-	(void)pkg;
+	(void)p;
 	return 1;
 }
 
