@@ -382,6 +382,21 @@ static void test_owners_merged_usr(void **state)
 	fix_free(f);
 }
 
+static int keep_set(void *ctx, const struct dpkg_pkg *p)
+{
+	for (const char *const *k = ctx; *k; k++)
+		if (!strcmp(*k, p->name))
+			return 1;
+	return 0;
+}
+
+static int keep_all(void *ctx, const struct dpkg_pkg *p)
+{
+	(void)ctx;
+	(void)p;
+	return 1;
+}
+
 static void test_diversions(void **state)
 {
 	(void)state;
@@ -401,6 +416,27 @@ static void test_diversions(void **state)
 	assert_string_equal(owner_of(f, "/etc/foo.conf.dist"), "foo");
 	assert_null(dpkg_owner_path(db, "/etc/foo.conf"));
 	assert_int_equal(dpkg_find(db, "foo")->size_bytes, 5);
+
+	/* the file without the diversions of packages not kept; local ones stay */
+	const char *whole = "/usr/bin/tool\n/usr/bin/tool.original\nwrapper\n/etc/foo.conf\n/etc/foo.conf.dist\n:\n";
+	size_t len = 0;
+	char *d = dpkg_diversions_filtered(db, keep_all, NULL, &len);
+	assert_string_equal(d, whole);
+	assert_int_equal(len, strlen(whole));
+	free(d);
+	d = dpkg_diversions_filtered(db, keep_set, (const char *[]){"original", "foo", NULL}, &len);
+	assert_string_equal(d, "/etc/foo.conf\n/etc/foo.conf.dist\n:\n");
+	assert_int_equal(len, strlen("/etc/foo.conf\n/etc/foo.conf.dist\n:\n"));
+	free(d);
+	fix_free(f);
+
+	/* no diversions file: NULL */
+	f = fix_new();
+	textz(f, "var/lib/dpkg/status", P_FOO);
+	build_ok(f);
+	len = 9;
+	assert_null(dpkg_diversions_filtered(&f->db, keep_all, NULL, &len));
+	assert_int_equal(len, 0);
 	fix_free(f);
 }
 
@@ -419,21 +455,6 @@ static void test_db_files(void **state)
 	assert_null(dpkg_db_file_package(db, "var/lib/dpkg/status"));
 	assert_null(dpkg_db_file_package(db, "usr/bin/ls"));
 	fix_free(f);
-}
-
-static int keep_set(void *ctx, const struct dpkg_pkg *p)
-{
-	for (const char *const *k = ctx; *k; k++)
-		if (!strcmp(*k, p->name))
-			return 1;
-	return 0;
-}
-
-static int keep_all(void *ctx, const struct dpkg_pkg *p)
-{
-	(void)ctx;
-	(void)p;
-	return 1;
 }
 
 static void test_status_filtered(void **state)
@@ -617,6 +638,7 @@ struct gpkg {
 	char name[24], arch[8], list[48];
 	int present;
 	size_t n_listed, n_files, n_nondir;
+	size_t n_shared;   /* of the non-directories: the links /bin and /lib, which many list */
 	uint64_t size;
 	struct buf text;   /* its list (or md5sums) */
 	char sample[96];   /* a regular file it owns, as listed, for dpkg -S */
@@ -756,6 +778,7 @@ static void g_status_package(struct gen *g, size_t i, size_t diverter)
 	if (i % 2 == 0 && !ma) { /* a program, listed under /bin */
 		g->n_bin++;
 		g_list(g, k, "/bin", "bin", WH_T_SYMLINK, 0, 0, 0);
+		p->n_shared++;
 		snprintf(l, sizeof l, "/bin/%s", n);
 		snprintf(c, sizeof c, "usr/bin/%s", n);
 		g_list(g, k, l, c, WH_T_REG, 5000 + i, 1, 0);
@@ -768,6 +791,7 @@ static void g_status_package(struct gen *g, size_t i, size_t diverter)
 	if (i % 3 == 0 || ma) { /* a library, listed under /lib */
 		g->n_lib++;
 		g_list(g, k, "/lib", "lib", WH_T_SYMLINK, 0, 0, 0);
+		p->n_shared++;
 		g_list(g, k, "/lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu", WH_T_DIR, 0, 0, 0);
 		snprintf(l, sizeof l, "/lib/x86_64-linux-gnu/lib%s.so.1.0", n);
 		snprintf(c, sizeof c, "usr/lib/x86_64-linux-gnu/lib%s.so.1.0", n);
@@ -1061,6 +1085,19 @@ static void test_generated_scale(void **state)
 		assert_int_equal(no, shared[i].want);
 		for (size_t k = 1; k < no; k++)
 			assert_true(own[k - 1] < own[k]);
+	}
+	/* own paths: files and symlinks one package lists; not the links /bin and /lib, listed by many */
+	assert_false(dpkg_own_path(db, tree_lookup(&g->f->t, "bin")));
+	assert_false(dpkg_own_path(db, tree_lookup(&g->f->t, "lib")));
+	assert_false(dpkg_own_path(db, tree_lookup(&g->f->t, "usr/share/doc")));
+	assert_true(dpkg_own_path(db, tree_lookup(&g->f->t, "usr/lib/x86_64-linux-gnu/libp000.so.1")));
+	assert_true(dpkg_own_path(db, tree_lookup(&g->f->t, "usr/share/doc/libm007/copyright"))); /* a shared file */
+	for (size_t k = 0; k < g->n; k++) {
+		size_t mine, marked;
+		dpkg_own_paths(db, &db->pkgs[k], 0xff, &mine, &marked);
+		/* its files and its library link: its non-directories but the links /bin and /lib */
+		assert_int_equal(mine, g->p[k].n_nondir - g->p[k].n_shared);
+		assert_int_equal(marked, 0);
 	}
 	/* diverted: the diverter owns the path, the package the .distrib; a local diversion's path is nobody's */
 	assert_string_equal(dpkg_owner_path(db, "/usr/share/p004/d0/f0")->name, "zdivert");
