@@ -93,6 +93,7 @@ file usr/sbin/start-stop-daemon 0755 0 0 @700:s
 file usr/sbin/e2fsck 0755 0 0 @600:e
 file usr/bin/realbin 0755 0 0 #!/bin/sh\necho hi\n
 symlink usr/bin/entry realbin
+file usr/share/doc/app-alias/copyright 0644 0 0 @300:y
 file usr/bin/tool 0755 0 0 #!/bin/sh\necho wrapped\n
 file usr/bin/tool.real 0755 0 0 @500:t
 file usr/share/doc/z/README 0644 0 0 docs-diverter's README\n
@@ -112,7 +113,7 @@ file var/lib/dpkg/info/apt.list 0644 0 0 /.\n/lib\n/lib/x86_64-linux-gnu\n/lib/x
 file var/lib/dpkg/info/apt.postinst 0755 0 0 #!/bin/sh\n
 file var/lib/dpkg/info/dpkg.list 0644 0 0 /.\n/lib\n/sbin\n/sbin/start-stop-daemon\n/usr/bin/dpkg\n
 file var/lib/dpkg/info/e2fsprogs.list 0644 0 0 /.\n/lib\n/sbin\n/sbin/e2fsck\n
-file var/lib/dpkg/info/app-alias.list 0644 0 0 /.\n/usr\n/usr/bin\n/usr/bin/entry\n
+file var/lib/dpkg/info/app-alias.list 0644 0 0 /.\n/usr\n/usr/bin\n/usr/bin/entry\n/usr/share/doc/app-alias/copyright\n
 file var/lib/dpkg/info/app.list 0644 0 0 /.\n/usr\n/usr/bin\n/usr/bin/realbin\n
 file var/lib/dpkg/info/wrapper.list 0644 0 0 /.\n/usr/bin/tool\n
 file var/lib/dpkg/info/original.list 0644 0 0 /.\n/usr/bin/tool\n
@@ -120,7 +121,8 @@ file var/lib/dpkg/info/docs-diverter.list 0644 0 0 /.\n/usr/share/doc/z/README\n
 file var/lib/dpkg/info/metapkg.list 0644 0 0 /.\n/usr\n/usr/share\n
 EOF
 "$MKIMAGE" --entrypoint '["/usr/bin/entry"]' spec-mu in-mu.tar
-slim mu --keep /etc/os-release --keep /lib/x86_64-linux-gnu/libc.so.6 --keep /usr/bin/tool --keep /etc/issue
+slim mu --keep /etc/os-release --keep /lib/x86_64-linux-gnu/libc.so.6 --keep /usr/bin/tool --keep /etc/issue \
+	--report mu.json
 R=b-mu/rootfs
 # sanity of the keep set the expectations rest on
 eq "merged-usr: kept through the links" "$(readlink $R/bin) $(readlink $R/lib) $(readlink $R/usr/bin/entry) $(test -f $R/usr/bin/dash && echo dash)" \
@@ -142,6 +144,15 @@ eq "merged-usr: diversions keep the kept diverter's and the local one" "$(cat $R
 eq "merged-usr: dpkg-query -S sees wrapper's diversion" \
 	"$(dpkg-query --admindir=$R/var/lib/dpkg -S /usr/bin/tool 2>/dev/null | head -1)" "diversion by wrapper from: /usr/bin/tool"
 eq "merged-usr: dpkg-query -L of the entrypoint's package" \
-	"$(dpkg-query --admindir=$R/var/lib/dpkg -L app-alias 2>/dev/null | tr '\n' ' ')" "/. /usr /usr/bin /usr/bin/entry "
+	"$(dpkg-query --admindir=$R/var/lib/dpkg -L app-alias 2>/dev/null | tr '\n' ' ')" \
+	"/. /usr /usr/bin /usr/bin/entry /usr/share/doc/app-alias/copyright "
+# the report: app-alias keeps no file bytes (its copyright goes), but the entrypoint is its link:
+# used. The packages whose files all go are the unused ones (those with regular files in the image).
+eq "merged-usr: report's unused packages" \
+	"$(/usr/bin/python3 -c 'import json,sys; print(" ".join(sorted(p["name"] for p in json.load(open(sys.argv[1]))["reach"]["unused_packages"])))' mu.json)" \
+	"apt coreutils docs-diverter dpkg e2fsprogs original"
+eq "merged-usr: report's app-alias" \
+	"$(/usr/bin/python3 -c 'import json,sys; print([(p["size_bytes"], p["kept_bytes"]) for p in json.load(open(sys.argv[1]))["reach"]["packages"] if p["name"] == "app-alias"])' mu.json)" \
+	"[(300, 0)]"
 
 finish
