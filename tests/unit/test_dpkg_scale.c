@@ -102,6 +102,21 @@ static size_t g_paragraph(struct gen *g, const char *name, const char *arch, int
 	return k;
 }
 
+/* Package k lists the shared /usr, /usr/share, /usr/share/doc and its own
+ * doc directory and copyright (created by the first of a Multi-Arch pair). */
+static void g_doc(struct gen *g, size_t k, const char *n, size_t i, int first)
+{
+	char l[160];
+	g->n_usr++;
+	g_list(g, k, "/usr", "usr", WH_T_DIR, 0, 0, 0);
+	g_list(g, k, "/usr/share", "usr/share", WH_T_DIR, 0, 0, 0);
+	g_list(g, k, "/usr/share/doc", "usr/share/doc", WH_T_DIR, 0, 0, 0);
+	snprintf(l, sizeof l, "/usr/share/doc/%s", n);
+	g_list(g, k, l, l + 1, WH_T_DIR, 0, first, 0);
+	snprintf(l, sizeof l, "/usr/share/doc/%s/copyright", n);
+	g_list(g, k, l, l + 1, WH_T_REG, 100 + i, first, 0);
+}
+
 static void g_status_package(struct gen *g, size_t i, size_t diverter)
 {
 	char n[24], l[160], c[160];
@@ -119,14 +134,7 @@ static void g_status_package(struct gen *g, size_t i, size_t diverter)
 		p->n_listed = 0;
 		return;
 	}
-	g->n_usr++;
-	g_list(g, k, "/usr", "usr", WH_T_DIR, 0, 0, 0);
-	g_list(g, k, "/usr/share", "usr/share", WH_T_DIR, 0, 0, 0);
-	g_list(g, k, "/usr/share/doc", "usr/share/doc", WH_T_DIR, 0, 0, 0);
-	snprintf(l, sizeof l, "/usr/share/doc/%s", n);
-	g_list(g, k, l, l + 1, WH_T_DIR, 0, 1, 0);
-	snprintf(l, sizeof l, "/usr/share/doc/%s/copyright", n);
-	g_list(g, k, l, l + 1, WH_T_REG, 100 + i, 1, 0);
+	g_doc(g, k, n, i, 1);
 	snprintf(l, sizeof l, "/usr/share/%s", n);
 	g_list(g, k, l, l + 1, WH_T_DIR, 0, 1, 0);
 	for (size_t d = 0; d < G_DIRS; d++) {
@@ -194,15 +202,8 @@ static void g_status_package(struct gen *g, size_t i, size_t diverter)
 	}
 	if (ma && i % 100 == 7) { /* its i386 twin: shares the doc directory and copyright */
 		size_t t = g_paragraph(g, n, "i386", 1, 0, i);
-		g->n_usr++;
 		g_list(g, t, "/.", "", 0, 0, 0, 0);
-		g_list(g, t, "/usr", "usr", WH_T_DIR, 0, 0, 0);
-		g_list(g, t, "/usr/share", "usr/share", WH_T_DIR, 0, 0, 0);
-		g_list(g, t, "/usr/share/doc", "usr/share/doc", WH_T_DIR, 0, 0, 0);
-		snprintf(l, sizeof l, "/usr/share/doc/%s", n);
-		g_list(g, t, l, l + 1, WH_T_DIR, 0, 0, 0);
-		snprintf(l, sizeof l, "/usr/share/doc/%s/copyright", n);
-		g_list(g, t, l, l + 1, WH_T_REG, 100 + i, 0, 0);
+		g_doc(g, t, n, i, 0);
 		g_list(g, t, "/usr/lib", "usr/lib", WH_T_DIR, 0, 0, 0);
 		g_list(g, t, "/usr/lib/i386-linux-gnu", "usr/lib/i386-linux-gnu", WH_T_DIR, 0, 0, 0);
 		snprintf(l, sizeof l, "/usr/lib/i386-linux-gnu/lib%s.so.1.0", n);
