@@ -13,7 +13,8 @@
  *     wrote them, so lists say /bin/ls while the file is usr/bin/ls behind
  *     the bin -> usr/bin link; `dpkg -S /usr/bin/ls` finds nothing there.
  */
-#include "dpkg.h"
+#include "analyzer/dpkg.h"
+#include "analyzer/pathres.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +24,6 @@
 #define STATUS_D "var/lib/dpkg/status.d"
 #define INFO_DIR "var/lib/dpkg/info"
 #define DIVERSIONS_PATH "var/lib/dpkg/diversions"
-#define MAX_HOPS 40
 #define NO_LINK UINT32_MAX
 
 struct diversion {
@@ -31,74 +31,14 @@ struct diversion {
 	const char *pkg;       /* NULL: local */
 };
 
-/* ---- the tree ---------------------------------------------------------- */
-
-/* Resolve an image path in the tree: symlinks of directories followed, the
- * last component followed only when follow_last. NULL when a component is
- * missing, not a directory, or the links loop (more than MAX_HOPS). */
-static struct wh_node *resolve(const struct wh_tree *t, const char *path, int follow_last)
-{
-	char *buf = xstrdup(path);
-	char *p = buf;
-	struct wh_node *cur = t->root;
-	int hops = 0;
-	for (;;) {
-		while (*p == '/')
-			p++;
-		if (!*p)
-			break;
-		char *s = strchr(p, '/');
-		size_t len = s ? (size_t)(s - p) : strlen(p);
-		int last = !s || s[strspn(s, "/")] == 0;
-		if (len == 1 && p[0] == '.') {
-			/* nothing */
-		} else if (len == 2 && p[0] == '.' && p[1] == '.') {
-			if (cur->parent)
-				cur = cur->parent;
-		} else {
-			char save = p[len];
-			p[len] = 0;
-			struct wh_node *c = cur->type == WH_T_DIR ? tree_child(t, cur, p) : NULL;
-			p[len] = save;
-			if (!c) {
-				cur = NULL;
-				break;
-			}
-			if (c->type == WH_T_SYMLINK && (!last || follow_last)) {
-				if (++hops > MAX_HOPS || !c->e || !c->e->link) {
-					cur = NULL;
-					break;
-				}
-				const char *tgt = c->e->link;
-				char *nb = xasprintf("%s%s", tgt, s ? s : "");
-				free(buf);
-				buf = p = nb;
-				if (tgt[0] == '/')
-					cur = t->root;
-				continue;
-			}
-			if (!last && c->type != WH_T_DIR) {
-				cur = NULL;
-				break;
-			}
-			cur = c;
-		}
-		if (!s)
-			break;
-		p = s + 1;
-	}
-	free(buf);
-	return cur;
-}
-
 /* The captured content of a database file. */
 static int file_content(const struct wh_tree *t, struct wh_node *n, const char *path, const char **text,
                         size_t *len, struct wh_error *err)
 {
 	if (n && n->type == WH_T_SYMLINK)
-		n = resolve(t, path, 1);
+		n = pathres_node(t, NULL, path, PATHRES_FOLLOW);
 	if (n && n->type == WH_T_HARDLINK && n->e && n->e->link)
-		n = resolve(t, n->e->link, 1);
+		n = pathres_node(t, NULL, n->e->link, PATHRES_FOLLOW);
 	if (!n || n->type != WH_T_REG || !n->e)
 		return wh_err(err, WH_EINPUT, "/%s: not a regular file of the image", path);
 	if (!n->e->extra || !n->e->extra->content)
@@ -517,7 +457,7 @@ static int load_list(struct dpkg_db *db, uint32_t pi, const struct diversion *di
 		const struct diversion *d = find_div(divs, ndivs, buf);
 		if (d && (!d->pkg || strcmp(d->pkg, p->name)))
 			path = d->to;
-		struct wh_node *n = resolve(db->tree, path, 0);
+		struct wh_node *n = pathres_node(db->tree, NULL, path, 0);
 		if (n && n != db->tree->root)
 			add_owner(db, n, pi);
 	}
@@ -615,6 +555,8 @@ int dpkg_load_tree(const struct wh_tree *t, struct dpkg_db *db, struct wh_error 
 		rc = file_content(t, dv, DIVERSIONS_PATH, &text, &len, err);
 		if (rc == 0)
 			rc = parse_diversions(db, text, len, &divs, &ndivs, err);
+		db->div_text = text;
+		db->div_len = len;
 		if (rc < 0)
 			goto out;
 		db->n_diversions = ndivs;
@@ -679,7 +621,7 @@ const struct dpkg_pkg *dpkg_owner_path(const struct dpkg_db *db, const char *pat
 {
 	if (!db->tree || !db->tree->root)
 		return NULL;
-	return dpkg_owner_pkg(db, resolve(db->tree, path, 0));
+	return dpkg_owner_pkg(db, pathres_node(db->tree, NULL, path, 0));
 }
 
 struct wh_node *const *dpkg_package_files(const struct dpkg_db *db, const struct dpkg_pkg *p, size_t *n)
@@ -708,7 +650,7 @@ const struct dpkg_pkg *dpkg_db_file_package(const struct dpkg_db *db, const char
 	return NULL;
 }
 
-char *dpkg_status_filtered(const struct dpkg_db *db, int (*keep)(void *ctx, const char *pkg), void *ctx,
+char *dpkg_status_filtered(const struct dpkg_db *db, int (*keep)(void *ctx, const struct dpkg_pkg *p), void *ctx,
                            size_t *len)
 {
 	if (!db->status_text) {
@@ -720,7 +662,7 @@ char *dpkg_status_filtered(const struct dpkg_db *db, int (*keep)(void *ctx, cons
 	memcpy(out, db->status_text, o);
 	for (size_t i = 0; i < db->n_pkgs; i++) {
 		const struct dpkg_pkg *p = &db->pkgs[i];
-		if (strcmp(p->source, STATUS_PATH) || !keep(ctx, p->name))
+		if (strcmp(p->source, STATUS_PATH) || !keep(ctx, p))
 			continue;
 		memcpy(out + o, db->status_text + p->para_off, p->para_len);
 		o += p->para_len;
@@ -753,4 +695,62 @@ const char *dpkg_reach_owner_of(void *ctx, const char *path)
 {
 	const struct dpkg_pkg *p = dpkg_owner_path(ctx, path);
 	return p ? p->name : NULL;
+}
+
+char *dpkg_diversions_filtered(const struct dpkg_db *db, int (*keep)(void *ctx, const struct dpkg_pkg *p), void *ctx,
+                               size_t *len)
+{
+	*len = 0;
+	if (!db->div_text)
+		return NULL;
+	/* the text parsed at load: whole triples of lines */
+	char *out = xmalloc(db->div_len + 1);
+	size_t o = 0;
+	const char *t = db->div_text, *end = t + db->div_len;
+	while (t < end) {
+		const char *q = t, *pkg = NULL;
+		size_t pl = 0;
+		for (int k = 0; k < 3 && q < end; k++) {
+			const char *nl = memchr(q, '\n', (size_t)(end - q));
+			const char *le = nl ? nl : end;
+			if (k == 2) {
+				pkg = q;
+				pl = (size_t)(le - q);
+			}
+			q = nl ? nl + 1 : end;
+		}
+		int kept = 1; /* local (":") and unknown diverters stay */
+		if (pkg && !(pl == 1 && pkg[0] == ':')) {
+			char *name = xstrndup(pkg, pl);
+			const struct dpkg_pkg *p = dpkg_find(db, name);
+			free(name);
+			kept = !p || keep(ctx, p);
+		}
+		if (kept) {
+			memcpy(out + o, t, (size_t)(q - t));
+			o += (size_t)(q - t);
+		}
+		t = q;
+	}
+	out[o] = 0;
+	*len = o;
+	return out;
+}
+
+int dpkg_own_path(const struct dpkg_db *db, const struct wh_node *n)
+{
+	if (!n || n->type == WH_T_DIR)
+		return 0;
+	return n->type != WH_T_SYMLINK || dpkg_owners(db, n, NULL, 0) == 1;
+}
+
+void dpkg_own_paths(const struct dpkg_db *db, const struct dpkg_pkg *p, uint8_t bits, size_t *own, size_t *marked)
+{
+	*own = *marked = 0;
+	for (size_t i = 0; i < p->n_files; i++)
+		if (dpkg_own_path(db, p->files[i])) {
+			(*own)++;
+			if (p->files[i]->mark & bits)
+				(*marked)++;
+		}
 }

@@ -31,9 +31,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "analysis.h"
-#include "tree.h"
-#include "util.h"
+#include "analyzer/analysis.h"
+#include "analyzer/tree.h"
+#include "analyzer/util.h"
 
 struct dpkg_pkg {
 	const char *name;       /* Package: */
@@ -77,6 +77,8 @@ struct dpkg_db {
 
 	/* internal */
 	const char *status_text;    /* var/lib/dpkg/status as captured, NULL if absent */
+	const char *div_text;       /* var/lib/dpkg/diversions as captured, NULL if absent */
+	size_t div_len;
 	size_t status_len;
 	size_t status_prefix;       /* bytes before the first paragraph */
 	uint32_t *by_name;          /* pkgs indices sorted by (name, arch) */
@@ -118,13 +120,29 @@ struct wh_node *const *dpkg_package_files(const struct dpkg_db *db, const struct
 const struct dpkg_pkg *dpkg_db_file_package(const struct dpkg_db *db, const char *path);
 
 /* var/lib/dpkg/status with only the paragraphs of the packages keep()
- * accepts (called once per paragraph with its Package name), every kept
- * byte as it was (the text before the first paragraph and each kept
+ * accepts (called once per paragraph of status with its package), every
+ * kept byte as it was (the text before the first paragraph and each kept
  * paragraph with the blank lines after it). Returns a malloc'd buffer
  * (NUL-terminated, *len bytes without the NUL), or NULL when the image has
  * no var/lib/dpkg/status. */
-char *dpkg_status_filtered(const struct dpkg_db *db, int (*keep)(void *ctx, const char *pkg), void *ctx,
+char *dpkg_status_filtered(const struct dpkg_db *db, int (*keep)(void *ctx, const struct dpkg_pkg *p), void *ctx,
                            size_t *len);
+
+/* var/lib/dpkg/diversions with only the diversions whose diverting
+ * package keep() accepts; local diversions (":") and those of a package
+ * the database does not have are kept. Each kept triple of lines as it
+ * was. A malloc'd buffer as above, or NULL when there is no diversions file. */
+char *dpkg_diversions_filtered(const struct dpkg_db *db, int (*keep)(void *ctx, const struct dpkg_pkg *p),
+                               void *ctx, size_t *len);
+
+/* Whether an owned node is its package's own (what keeps the package
+ * installed after slimming): a non-directory that is not a symlink, or a
+ * symlink only one package lists (the merged-/usr link /lib, listed by
+ * many, is nobody's own). */
+int dpkg_own_path(const struct dpkg_db *db, const struct wh_node *n);
+/* Of the nodes package p owns: how many are its own, and how many of
+ * those have any of `bits` set in their mark. */
+void dpkg_own_paths(const struct dpkg_db *db, const struct dpkg_pkg *p, uint8_t bits, size_t *own, size_t *marked);
 
 /* Adapters for reach's struct reach_pkg_hooks (analyzer/reach.h), ctx being
  * the struct dpkg_db *:

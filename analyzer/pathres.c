@@ -104,6 +104,16 @@ int pathres_resolve(const struct wh_tree *t, const struct wh_node *base, const c
 	return rc;
 }
 
+struct wh_node *pathres_node(const struct wh_tree *t, const struct wh_node *base, const char *path, int flags)
+{
+	struct pathres r;
+	struct wh_error err = {0};
+	pathres_resolve(t, base, path, flags, &r, &err); /* a loop leaves r.node NULL */
+	struct wh_node *n = r.node;
+	pathres_free(&r);
+	return n;
+}
+
 struct wh_node *pathres_data_node(const struct wh_tree *t, struct wh_node *n)
 {
 	if (!n || n->type != WH_T_HARDLINK)

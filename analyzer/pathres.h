@@ -31,6 +31,11 @@ int pathres_resolve(const struct wh_tree *t, const struct wh_node *base, const c
                     struct pathres *out, struct wh_error *err);
 void pathres_free(struct pathres *r);
 
+/* The node only: pathres_resolve without the links, for callers that need
+ * no error either. NULL when the path does not exist, a non-directory is
+ * used as a directory, or the links loop. */
+struct wh_node *pathres_node(const struct wh_tree *t, const struct wh_node *base, const char *path, int flags);
+
 /* The node holding a regular file's data: n itself, or the target of a
  * hard link (looked up without following symlinks, as tar does). NULL if a
  * hard link dangles. */

@@ -2514,7 +2514,7 @@ static int is_so_name(const char *n)
 
 struct walk_ctx {
 	struct reach_ctx *c;
-	struct strv pkg_names;
+	struct strv root_link_pkgs; /* packages of kept roots that are symlinks */
 	struct reach_package *pk;
 	size_t npk, cappk;
 	struct reach_lib *libs;
@@ -2526,12 +2526,26 @@ static int walk_fn(void *ctx, struct wh_node *n, int depth)
 	(void)depth;
 	struct walk_ctx *w = ctx;
 	struct reach *r = w->c->r;
+	char p[PATHMAX];
+	if (n->type == WH_T_SYMLINK && (n->mark & 1) && w->c->pkg.owner_of && n->e && n->e->link) {
+		/* the link a root is named by (the entrypoint /usr/bin/x -> x.real; not /lib on the
+		 * way to a root): its package is used */
+		long k = item_find(w->c, n);
+		long f = k >= 0 && r->items[k].rule == R_LINK && r->items[k].from ? item_find(w->c, r->items[k].from) : -1;
+		const struct reach_item *root = f >= 0 ? &r->items[f] : NULL;
+		if (root && !root->from && root->rule != R_ALWAYS && root->rule != R_PARENT && root->rule < REACH_RT_FIRST &&
+		    pathres_node(w->c->t, n->parent, n->e->link, PATHRES_FOLLOW) == root->node) {
+			const char *pkg = w->c->pkg.owner_of(w->c->pkg.ctx, node_path(n, p));
+			if (pkg)
+				sv_push(&w->root_link_pkgs, xstrdup(pkg));
+		}
+		return 0;
+	}
 	if (n->type != WH_T_REG)
 		return 0;
 	int kept = n->mark & 1;
 	if (!kept)
 		r->removable_bytes += n->size;
-	char p[PATHMAX];
 	const char *pkg = NULL;
 	if (w->c->pkg.owner_of) {
 		pkg = w->c->pkg.owner_of(w->c->pkg.ctx, node_path(n, p));
@@ -2549,6 +2563,7 @@ static int walk_fn(void *ctx, struct wh_node *n, int depth)
 			w->pk[i].size += n->size;
 			if (kept)
 				w->pk[i].kept += n->size;
+			w->pk[i].used |= kept;
 		}
 	}
 	const struct elf_info *e = node_elf(n);
@@ -2646,6 +2661,11 @@ static void finish(struct reach_ctx *c)
 	/* unneeded libraries, removable bytes, packages */
 	struct walk_ctx w = {.c = c};
 	tree_walk(c->t->root, walk_fn, &w);
+	for (size_t i = 0; i < w.root_link_pkgs.n; i++)
+		for (size_t k = 0; k < w.npk; k++)
+			if (!strcmp(w.pk[k].name, w.root_link_pkgs.v[i]))
+				w.pk[k].used = 1;
+	sv_free(&w.root_link_pkgs);
 	if (w.nlibs)
 		qsort(w.libs, w.nlibs, sizeof *w.libs, cmp_lib);
 	r->unneeded = w.libs;

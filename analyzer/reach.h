@@ -83,6 +83,7 @@ struct reach_lib {
 struct reach_package {
 	char *name;
 	uint64_t size, kept;
+	int used;   /* a file of it is kept, or a kept root (the entrypoint) is its symlink */
 };
 
 struct reach_ctx; /* internal */

@@ -150,11 +150,11 @@ json_t *report_reach(const struct reach *r, int files)
 		json_array_append_new(pk, x);
 	}
 	json_object_set_new(o, "packages", pk);
-	/* packages nothing kept needs: none of their file bytes stay (the list above is
-	 * by size already, so this keeps its order) */
+	/* packages nothing kept needs: none of their files stay, and no kept root is
+	 * their symlink (the list above is by size already, so this keeps its order) */
 	json_t *unused = json_array();
 	for (size_t i = 0; i < r->n_packages; i++) {
-		if (r->packages[i].kept)
+		if (r->packages[i].used)
 			continue;
 		json_t *x = json_object();
 		json_object_set_new(x, "name", json_string(r->packages[i].name));

@@ -1,4 +1,6 @@
-#include "slim_plan.h"
+#include "slimmer/slim_plan.h"
+#include "analyzer/dpkg.h"
+#include "analyzer/pathres.h"
 #include "analyzer/reach.h"
 
 #include <limits.h>
@@ -20,61 +22,10 @@ struct ctx {
 	size_t n, cap;
 };
 
-static void add_node(struct ctx *c, struct wh_node *n, uint8_t why, int depth);
-
-/* Resolve `path` from directory `dir` inside the image (never the host).
- * Symlinks met on the way are followed (the last component only when
- * follow_last); with add, each link followed joins the plan. Returns the
- * node, or NULL when the path dangles or loops. */
-static struct wh_node *resolve(struct ctx *c, struct wh_node *dir, const char *path, int follow_last, int add,
-                               int depth)
-{
-	if (depth > MAX_LINK_DEPTH)
-		return NULL;
-	struct wh_node *cur = path[0] == '/' ? c->t->root : dir;
-	const char *p = path;
-	while (*p) {
-		while (*p == '/')
-			p++;
-		if (!*p)
-			break;
-		const char *s = strchr(p, '/');
-		size_t len = s ? (size_t)(s - p) : strlen(p);
-		const char *rest = p + len;
-		while (*rest == '/')
-			rest++;
-		int last = *rest == 0;
-		if (len == 1 && p[0] == '.') {
-			/* stay */
-		} else if (len == 2 && p[0] == '.' && p[1] == '.') {
-			if (cur->parent)
-				cur = cur->parent;
-		} else {
-			if (cur->type != WH_T_DIR)
-				return NULL;
-			char name[NAME_MAX + 1];
-			if (len > NAME_MAX)
-				return NULL;
-			memcpy(name, p, len);
-			name[len] = 0;
-			struct wh_node *nx = tree_child(c->t, cur, name);
-			if (!nx)
-				return NULL;
-			if (nx->type == WH_T_SYMLINK && (!last || follow_last)) {
-				if (add)
-					add_node(c, nx, SLIM_WHY_SYMLINK, depth + 1);
-				nx = resolve(c, nx->parent, nx->e && nx->e->link ? nx->e->link : "", 1, add, depth + 1);
-				if (!nx)
-					return NULL;
-			}
-			cur = nx;
-		}
-		p = rest;
-	}
-	return cur;
-}
-
-static void add_node(struct ctx *c, struct wh_node *n, uint8_t why, int depth)
+/* Put n in the plan with its parents; a symlink with the links its target
+ * resolves through (pathres: inside the image, never the host) and the
+ * directory it names. Each node once (SLIM_OUT), so the recursion ends. */
+static void add_node(struct ctx *c, struct wh_node *n, uint8_t why)
 {
 	if (!n->parent || (n->mark & SLIM_OUT))
 		return;
@@ -86,12 +37,16 @@ static void add_node(struct ctx *c, struct wh_node *n, uint8_t why, int depth)
 	c->v[c->n].node = n;
 	c->v[c->n].why = why;
 	c->n++;
-	add_node(c, n->parent, SLIM_WHY_PARENT, depth);
+	add_node(c, n->parent, SLIM_WHY_PARENT);
 	if (n->type == WH_T_SYMLINK && n->e && n->e->link) {
-		/* the links it resolves through, and the directory it names */
-		struct wh_node *to = resolve(c, n->parent, n->e->link, 1, 1, depth + 1);
-		if (to && to->type == WH_T_DIR)
-			add_node(c, to, SLIM_WHY_SYMLINK, depth + 1);
+		struct pathres r;
+		struct wh_error e = {0};
+		pathres_resolve(c->t, n->parent, n->e->link, PATHRES_FOLLOW, &r, &e); /* a loop: the links so far */
+		for (size_t i = 0; i < r.n_links; i++)
+			add_node(c, r.links[i], SLIM_WHY_SYMLINK);
+		if (r.node && r.node->type == WH_T_DIR)
+			add_node(c, r.node, SLIM_WHY_SYMLINK);
+		pathres_free(&r);
 	}
 }
 
@@ -112,7 +67,7 @@ static int collect_kept(void *ctx, struct wh_node *n, int depth)
 	(void)depth;
 	struct ctx *c = ctx;
 	if (n->parent && (n->mark & SLIM_KEEP))
-		add_node(c, n, SLIM_WHY_KEPT, 0);
+		add_node(c, n, SLIM_WHY_KEPT);
 	return 0;
 }
 
@@ -142,7 +97,8 @@ void slim_keep_from_reach(struct analysis *a, const struct reach *r, int keep_dp
 	tree_walk(a->tree.root, clear_keep, NULL);
 	for (size_t i = 0; i < r->n_items; i++)
 		r->items[i].node->mark |= SLIM_KEEP;
-	static const char *const db[] = {"var/lib/dpkg/status", "var/lib/dpkg/status.d", "var/lib/dpkg/info"};
+	static const char *const db[] = {"var/lib/dpkg/status", "var/lib/dpkg/status.d", "var/lib/dpkg/info",
+	                                 "var/lib/dpkg/diversions"};
 	for (size_t i = 0; i < sizeof db / sizeof *db; i++) {
 		struct wh_node *n = tree_lookup(&a->tree, keep_dpkg_db ? "var/lib/dpkg" : db[i]);
 		if (n && (n->type == WH_T_REG || n->type == WH_T_DIR))
@@ -223,61 +179,21 @@ static int cmp_data_path(const void *x, const void *y)
 
 /* --- dpkg ------------------------------------------------------------------------ */
 
-static const char *const dpkg_kinds[] = {
-	"list", "md5sums", "conffiles", "postinst", "postrm", "preinst", "prerm", "shlibs", "symbols",
-	"triggers", "templates", "config", "clilibs", "hook",
+/* A package stays installed when a path of its own is in the output
+ * (dpkg_own_path: a file, or a symlink no other package lists); a package
+ * that had own paths and keeps none is removed: its paragraph (status or
+ * status.d/NAME), its file list and control files, and the diversions it
+ * made go. Packages without own paths (only directories or shared links)
+ * and those whose files are not on disk (config-files) stay as they are. */
+struct dpkg_cut {
+	const struct dpkg_db *db;
+	uint8_t *removed; /* by index in db->pkgs */
 };
 
-/* "STEM.KIND" with a control-file KIND */
-static int info_file_of(const char *name, const char *stem)
+static int pkg_stays(void *ctx, const struct dpkg_pkg *p)
 {
-	size_t sl = strlen(stem);
-	if (strncmp(name, stem, sl) != 0 || name[sl] != '.')
-		return 0;
-	for (size_t i = 0; i < ARRAY_LEN(dpkg_kinds); i++)
-		if (!strcmp(name + sl + 1, dpkg_kinds[i]))
-			return 1;
-	return 0;
-}
-
-struct removed_pkg {
-	char *stem;   /* name or name:arch */
-	uint64_t size;
-};
-
-static int field_is(const char *para, size_t len, const char *field, const char *val, size_t vlen)
-{
-	size_t fl = strlen(field);
-	const char *p = para, *end = para + len;
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *le = nl ? nl : end;
-		if ((size_t)(le - p) > fl + 1 && !strncmp(p, field, fl) && p[fl] == ':') {
-			const char *v = p + fl + 1;
-			while (v < le && (*v == ' ' || *v == '\t'))
-				v++;
-			const char *ve = le;
-			while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t' || ve[-1] == '\r'))
-				ve--;
-			return (size_t)(ve - v) == vlen && !memcmp(v, val, vlen);
-		}
-		p = le + 1;
-	}
-	return 0;
-}
-
-static int para_removed(const char *para, size_t len, const struct removed_pkg *rm, size_t n_rm)
-{
-	for (size_t i = 0; i < n_rm; i++) {
-		const char *colon = strchr(rm[i].stem, ':');
-		size_t nl = colon ? (size_t)(colon - rm[i].stem) : strlen(rm[i].stem);
-		if (!field_is(para, len, "Package", rm[i].stem, nl))
-			continue;
-		if (colon && !field_is(para, len, "Architecture", colon + 1, strlen(colon + 1)))
-			continue;
-		return 1;
-	}
-	return 0;
+	const struct dpkg_cut *d = ctx;
+	return !d->removed[p - d->db->pkgs];
 }
 
 static int cmp_pkg(const void *x, const void *y)
@@ -288,113 +204,81 @@ static int cmp_pkg(const void *x, const void *y)
 	return strcmp(a->name, b->name);
 }
 
-static void dpkg_reduce(struct ctx *c, struct slim_plan *p)
+/* The entry of path gets content instead of its source's bytes. */
+static void replace_content(struct slim_plan *p, const char *path, char *content, size_t len)
 {
-	struct wh_node *status = tree_lookup(c->t, "var/lib/dpkg/status");
-	struct wh_node *info = tree_lookup(c->t, "var/lib/dpkg/info");
-	if (!status || !(status->mark & SLIM_OUT) || status->type != WH_T_REG || !status->e || !status->e->extra ||
-	    !status->e->extra->content || !info || info->type != WH_T_DIR)
-		return;
-	struct removed_pkg *rm = NULL;
+	struct slim_entry key = {.path = path};
+	struct slim_entry *se = bsearch(&key, p->v, p->n, sizeof *p->v, cmp_path);
+	if (se && content && se->type == WH_T_REG) {
+		uint8_t *copy = arena_alloc(&p->arena, len + 1);
+		memcpy(copy, content, len + 1);
+		se->content = copy;
+		se->content_len = len;
+		se->size = len;
+	}
+	free(content);
+}
+
+/* "NAME:ARCH" when its list is NAME:ARCH.list (Multi-Arch: same), else NAME */
+static const char *pkg_label(struct slim_plan *p, const struct dpkg_pkg *k)
+{
+	const char *base = k->list ? strrchr(k->list, '/') : NULL;
+	size_t bl = base ? strlen(base + 1) : 0;
+	if (base && strchr(base, ':') && bl > 5 && !strcmp(base + 1 + bl - 5, ".list"))
+		return arena_strndup(&p->arena, base + 1, bl - 5);
+	return arena_strdup(&p->arena, k->name);
+}
+
+static void dpkg_reduce(struct ctx *c, struct slim_plan *p, const struct dpkg_db *given)
+{
+	struct dpkg_db own;
+	const struct dpkg_db *db = given;
+	if (!db) {
+		struct wh_error e = {0};
+		if (dpkg_load(c->a, &own, &e) < 0)
+			return; /* unreadable: the database stays as it is (the caller warned when it loaded it) */
+		db = &own;
+	}
+	struct dpkg_cut d = {db, xcalloc(db->n_pkgs ? db->n_pkgs : 1, 1)};
 	size_t n_rm = 0;
-	for (struct wh_node *f = info->child; f; f = f->next) {
-		size_t nl = strlen(f->name);
-		if (nl <= 5 || strcmp(f->name + nl - 5, ".list") != 0 || f->type != WH_T_REG)
-			continue;
-		if (!f->e || !f->e->extra || !f->e->extra->content)
-			continue; /* not captured: nothing known, keep it */
-		const char *s = (const char *)f->e->extra->content;
-		const char *end = s + f->e->extra->content_len;
-		int has_files = 0, kept = 0;
-		uint64_t size = 0;
-		while (s < end) {
-			const char *le = memchr(s, '\n', (size_t)(end - s));
-			if (!le)
-				le = end;
-			char path[PATH_MAX];
-			size_t len = (size_t)(le - s);
-			if (len > 0 && len < sizeof path) {
-				memcpy(path, s, len);
-				path[len] = 0;
-				struct wh_node *n = resolve(c, c->t->root, path, 0, 0, 0);
-				if (n && n->parent && n->type != WH_T_DIR) {
-					has_files = 1;
-					if (n->type == WH_T_REG)
-						size += n->size;
-					if (n->mark & SLIM_OUT)
-						kept = 1;
-				}
-			}
-			s = le + 1;
-		}
-		if (has_files && !kept) {
-			rm = xrealloc(rm, (n_rm + 1) * sizeof *rm);
-			rm[n_rm].stem = xstrndup(f->name, nl - 5);
-			rm[n_rm].size = size;
+	for (size_t i = 0; i < db->n_pkgs; i++) {
+		size_t mine, kept;
+		dpkg_own_paths(db, &db->pkgs[i], SLIM_OUT, &mine, &kept);
+		if (db->pkgs[i].present && mine && !kept) {
+			d.removed[i] = 1;
 			n_rm++;
 		}
 	}
-	if (n_rm == 0) {
-		free(rm);
-		return;
-	}
-	/* drop the removed packages' control files */
-	for (struct wh_node *f = info->child; f; f = f->next)
-		for (size_t i = 0; i < n_rm; i++)
-			if (info_file_of(f->name, rm[i].stem)) {
-				f->mark &= (uint8_t)~SLIM_OUT;
-				break;
-			}
-	size_t o = 0;
-	for (size_t i = 0; i < p->n; i++)
-		if (p->v[i].node->mark & SLIM_OUT)
-			p->v[o++] = p->v[i];
-	p->n = o;
-	/* the status file without their paragraphs */
-	const char *s = (const char *)status->e->extra->content;
-	size_t len = status->e->extra->content_len;
-	struct buf out = {0};
-	size_t i = 0;
-	while (i < len) {
-		/* a paragraph runs to the first empty line; keep its separator with it */
-		size_t j = i;
-		while (j < len) {
-			const char *nl = memchr(s + j, '\n', len - j);
-			if (!nl) {
-				j = len;
-				break;
-			}
-			j = (size_t)(nl - s) + 1;
-			if (j < len && s[j] == '\n')
-				break;
+	if (n_rm) {
+		/* their status.d paragraphs and lists, info files */
+		for (size_t i = 0; i < p->n; i++) {
+			const char *path = p->v[i].path;
+			if (strncmp(path, "var/lib/dpkg/", 13) || (strncmp(path + 13, "info/", 5) && strncmp(path + 13, "status.d/", 9)))
+				continue;
+			const struct dpkg_pkg *k = dpkg_db_file_package(db, path);
+			if (k && d.removed[k - db->pkgs])
+				((struct wh_node *)p->v[i].node)->mark &= (uint8_t)~SLIM_OUT;
 		}
-		size_t k = j;
-		while (k < len && s[k] == '\n')
-			k++;
-		if (!para_removed(s + i, j - i, rm, n_rm))
-			buf_append(&out, s + i, k - i);
-		i = k;
+		size_t o = 0;
+		for (size_t i = 0; i < p->n; i++)
+			if (p->v[i].node->mark & SLIM_OUT)
+				p->v[o++] = p->v[i];
+		p->n = o;
+		size_t len;
+		char *st = dpkg_status_filtered(db, pkg_stays, &d, &len);
+		replace_content(p, "var/lib/dpkg/status", st, len);
+		char *dv = dpkg_diversions_filtered(db, pkg_stays, &d, &len);
+		replace_content(p, "var/lib/dpkg/diversions", dv, len);
+		p->removed_pkgs = xcalloc(n_rm, sizeof *p->removed_pkgs);
+		for (size_t i = 0; i < db->n_pkgs; i++)
+			if (d.removed[i])
+				p->removed_pkgs[p->n_removed_pkgs++] =
+					(struct slim_pkg){pkg_label(p, &db->pkgs[i]), db->pkgs[i].size_bytes};
+		qsort(p->removed_pkgs, n_rm, sizeof *p->removed_pkgs, cmp_pkg);
 	}
-	struct slim_entry key = {.path = "var/lib/dpkg/status"};
-	struct slim_entry *se = bsearch(&key, p->v, p->n, sizeof *p->v, cmp_path);
-	if (se) {
-		uint8_t *copy = arena_alloc(&p->arena, out.len + 1);
-		if (out.len)
-			memcpy(copy, out.data, out.len);
-		se->content = copy;
-		se->content_len = out.len;
-		se->size = out.len;
-	}
-	buf_free(&out);
-	p->removed_pkgs = xcalloc(n_rm, sizeof *p->removed_pkgs);
-	for (size_t r = 0; r < n_rm; r++) {
-		p->removed_pkgs[r].name = arena_strdup(&p->arena, rm[r].stem);
-		p->removed_pkgs[r].size = rm[r].size;
-		free(rm[r].stem);
-	}
-	p->n_removed_pkgs = n_rm;
-	qsort(p->removed_pkgs, n_rm, sizeof *p->removed_pkgs, cmp_pkg);
-	free(rm);
+	free(d.removed);
+	if (db == &own)
+		dpkg_free(&own);
 }
 
 /* --- the plan ---------------------------------------------------------------------- */
@@ -468,7 +352,7 @@ int slim_plan_build(struct analysis *a, const struct slim_plan_opts *o, struct s
 	free(files);
 	qsort(p->v, p->n, sizeof *p->v, cmp_path);
 	if (!o || !o->keep_dpkg_db)
-		dpkg_reduce(&c, p);
+		dpkg_reduce(&c, p, o ? o->db : NULL);
 	for (size_t i = 0; i < p->n; i++)
 		if (p->v[i].type == WH_T_REG)
 			p->kept_bytes += p->v[i].size;

@@ -5,7 +5,8 @@
  * they resolve through, hard-link sets fixed (the smallest kept path carries
  * the data, the others link to it; a link whose data carrier was dropped
  * becomes a regular file), and the dpkg database reduced to the packages
- * that still have files. */
+ * that still have a path of their own (analyzer/dpkg.c's filter: status,
+ * status.d, info/, diversions). Symlinks are resolved by analyzer/pathres. */
 #ifndef WH_SLIM_PLAN_H
 #define WH_SLIM_PLAN_H
 
@@ -55,13 +56,16 @@ struct slim_plan {
 	uint64_t kept_entries;     /* = n */
 	uint64_t input_bytes;      /* visible bytes of the input */
 	uint64_t input_entries;    /* entries of the input's final tree */
-	struct slim_pkg *removed_pkgs; /* packages whose files are all gone, sorted by size desc, then name */
+	struct slim_pkg *removed_pkgs; /* packages none of whose own paths is kept, sorted by size desc, then name */
 	size_t n_removed_pkgs;
 	struct arena arena;
 };
 
+struct dpkg_db;
+
 struct slim_plan_opts {
 	int keep_dpkg_db;          /* keep /var/lib/dpkg whole */
+	const struct dpkg_db *db;  /* the package database of a->tree, or NULL: loaded here */
 };
 
 /* Build the plan. Reads SLIM_KEEP marks of a->tree and sets SLIM_OUT on
@@ -78,8 +82,8 @@ void slim_mark_all(struct wh_tree *t);
 struct reach;
 /* The keep set of --auto and the explorer's slim view: reach's kept nodes,
  * plus the package database so scanners see what is left (status,
- * status.d/ and info/; the plan then drops the paragraphs and info files of
- * packages with no file left), or all of var/lib/dpkg with keep_dpkg_db.
+ * status.d/, info/ and diversions; the plan then drops what belongs to
+ * packages with no own path left), or all of var/lib/dpkg with keep_dpkg_db.
  * Clears every other SLIM_KEEP mark. */
 void slim_keep_from_reach(struct analysis *a, const struct reach *r, int keep_dpkg_db);
 

@@ -35,10 +35,10 @@ static const struct {
 };
 #define NFIXED (sizeof fixed / sizeof fixed[0])
 
-static int keep_odd(void *ctx, const char *pkg)
+static int keep_odd(void *ctx, const struct dpkg_pkg *p)
 {
 	(void)ctx;
-	return pkg && strlen(pkg) % 2;
+	return strlen(p->name) % 2;
 }
 
 int fuzz_dpkg(const uint8_t *data, size_t size)
@@ -113,6 +113,10 @@ int fuzz_dpkg(const uint8_t *data, size_t size)
 		}
 		size_t fl;
 		char *st = dpkg_status_filtered(&db, keep_odd, NULL, &fl);
+		if (st && strlen(st) != fl && memchr(st, 0, fl) == NULL)
+			abort();
+		free(st);
+		st = dpkg_diversions_filtered(&db, keep_odd, NULL, &fl);
 		if (st && strlen(st) != fl && memchr(st, 0, fl) == NULL)
 			abort();
 		free(st);

@@ -4,143 +4,8 @@
  * expect what follows from them (dpkg's rules: lists name paths as the
  * package wrote them, merged-/usr links in between; a diverted path of a
  * package other than the diverter lives at the diversion's target).
- *
- * The host test reads this machine's /var/lib/dpkg as data, builds a tree
- * of the files its lists name (from lstat, with directories resolved by the
- * host's realpath), and compares owners with `dpkg -S` and package counts
- * with `dpkg-query -W`. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
-#include <dirent.h>
-#include <libgen.h>
-#include <limits.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include "tests/unit/testutil.h"
-#include "analyzer/dpkg.h"
-
-/* ---- a one-layer image built by hand ---- */
-
-struct fix {
-	struct wh_image img;
-	struct wh_layer layer;
-	struct wh_entry *ents;
-	struct wh_extra *extras;
-	size_t n, cap;
-	struct wh_tree t;
-	struct dpkg_db db;
-	int built, loaded;
-	struct arena strings;
-};
-
-static struct fix *fix_new(void)
-{
-	struct fix *f = calloc(1, sizeof *f);
-	assert_non_null(f);
-	f->img.reference = "test:dpkg";
-	f->img.layers = &f->layer;
-	f->img.n_layers = 1;
-	arena_init(&f->strings);
-	return f;
-}
-
-static void fix_free(struct fix *f)
-{
-	if (f->loaded)
-		dpkg_free(&f->db);
-	if (f->built)
-		tree_free(&f->t);
-	free(f->ents);
-	free(f->extras);
-	arena_free(&f->strings);
-	free(f);
-}
-
-static struct wh_entry *add(struct fix *f, uint8_t type, const char *path)
-{
-	if (f->n == f->cap) {
-		f->cap = f->cap ? f->cap * 2 : 64;
-		f->ents = realloc(f->ents, f->cap * sizeof *f->ents);
-		f->extras = realloc(f->extras, f->cap * sizeof *f->extras);
-		assert_non_null(f->ents);
-		assert_non_null(f->extras);
-	}
-	struct wh_entry *e = &f->ents[f->n++];
-	memset(e, 0, sizeof *e);
-	e->path = arena_strdup(&f->strings, path);
-	e->type = type;
-	e->mode = type == WH_T_DIR ? 0755 : 0644;
-	return e;
-}
-
-/* a regular file of `size` bytes, no captured content */
-static void reg(struct fix *f, const char *path, uint64_t size)
-{
-	add(f, WH_T_REG, path)->size = size;
-}
-
-static void dir(struct fix *f, const char *path)
-{
-	add(f, WH_T_DIR, path);
-}
-
-static void sym(struct fix *f, const char *path, const char *target)
-{
-	add(f, WH_T_SYMLINK, path)->link = arena_strdup(&f->strings, target);
-}
-
-/* a database file: its content captured, as the index pass does */
-static void text(struct fix *f, const char *path, const char *content, size_t len)
-{
-	struct wh_entry *e = add(f, WH_T_REG, path);
-	e->size = len;
-	e->flags = (uint8_t)(f->n - 1); /* index of its extra, fixed up in build() */
-	char *c = arena_alloc(&f->strings, len + 1);
-	memcpy(c, content, len);
-	c[len] = 0;
-	f->extras[f->n - 1] = (struct wh_extra){.content = (uint8_t *)c, .content_len = len};
-}
-
-static void textz(struct fix *f, const char *path, const char *content)
-{
-	text(f, path, content, strlen(content));
-}
-
-static int build(struct fix *f, struct wh_error *err)
-{
-	/* entries and extras grew by realloc: point each entry at its extra now */
-	for (size_t i = 0; i < f->n; i++)
-		if (f->extras[i].content && f->ents[i].type == WH_T_REG && f->ents[i].size == f->extras[i].content_len)
-			f->ents[i].extra = &f->extras[i];
-	for (size_t i = 0; i < f->n; i++)
-		f->ents[i].flags = 0;
-	f->layer.entries = f->ents;
-	f->layer.n_entries = f->n;
-	struct wh_error e2 = {0};
-	assert_int_equal(tree_build(&f->t, &f->img, 0, 0, &e2), 0);
-	tree_sort_by_name(&f->t);
-	f->built = 1;
-	struct analysis a;
-	memset(&a, 0, sizeof a);
-	a.tree = f->t;
-	int rc = dpkg_load(&a, &f->db, err);
-	f->loaded = rc == 0;
-	return rc;
-}
-
-static void build_ok(struct fix *f)
-{
-	struct wh_error err = {0};
-	if (build(f, &err) != 0)
-		fail_msg("dpkg_load: %s", err.msg);
-}
+ * The scale test is test_dpkg_scale.c; the fixture is dpkg_fixture.h. */
+#include "tests/unit/dpkg_fixture.h"
 
 static const char *owner_of(struct fix *f, const char *path)
 {
@@ -268,6 +133,7 @@ static void test_packages(void **state)
 	synthetic_image(f);
 	build_ok(f);
 	const struct dpkg_db *db = &f->db;
+	assert_ptr_equal(db->tree, &f->t); /* the tree that outlives the db, no copy */
 	assert_true(db->found);
 	assert_int_equal(db->n_pkgs, 7);
 	assert_int_equal(db->n_diversions, 2);
@@ -391,6 +257,27 @@ static void test_diversions(void **state)
 	assert_string_equal(owner_of(f, "/etc/foo.conf.dist"), "foo");
 	assert_null(dpkg_owner_path(db, "/etc/foo.conf"));
 	assert_int_equal(dpkg_find(db, "foo")->size_bytes, 5);
+
+	/* the file without the diversions of packages not kept; local ones stay */
+	const char *whole = "/usr/bin/tool\n/usr/bin/tool.original\nwrapper\n/etc/foo.conf\n/etc/foo.conf.dist\n:\n";
+	size_t len = 0;
+	char *d = dpkg_diversions_filtered(db, keep_all, NULL, &len);
+	assert_string_equal(d, whole);
+	assert_int_equal(len, strlen(whole));
+	free(d);
+	d = dpkg_diversions_filtered(db, keep_set, (const char *[]){"original", "foo", NULL}, &len);
+	assert_string_equal(d, "/etc/foo.conf\n/etc/foo.conf.dist\n:\n");
+	assert_int_equal(len, strlen("/etc/foo.conf\n/etc/foo.conf.dist\n:\n"));
+	free(d);
+	fix_free(f);
+
+	/* no diversions file: NULL */
+	f = fix_new();
+	textz(f, "var/lib/dpkg/status", P_FOO);
+	build_ok(f);
+	len = 9;
+	assert_null(dpkg_diversions_filtered(&f->db, keep_all, NULL, &len));
+	assert_int_equal(len, 0);
 	fix_free(f);
 }
 
@@ -409,21 +296,6 @@ static void test_db_files(void **state)
 	assert_null(dpkg_db_file_package(db, "var/lib/dpkg/status"));
 	assert_null(dpkg_db_file_package(db, "usr/bin/ls"));
 	fix_free(f);
-}
-
-static int keep_set(void *ctx, const char *pkg)
-{
-	for (const char *const *k = ctx; *k; k++)
-		if (!strcmp(*k, pkg))
-			return 1;
-	return 0;
-}
-
-static int keep_all(void *ctx, const char *pkg)
-{
-	(void)ctx;
-	(void)pkg;
-	return 1;
 }
 
 static void test_status_filtered(void **state)
@@ -588,280 +460,6 @@ static void test_malformed(void **state)
 	fix_free(f);
 }
 
-/* ---- this host's /var/lib/dpkg ---- */
-
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *fp = fopen(path, "rb");
-	if (!fp)
-		return NULL;
-	struct buf b = {0};
-	char tmp[65536];
-	size_t n;
-	while ((n = fread(tmp, 1, sizeof tmp, fp)) > 0)
-		buf_append(&b, tmp, n);
-	fclose(fp);
-	buf_append(&b, "", 1);
-	*len = b.len - 1;
-	return (char *)b.data;
-}
-
-static char *run(const char *cmd)
-{
-	FILE *p = popen(cmd, "r");
-	assert_non_null(p);
-	struct buf b = {0};
-	char tmp[65536];
-	size_t n;
-	while ((n = fread(tmp, 1, sizeof tmp, p)) > 0)
-		buf_append(&b, tmp, n);
-	pclose(p);
-	buf_append(&b, "", 1);
-	return (char *)b.data;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* the host path's image form: its directory through realpath, its name as is */
-static char *canonical(const char *abs, char *lastdir, char *lastreal)
-{
-	char d[PATH_MAX], rp[PATH_MAX];
-	snprintf(d, sizeof d, "%s", abs);
-	char *slash = strrchr(d, '/');
-	if (!slash || !slash[1])
-		return NULL;
-	*slash = 0;
-	const char *base = slash + 1;
-	if (!strcmp(base, ".") || !strcmp(base, ".."))
-		return NULL;
-	if (strcmp(d, lastdir)) {
-		snprintf(lastdir, PATH_MAX, "%s", d);
-		if (!realpath(d[0] ? d : "/", rp))
-			rp[0] = 0, lastreal[0] = 1, lastreal[1] = 0; /* marks "no such directory" */
-		else
-			snprintf(lastreal, PATH_MAX, "%s", rp);
-	}
-	if (lastreal[0] == 1)
-		return NULL;
-	if (!strcmp(lastreal, "/"))
-		return xstrdup(base);
-	return xasprintf("%s/%s", lastreal + 1, base);
-}
-
-static void test_host_dpkg(void **state)
-{
-	(void)state;
-	if (access("/var/lib/dpkg/status", R_OK) != 0 || system("command -v dpkg-query >/dev/null 2>&1") != 0)
-		TH_SKIP("the host has no dpkg database or dpkg-query");
-	struct fix *f = fix_new();
-	char **paths = NULL;
-	size_t np = 0, cap = 0;
-	size_t len = 0;
-	char *st = slurp("/var/lib/dpkg/status", &len);
-	assert_non_null(st);
-	text(f, "var/lib/dpkg/status", st, len);
-	free(st);
-	char *dv = slurp("/var/lib/dpkg/diversions", &len);
-	if (dv) {
-		text(f, "var/lib/dpkg/diversions", dv, len);
-		/* the diversions' targets are files of the tree too */
-		for (char *l = strtok(dv, "\n"); l; l = strtok(NULL, "\n"))
-			if (l[0] == '/') {
-				if (np == cap)
-					paths = realloc(paths, (cap = cap ? cap * 2 : 1024) * sizeof *paths);
-				paths[np++] = strdup(l);
-			}
-		free(dv);
-	}
-	DIR *d = opendir("/var/lib/dpkg/info");
-	assert_non_null(d);
-	struct dirent *de;
-	while ((de = readdir(d))) {
-		size_t nl = strlen(de->d_name);
-		if (nl < 6 || strcmp(de->d_name + nl - 5, ".list"))
-			continue;
-		char *p = xasprintf("/var/lib/dpkg/info/%s", de->d_name);
-		char *lt = slurp(p, &len);
-		assert_non_null(lt);
-		char *ip = xasprintf("var/lib/dpkg/info/%s", de->d_name);
-		text(f, ip, lt, len);
-		free(ip);
-		for (char *l = strtok(lt, "\n"); l; l = strtok(NULL, "\n")) {
-			if (np == cap)
-				paths = realloc(paths, (cap = cap ? cap * 2 : 1024) * sizeof *paths);
-			paths[np++] = strdup(l);
-		}
-		free(lt);
-		free(p);
-	}
-	closedir(d);
-	/* every listed path that exists, at its canonical place, once */
-	char lastdir[PATH_MAX] = "\001", lastreal[PATH_MAX] = "";
-	char **canon = calloc(np ? np : 1, sizeof *canon);
-	size_t nc = 0;
-	for (size_t i = 0; i < np; i++) {
-		char *c = canonical(paths[i], lastdir, lastreal);
-		if (c)
-			canon[nc++] = c;
-		free(paths[i]);
-	}
-	free(paths);
-	qsort(canon, nc, sizeof *canon, cmp_str);
-	size_t entries = 0;
-	for (size_t i = 0; i < nc; i++) {
-		if ((i && !strcmp(canon[i], canon[i - 1])) || !strncmp(canon[i], "var/lib/dpkg/", 13) || !canon[i][0]) {
-			continue;
-		}
-		char hp[PATH_MAX];
-		snprintf(hp, sizeof hp, "/%s", canon[i]);
-		struct stat sb;
-		if (lstat(hp, &sb) != 0)
-			continue;
-		if (S_ISREG(sb.st_mode))
-			reg(f, canon[i], (uint64_t)sb.st_size);
-		else if (S_ISDIR(sb.st_mode))
-			dir(f, canon[i]);
-		else if (S_ISLNK(sb.st_mode)) {
-			char t[PATH_MAX];
-			ssize_t tl = readlink(hp, t, sizeof t - 1);
-			assert_true(tl > 0);
-			t[tl] = 0;
-			sym(f, canon[i], t);
-		} else
-			add(f, WH_T_CHR, canon[i]);
-		entries++;
-	}
-	for (size_t i = 0; i < nc; i++)
-		free(canon[i]);
-	free(canon);
-	assert_true(entries > 1000);
-	build_ok(f);
-	const struct dpkg_db *db = &f->db;
-
-	/* package counts: dpkg-query -W */
-	char *q = run("dpkg-query -W -f '${db:Status-Status}\\n'");
-	size_t all = 0, installed = 0, present = 0;
-	for (char *l = strtok(q, "\n"); l; l = strtok(NULL, "\n")) {
-		all++;
-		installed += !strcmp(l, "installed");
-		present += strcmp(l, "not-installed") && strcmp(l, "config-files");
-	}
-	free(q);
-	size_t my_inst = 0, my_present = 0;
-	for (size_t i = 0; i < db->n_pkgs; i++) {
-		my_inst += db->pkgs[i].installed;
-		my_present += db->pkgs[i].present;
-	}
-	print_message("host: %zu packages (dpkg-query -W: %zu), %zu installed (%zu), %zu present (%zu), %zu tree "
-	              "entries, %zu diversions\n",
-	              db->n_pkgs, all, my_inst, installed, my_present, present, entries, db->n_diversions);
-	assert_int_equal(db->n_pkgs, all);
-	assert_int_equal(my_inst, installed);
-	assert_int_equal(my_present, present);
-
-	/* every package dpkg-query names, found by name:arch */
-	q = run("dpkg-query -W -f '${Package}:${Architecture} ${Version}\\n'");
-	for (char *l = strtok(q, "\n"); l; l = strtok(NULL, "\n")) {
-		char *sp = strchr(l, ' ');
-		*sp = 0;
-		const struct dpkg_pkg *p = dpkg_find(db, l);
-		if (!p)
-			fail_msg("dpkg-query names %s; dpkg_find does not", l);
-		assert_string_equal(p->version, sp + 1);
-	}
-	free(q);
-
-	/* owners: the first regular file of every 25th list (read from the
-	 * host, not diverted), as dpkg -S sees it */
-	char *divs = slurp("/var/lib/dpkg/diversions", &len);
-	char cmd[65536] = "dpkg -S";
-	size_t cl = strlen(cmd), asked = 0;
-	for (size_t i = 0; i < db->n_pkgs; i += 25) {
-		const struct dpkg_pkg *p = &db->pkgs[i];
-		if (!p->list)
-			continue;
-		char *hp = xasprintf("/%s", p->list);
-		char *lt = slurp(hp, &len);
-		free(hp);
-		assert_non_null(lt);
-		char *save;
-		for (char *l = strtok_r(lt, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-			struct stat sb;
-			char needle[PATH_MAX + 2];
-			snprintf(needle, sizeof needle, "%s\n", l);
-			if (lstat(l, &sb) != 0 || !S_ISREG(sb.st_mode) || strpbrk(l, " ',\"\\$`") ||
-			    (divs && strstr(divs, needle)))
-				continue;
-			if (cl + strlen(l) + 4 < sizeof cmd) {
-				cl += (size_t)snprintf(cmd + cl, sizeof cmd - cl, " '%s'", l);
-				asked++;
-			}
-			break;
-		}
-		free(lt);
-	}
-	free(divs);
-	snprintf(cmd + cl, sizeof cmd - cl, " 2>/dev/null");
-	assert_true(asked >= 10);
-	q = run(cmd);
-	size_t compared = 0;
-	char *save;
-	for (char *l = strtok_r(q, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-		if (!strncmp(l, "diversion by ", 13))
-			continue;
-		char *sep = strstr(l, ": /");
-		assert_non_null(sep);
-		*sep = 0;
-		const char *path = sep + 2;
-		const struct dpkg_pkg *o = dpkg_owner_path(db, path);
-		if (!o)
-			fail_msg("dpkg -S: %s is %s's; dpkg_owner_path finds nobody", path, l);
-		/* the node at the host's canonical place has the same owners */
-		char ld[PATH_MAX] = "\001", lr[PATH_MAX] = "";
-		char *c = canonical(path, ld, lr);
-		assert_non_null(c);
-		const struct wh_node *n = tree_lookup(&f->t, c);
-		if (!n)
-			fail_msg("%s (%s) is not in the tree", path, c);
-		free(c);
-		const struct dpkg_pkg *own[64];
-		size_t no = dpkg_owners(db, n, own, 64);
-		assert_true(no >= 1 && no <= 64);
-		assert_ptr_equal(own[0], o);
-		char mine[4096] = "", theirs[4096] = "";
-		size_t ml = 0, tl = 0;
-		for (size_t k = 0; k < no; k++)
-			ml += (size_t)snprintf(mine + ml, sizeof mine - ml, "%s%s", k ? "," : "", own[k]->name);
-		/* dpkg -S: "a, b:amd64" (":ARCH" for Multi-Arch: same packages) */
-		char *s2;
-		for (char *tok = strtok_r(l, ", ", &s2); tok; tok = strtok_r(NULL, ", ", &s2)) {
-			char *colon = strchr(tok, ':');
-			if (colon)
-				*colon = 0;
-			tl += (size_t)snprintf(theirs + tl, sizeof theirs - tl, "%s%s", tl ? "," : "", tok);
-		}
-		if (strcmp(mine, theirs))
-			fail_msg("%s: dpkg -S says %s, dpkg_owners %s", path, theirs, mine);
-		compared++;
-	}
-	free(q);
-	print_message("host: %zu owners compared with dpkg -S\n", compared);
-	assert_int_equal(compared, asked);
-
-	/* every paragraph kept: the status file back, byte for byte */
-	size_t sl;
-	char *whole = slurp("/var/lib/dpkg/status", &len);
-	char *s = dpkg_status_filtered(db, keep_all, NULL, &sl);
-	assert_int_equal(sl, len);
-	assert_memory_equal(s, whole, len);
-	free(s);
-	free(whole);
-	fix_free(f);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -874,7 +472,6 @@ int main(void)
 		cmocka_unit_test(test_no_dpkg),
 		cmocka_unit_test(test_distroless_status_d),
 		cmocka_unit_test(test_malformed),
-		cmocka_unit_test(test_host_dpkg),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

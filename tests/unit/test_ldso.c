@@ -1,7 +1,7 @@
-/* ldso: ld.so.cache files written by the host's ldconfig (the host's own
- * cache and caches built at test time in every format), checked against
- * `ldconfig -p`; ld.so.conf trees in memory and the host's own, checked
- * against `ldconfig -v`; default directories, hwcaps and $TOKEN expansion
+/* ldso: ld.so.cache files written by the host's ldconfig for roots built at
+ * test time (a system-like root, and caches in every format), checked
+ * against `ldconfig -p`; ld.so.conf trees in memory and the built root's,
+ * checked against `ldconfig -r ROOT -v` (nothing of the host's own /etc); default directories, hwcaps and $TOKEN expansion
  * checked against the host's ld.so where it is the glibc it describes. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -126,15 +126,50 @@ static int teardown(void **state)
 
 /* ---- ld.so.cache ---- */
 
-static void test_host_cache(void **state)
+/* A system-like root built with the host's compiler and ldconfig (never
+ * the host's own cache or configuration): libc.so.6 for x86-64 and i386
+ * under merged /usr, eight more libraries, one in /usr/local/lib, an
+ * ld.so.conf that includes conf.d, and the cache ldconfig -r writes for it.
+ * Returns the cache's path (static), or NULL when no compiler or ldconfig. */
+static const char *system_root(void)
+{
+	static char cache[600];
+	if (cache[0])
+		return cache;
+	if (!ldconfig_bin() || sh("gcc --version >/dev/null 2>&1") != 0)
+		return NULL;
+	assert_int_equal(sh("mkdir -p sys/etc/ld.so.conf.d sys/usr/lib/x86_64-linux-gnu sys/usr/lib/i386-linux-gnu "
+	                    "sys/usr/local/lib sys/opt/empty sys/var/cache/ldconfig && ln -s usr/lib sys/lib && "
+	                    "printf '#include <stdio.h>\\nint f(void){return puts(\"x\");}\\n' > libc.c"),
+	                 0);
+	assert_int_equal(sh("gcc -shared -fPIC -Wl,-soname,libc.so.6 -o sys/usr/lib/x86_64-linux-gnu/libc.so.6 libc.c "
+	                    "&& gcc -m32 -shared -fPIC -Wl,-soname,libc.so.6 -o sys/usr/lib/i386-linux-gnu/libc.so.6 "
+	                    "libc.c 2>/dev/null"),
+	                 0);
+	for (int i = 1; i <= 8; i++)
+		assert_int_equal(sh("gcc -shared -fPIC -Wl,-soname,libws%d.so.%d -o sys/usr/%s/libws%d.so.%d.0 libc.c", i,
+		                    i, i == 8 ? "local/lib" : "lib/x86_64-linux-gnu", i, i),
+		                 0);
+	assert_int_equal(sh("printf 'include /etc/ld.so.conf.d/*.conf\\n' > sys/etc/ld.so.conf && "
+	                    "printf '/usr/local/lib\\n' > sys/etc/ld.so.conf.d/libc.conf && "
+	                    "printf '/lib/x86_64-linux-gnu\\n/usr/lib/x86_64-linux-gnu\\n' > "
+	                    "sys/etc/ld.so.conf.d/x86_64-linux-gnu.conf && "
+	                    "printf '/usr/lib/i386-linux-gnu\\n/opt/empty\\n/opt/none\\n' > sys/etc/ld.so.conf.d/zz.conf && "
+	                    "%s -r \"$PWD/sys\" 2>/dev/null", ldconfig_bin()),
+	                 0);
+	snprintf(cache, sizeof cache, "%s/sys/etc/ld.so.cache", tmpdir);
+	return cache;
+}
+
+static void test_system_cache(void **state)
 {
 	(void)state;
+	const char *path = system_root();
+	if (!path)
+		TH_SKIP("no ldconfig or gcc");
 	size_t len = 0;
-	uint8_t *b = read_all("/etc/ld.so.cache", &len);
-	if (!b || !ldconfig_bin()) {
-		free(b);
-		TH_SKIP("the host has no /etc/ld.so.cache or ldconfig");
-	}
+	uint8_t *b = read_all(path, &len);
+	assert_non_null(b);
 	uint8_t *exact = malloc(len); /* exact size: ASan sees over-reads */
 	memcpy(exact, b, len);
 	free(b);
@@ -145,11 +180,12 @@ static void test_host_cache(void **state)
 		fprintf(stderr, "%s\n", err.msg);
 	assert_int_equal(rc, 0);
 	assert_true(c.format == LDSO_CACHE_NEW || c.format == LDSO_CACHE_COMPAT);
-	check_against_ldconfig(&c, NULL);
+	assert_int_equal(c.n, 10);
+	check_against_ldconfig(&c, path);
 
 	/* libc.so.6 for each ABI ldconfig -p shows agrees with the lookup */
 	struct pline *pl;
-	size_t n = ldconfig_print(NULL, &pl);
+	size_t n = ldconfig_print(path, &pl);
 	int checked = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (strcmp(pl[i].key, "libc.so.6") != 0)
@@ -168,7 +204,7 @@ static void test_host_cache(void **state)
 			checked |= 4;
 		}
 	}
-	assert_true(checked != 0);
+	assert_int_equal(checked, 3); /* both ABIs the root has */
 	free(pl);
 	/* no aarch64 libc in an x86-64 host's cache and vice versa */
 	if (checked == 1 || checked == 3)
@@ -443,25 +479,36 @@ static void test_conf_loop(void **state)
 	assert_int_equal(d.n, 0);
 }
 
-/* The host's own configuration through a host-backed fs (test only; the
- * module never touches the host) agrees with what `ldconfig -v` scans. */
+/* The built root's configuration (system_root) through a directory-backed
+ * fs (test only; the module never touches the host) agrees with what
+ * `ldconfig -r ROOT -v` scans. */
+struct hfs {
+	char root[600];
+	uint8_t *bufs[256];
+	size_t n;
+};
+
 static int h_read(void *ctx, const char *path, const uint8_t **data, size_t *len)
 {
-	struct { uint8_t *bufs[256]; size_t n; } *keep = ctx;
-	uint8_t *b = read_all(path, len);
-	if (!b || keep->n == 256) {
+	struct hfs *h = ctx;
+	char full[1200];
+	snprintf(full, sizeof full, "%s%s", h->root, path);
+	uint8_t *b = read_all(full, len);
+	if (!b || h->n == 256) {
 		free(b);
 		return -1;
 	}
-	keep->bufs[keep->n++] = b;
+	h->bufs[h->n++] = b;
 	*data = b;
 	return 0;
 }
 
 static int h_list(void *ctx, const char *dir, char ***names, size_t *n)
 {
-	(void)ctx;
-	DIR *d = opendir(dir);
+	struct hfs *h = ctx;
+	char full[1200];
+	snprintf(full, sizeof full, "%s%s", h->root, dir);
+	DIR *d = opendir(full);
 	if (!d)
 		return -1;
 	size_t k = 0, cap = 16;
@@ -480,25 +527,35 @@ static int h_list(void *ctx, const char *dir, char ***names, size_t *n)
 	return 0;
 }
 
-static void test_host_conf(void **state)
+static void test_system_conf(void **state)
 {
 	(void)state;
-	if (!ldconfig_bin() || access("/etc/ld.so.conf", R_OK) != 0)
-		TH_SKIP("no ldconfig or /etc/ld.so.conf");
-	struct { uint8_t *bufs[256]; size_t n; } keep = {{0}, 0};
-	struct ldso_fs fs = {&keep, h_read, h_list};
+	if (!system_root())
+		TH_SKIP("no ldconfig or gcc");
+	static struct hfs h;
+	snprintf(h.root, sizeof h.root, "%s/sys", tmpdir);
+	struct ldso_fs fs = {&h, h_read, h_list};
 	struct ldso_dirs d;
 	struct wh_error err = {0};
 	assert_int_equal(ldso_conf_parse(&fs, "/etc/ld.so.conf", &d, &err), 0);
-	for (size_t i = 0; i < keep.n; i++)
-		free(keep.bufs[i]);
+	for (size_t i = 0; i < h.n; i++)
+		free(h.bufs[i]);
+	h.n = 0;
+	/* the configuration as the test wrote it, conf.d in name order */
+	const char *const want[] = {"/usr/local/lib", "/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu",
+	                            "/usr/lib/i386-linux-gnu", "/opt/empty", "/opt/none"};
+	assert_int_equal(d.n, ARRAY_LEN(want));
+	for (size_t i = 0; i < d.n; i++)
+		assert_string_equal(d.dirs[i], want[i]);
 	/* what ldconfig keeps: existing directories, one per inode */
 	char kept[64][1024];
 	size_t nk = 0;
 	struct stat seen[64];
 	for (size_t i = 0; i < d.n && nk < 64; i++) {
 		struct stat st;
-		if (stat(d.dirs[i], &st) != 0 || !S_ISDIR(st.st_mode))
+		char full[1200];
+		snprintf(full, sizeof full, "%s%s", h.root, d.dirs[i]);
+		if (stat(full, &st) != 0 || !S_ISDIR(st.st_mode))
 			continue;
 		int dup = 0;
 		for (size_t j = 0; j < nk; j++)
@@ -510,8 +567,8 @@ static void test_host_conf(void **state)
 		snprintf(kept[nk++], sizeof kept[0], "%s", d.dirs[i]);
 	}
 	ldso_dirs_free(&d);
-	char cmd[300];
-	snprintf(cmd, sizeof cmd, "LC_ALL=C %s -v -N -X 2>/dev/null", ldconfig_bin());
+	char cmd[1000];
+	snprintf(cmd, sizeof cmd, "LC_ALL=C %s -r '%s' -v -N -X 2>/dev/null", ldconfig_bin(), h.root);
 	FILE *p = popen(cmd, "r");
 	assert_non_null(p);
 	char line[2048];
@@ -716,11 +773,11 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_libcmp_flags),
-		cmocka_unit_test(test_host_cache),
+		cmocka_unit_test(test_system_cache),
 		cmocka_unit_test(test_built_caches),
 		cmocka_unit_test(test_conf),
 		cmocka_unit_test(test_conf_loop),
-		cmocka_unit_test(test_host_conf),
+		cmocka_unit_test(test_system_conf),
 		cmocka_unit_test(test_default_dirs),
 		cmocka_unit_test(test_hwcaps),
 		cmocka_unit_test(test_expand),

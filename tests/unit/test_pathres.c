@@ -166,6 +166,14 @@ static void test_loops(void **state)
 	pathres_free(&r);
 	/* not following the last component: no loop */
 	expect(f, "/loop1", 0, "/loop1", 0);
+	/* pathres_node: the node alone, NULL for a loop, a miss or a file used as a directory */
+	assert_null(pathres_node(&f->t, NULL, "/loop1", PATHRES_FOLLOW));
+	assert_null(pathres_node(&f->t, NULL, "/self/x", 0));
+	assert_null(pathres_node(&f->t, NULL, "/etc/file/x", 0));
+	assert_null(pathres_node(&f->t, NULL, "/nope", 0));
+	assert_ptr_equal(pathres_node(&f->t, NULL, "/loop1", 0), tree_lookup(&f->t, "loop1"));
+	assert_ptr_equal(pathres_node(&f->t, NULL, "bin/sh", PATHRES_FOLLOW), tree_lookup(&f->t, "usr/bin/dash"));
+	assert_ptr_equal(pathres_node(&f->t, tree_lookup(&f->t, "usr/bin"), "sh", 0), tree_lookup(&f->t, "usr/bin/sh"));
 	fix_free(f);
 }
 

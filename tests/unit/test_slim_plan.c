@@ -334,6 +334,50 @@ static void test_dpkg_reduced(void **state)
 	fix_free(f);
 }
 
+/* Issue 11 item 4: the merged-/usr links /lib and /bin, which many packages
+ * list, keep no package installed; a symlink only one package lists (the
+ * entrypoint) keeps its package. */
+static void test_dpkg_own_paths(void **state)
+{
+	(void)state;
+	struct fix *f = fix_new(1);
+	file(f, 0, "var/lib/dpkg/status",
+	     "Package: apt\nStatus: install ok installed\nArchitecture: amd64\n\n"
+	     "Package: dpkg\nStatus: install ok installed\nArchitecture: amd64\n\n"
+	     "Package: alias\nStatus: install ok installed\nArchitecture: all\n\n"
+	     "Package: app\nStatus: install ok installed\nArchitecture: all\n\n");
+	file(f, 0, "var/lib/dpkg/info/apt.list", "/.\n/lib\n/lib/libapt.so\n");
+	file(f, 0, "var/lib/dpkg/info/dpkg.list", "/.\n/lib\n/bin\n/bin/dpkg\n");
+	file(f, 0, "var/lib/dpkg/info/alias.list", "/.\n/usr\n/usr/bin\n/usr/bin/entry\n");
+	file(f, 0, "var/lib/dpkg/info/app.list", "/.\n/bin\n/usr/bin/realbin\n"); /* /bin: dpkg and app list it */
+	link_e(f, 0, WH_T_SYMLINK, "lib", "usr/lib");
+	link_e(f, 0, WH_T_SYMLINK, "bin", "usr/bin");
+	file(f, 0, "usr/lib/libapt.so", "apt");
+	file(f, 0, "usr/bin/dpkg", "dpkg");
+	file(f, 0, "usr/bin/realbin", "r");
+	link_e(f, 0, WH_T_SYMLINK, "usr/bin/entry", "realbin");
+	build(f);
+	/* the entrypoint link and the links a path was reached through */
+	keep(f, "usr/bin/entry");
+	keep(f, "lib");
+	keep(f, "bin");
+	keep(f, "var/lib/dpkg/status");
+	tree_walk(tree_lookup(&f->a.tree, "var/lib/dpkg/info"), keep_all_but, (void *)(const char *[]){NULL});
+	plan(f, 0);
+	const struct slim_entry *st = slim_plan_find(&f->p, "var/lib/dpkg/status");
+	assert_non_null(st->content);
+	assert_string_equal((const char *)st->content, "Package: alias\nStatus: install ok installed\nArchitecture: all\n\n");
+	assert_non_null(slim_plan_find(&f->p, "var/lib/dpkg/info/alias.list"));
+	assert_null(slim_plan_find(&f->p, "var/lib/dpkg/info/apt.list"));
+	assert_null(slim_plan_find(&f->p, "var/lib/dpkg/info/dpkg.list"));
+	assert_null(slim_plan_find(&f->p, "var/lib/dpkg/info/app.list"));
+	assert_int_equal(f->p.n_removed_pkgs, 3);
+	assert_string_equal(f->p.removed_pkgs[0].name, "dpkg"); /* 4 bytes */
+	assert_string_equal(f->p.removed_pkgs[1].name, "apt");  /* 3 */
+	assert_string_equal(f->p.removed_pkgs[2].name, "app");  /* 1 */
+	fix_free(f);
+}
+
 static void test_empty_keep_set(void **state)
 {
 	(void)state;
@@ -354,6 +398,7 @@ int main(void)
 		cmocka_unit_test(test_hardlink_sets),
 		cmocka_unit_test(test_hardlink_target_dropped),
 		cmocka_unit_test(test_dpkg_reduced),
+		cmocka_unit_test(test_dpkg_own_paths),
 		cmocka_unit_test(test_empty_keep_set),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
