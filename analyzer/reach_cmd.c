@@ -67,24 +67,66 @@ static int is_builtin(const char *w)
 	return 0;
 }
 
-/* Programs that run their arguments as a command: how many plain
- * arguments come before it, and which options take a value. */
+/* Programs that run their arguments as a command. Each names how many
+ * plain arguments come before the command, which of its options take a
+ * value as the next word ("--opt=value" and "-oL" need no entry), and
+ * which take a command line run by a shell ("flock -c CMD"). */
 struct wrapper {
 	const char *name;
-	int skip;
-	const char *valopts; /* space-separated */
+	int skip;             /* plain arguments before the command (timeout's DURATION, gosu's USER) */
+	const char *valopts;  /* space-separated */
+	const char *shellopts; /* space-separated: the value is a shell command line */
+	int kind;
 };
+
+enum {
+	W_PROGRAM = 0, /* a program: the command it runs is a program too (never a builtin) */
+	W_EXEC,        /* the exec builtin: runs a program */
+	W_BUILTIN,     /* command, builtin, time: the shell's own, may run a builtin */
+	W_ENV,         /* env: NAME=value words, -S splits a string */
+};
+
 static const struct wrapper wrappers[] = {
-	{"exec", 0, "-a"}, {"command", 0, ""}, {"builtin", 0, ""}, {"time", 0, "-f -o"},
-	{"env", 0, "-u -C -S --unset --chdir"}, {"nohup", 0, ""}, {"nice", 0, "-n --adjustment"},
-	{"timeout", 1, "-s -k --signal --kill-after"}, {"gosu", 1, ""}, {"su-exec", 1, ""},
-	{"tini", 0, "-e -p -l"}, {"tini-static", 0, "-e -p"}, {"dumb-init", 0, "-r --rewrite"},
-	{"catatonit", 0, ""}, {"setsid", 0, ""}, {"stdbuf", 0, "-i -o -e"}, {"xargs", 0, "-a -d -E -I -L -n -P -s"},
-	{"sudo", 0, "-u -g -C -D -h -p -R -T -U"}, {"setpriv", 0, "--reuid --regid --groups --inh-caps --bounding-set"},
-	{"ionice", 0, "-c -n -p"}, {"taskset", 1, ""}, {"chrt", 1, ""}, {"s6-setuidgid", 1, ""},
-	{"chpst", 0, "-u -U -e -n -l -L"}, {"runuser", 0, "-u -g -G"}, {"unshare", 0, ""}, {"flock", 1, "-w -E"},
-	{"numactl", 0, ""}, {"prlimit", 0, ""}, {"strace", 0, "-o -e -p -s"}, {"valgrind", 0, ""},
-	{"with-contenv", 0, ""}, {"s6-envdir", 1, ""}, {"entrypoint", 0, ""},
+	{"exec", 0, "-a", "", W_EXEC},
+	{"command", 0, "", "", W_BUILTIN},
+	{"builtin", 0, "", "", W_BUILTIN},
+	{"time", 0, "-f -o --format --output", "", W_BUILTIN},
+	{"env", 0, "-u -C -S --unset --chdir --split-string", "", W_ENV},
+	{"nohup", 0, "", "", W_PROGRAM},
+	{"nice", 0, "-n --adjustment", "", W_PROGRAM},
+	{"timeout", 1, "-s -k --signal --kill-after", "", W_PROGRAM},
+	{"setsid", 0, "", "", W_PROGRAM},
+	{"stdbuf", 0, "-i -o -e --input --output --error", "", W_PROGRAM},
+	{"ionice", 0, "-c -n -p -P -u --class --classdata --pid --pgid --uid", "", W_PROGRAM},
+	{"chrt", 1, "-T -P -D --sched-runtime --sched-period --sched-deadline", "", W_PROGRAM},
+	{"taskset", 1, "", "", W_PROGRAM},
+	{"flock", 1, "-w -E --timeout --wait --conflict-exit-code", "-c --command", W_PROGRAM},
+	{"xargs", 0,
+	 "-a -d -E -I -L -n -P -s --arg-file --delimiter --max-args --max-procs --max-chars --max-lines "
+	 "--process-slot-var",
+	 "", W_PROGRAM},
+	{"runuser", 0, "-u -g -G -s --user --group --supp-group --shell -w --whitelist-environment", "-c --command",
+	 W_PROGRAM},
+	{"su-exec", 1, "", "", W_PROGRAM},
+	{"gosu", 1, "", "", W_PROGRAM},
+	{"tini", 0, "-e -p -l", "", W_PROGRAM},
+	{"tini-static", 0, "-e -p", "", W_PROGRAM},
+	{"dumb-init", 0, "-r --rewrite", "", W_PROGRAM},
+	{"catatonit", 0, "", "", W_PROGRAM},
+	{"sudo", 0, "-u -g -C -D -h -p -R -T -U --user --group --chdir --host --prompt --chroot", "", W_PROGRAM},
+	{"setpriv", 0, "--reuid --regid --groups --inh-caps --bounding-set --ambient-caps --securebits", "",
+	 W_PROGRAM},
+	{"s6-setuidgid", 1, "", "", W_PROGRAM},
+	{"s6-envdir", 1, "", "", W_PROGRAM},
+	{"chpst", 0, "-u -U -e -n -l -L -m -d -o -p -f -c", "", W_PROGRAM},
+	{"unshare", 0, "", "", W_PROGRAM},
+	{"numactl", 0, "", "", W_PROGRAM},
+	{"prlimit", 0, "", "", W_PROGRAM},
+	{"strace", 0, "-o -e -p -s -a -b -E -I -O -P -S -u -X", "", W_PROGRAM},
+	{"ltrace", 0, "-o -e -p -s -a -n -u", "", W_PROGRAM},
+	{"valgrind", 0, "", "", W_PROGRAM},
+	{"with-contenv", 0, "", "", W_PROGRAM},
+	{"entrypoint", 0, "", "", W_PROGRAM},
 };
 
 static const struct wrapper *find_wrapper(const char *b)
@@ -95,16 +137,21 @@ static const struct wrapper *find_wrapper(const char *b)
 	return NULL;
 }
 
-static int takes_value(const struct wrapper *w, const char *opt)
+static int in_list(const char *list, const char *opt)
 {
-	const char *p = w->valopts;
+	const char *p = list;
 	size_t l = strlen(opt);
 	while ((p = strstr(p, opt))) {
-		if ((p == w->valopts || p[-1] == ' ') && (p[l] == ' ' || !p[l]))
+		if ((p == list || p[-1] == ' ') && (p[l] == ' ' || !p[l]))
 			return 1;
 		p += l;
 	}
 	return 0;
+}
+
+static int takes_value(const struct wrapper *w, const char *opt)
+{
+	return in_list(w->valopts, opt);
 }
 
 /* Keep the words that name existing files (absolute, or relative to
@@ -138,6 +185,19 @@ static void keep_arg_paths(struct reach_ctx *c, char **argv, size_t n, struct wh
 	}
 }
 
+/* How a command line is followed. */
+struct how {
+	struct wh_node *from;  /* the script it is in, NULL for the image config */
+	int rule;              /* what to call the reason of what it keeps */
+	const char *what;      /* a root's detail, or NULL */
+	int quiet;             /* report nothing unresolved (a guess, like Cmd after a binary Entrypoint) */
+	int external;          /* run by a program (a wrapper, find -exec): its first word is a program */
+	const struct shell_script *s; /* the shell text it came from (its functions), or NULL */
+	const struct shell_cmd *sc;
+};
+
+static void follow_cmd(struct reach_ctx *c, char **argv, size_t n, const struct how *h);
+
 /* ---- shell text ---- */
 
 static const char *shell_lookup(void *ctx, const char *name)
@@ -145,15 +205,13 @@ static const char *shell_lookup(void *ctx, const char *name)
 	return reach_env_get(ctx, name);
 }
 
-static void follow_cmd(struct reach_ctx *c, char **argv, size_t n, struct wh_node *from, int rule, const char *what,
-                       int quiet, const struct shell_script *s, const struct shell_cmd *sc);
-
 /* Read shell text and follow its commands. script: the file it is (its
  * path is $0; NULL for "sh -c" text of the image config); args: "$@" when
  * known (NULL: not known); rule: what to call the reason of the text's own
- * commands (those of $(...) are "script"). */
-static void parse_shell(struct reach_ctx *c, const char *text, size_t len, struct wh_node *script, char **args,
-                        size_t nargs, int rule)
+ * commands (those of $(...) are "script"); external: its commands are
+ * programs ("env -S" splits words, no shell runs them). */
+static void parse_shell_as(struct reach_ctx *c, const char *text, size_t len, struct wh_node *script, char **args,
+                           size_t nargs, int rule, int external)
 {
 	if (c->depth > MAX_DEPTH || !text)
 		return;
@@ -165,11 +223,19 @@ static void parse_shell(struct reach_ctx *c, const char *text, size_t len, struc
 	shell_parse(text, len, &o, &s);
 	for (size_t i = 0; i < s.ncmds; i++) {
 		const struct shell_cmd *sc = &s.cmds[i];
+		struct how h = {.from = script, .rule = sc->nested ? R_SCRIPT : rule, .external = external && !sc->nested,
+		                .s = &s, .sc = sc};
 		c->depth += (int)sc->nested;
-		follow_cmd(c, sc->argv, sc->argc, script, sc->nested ? R_SCRIPT : rule, NULL, 0, &s, sc);
+		follow_cmd(c, sc->argv, sc->argc, &h);
 		c->depth -= (int)sc->nested;
 	}
 	shell_script_free(&s);
+}
+
+static void parse_shell(struct reach_ctx *c, const char *text, size_t len, struct wh_node *script, char **args,
+                        size_t nargs, int rule)
+{
+	parse_shell_as(c, text, len, script, args, nargs, rule, 0);
 }
 
 /* Parse a file's captured content as shell text. */
@@ -180,10 +246,10 @@ static void parse_file(struct reach_ctx *c, struct wh_node *d, char **args, size
 	c->depth--;
 }
 
-static void parse_string(struct reach_ctx *c, const char *text, struct wh_node *from, int rule)
+static void parse_string(struct reach_ctx *c, const char *text, struct wh_node *from, int rule, int external)
 {
 	c->depth++;
-	parse_shell(c, text, strlen(text), from, NULL, 0, rule);
+	parse_shell_as(c, text, strlen(text), from, NULL, 0, rule, external);
 	c->depth--;
 }
 
@@ -216,9 +282,20 @@ static void follow_source(struct reach_ctx *c, const char *name, struct wh_node 
 	pathres_free(&pr);
 }
 
-/* A wrapper's own options and arguments; follow the command it runs. */
-static void follow_wrapped(struct reach_ctx *c, const struct wrapper *w, const char *b, char **argv, size_t n,
-                           size_t i, struct wh_node *from, int rule, const char *what, int quiet)
+/* Follow argv[0..n) as a command run by a program (or a shell builtin). */
+static void follow_run(struct reach_ctx *c, char **argv, size_t n, const struct how *h, int external)
+{
+	struct how sub = {.from = h->from, .rule = h->rule, .what = h->what, .quiet = h->quiet, .external = external};
+	c->depth++;
+	follow_cmd(c, argv, n, &sub);
+	c->depth--;
+}
+
+/* A wrapper's own options and arguments; follow the command it runs.
+ * external: that command is a program (not for the shell's command,
+ * builtin and time, which may run a builtin or a function). */
+static void follow_wrapped(struct reach_ctx *c, const struct wrapper *w, char **argv, size_t n, size_t i,
+                           const struct how *h, int external)
 {
 	size_t j = i + 1, skipped = 0;
 	for (; j < n; j++) {
@@ -228,16 +305,21 @@ static void follow_wrapped(struct reach_ctx *c, const struct wrapper *w, const c
 			break;
 		}
 		if (a[0] == '-' && a[1]) {
-			if (!strcmp(b, "env") && !strcmp(a, "-S") && j + 1 < n) {
-				/* env -S "cmd args": split */
-				parse_string(c, argv[j + 1], from, rule);
+			if (w->kind == W_ENV && (!strcmp(a, "-S") || !strcmp(a, "--split-string")) && j + 1 < n) {
+				/* env -S "cmd args": env splits the string into words */
+				parse_string(c, argv[j + 1], h->from, h->rule, 1);
+				return;
+			}
+			if (in_list(w->shellopts, a) && j + 1 < n) {
+				/* flock -c CMD, runuser -c CMD: a shell runs it */
+				parse_string(c, argv[j + 1], h->from, h->rule, 0);
 				return;
 			}
 			if (takes_value(w, a))
 				j++;
 			continue;
 		}
-		if (!strcmp(b, "env") && shell_is_assignment(a))
+		if (w->kind == W_ENV && shell_is_assignment(a))
 			continue;
 		if ((int)skipped < w->skip) {
 			skipped++;
@@ -245,10 +327,24 @@ static void follow_wrapped(struct reach_ctx *c, const struct wrapper *w, const c
 		}
 		break;
 	}
-	if (j < n) {
-		c->depth++;
-		follow_cmd(c, argv + j, n - j, from, rule, what, quiet, NULL, NULL);
-		c->depth--;
+	if (j < n)
+		follow_run(c, argv + j, n - j, h, external);
+}
+
+/* find ... -exec CMD ARGS ; (or {} +), -execdir, -ok, -okdir: find runs
+ * each CMD as a program. */
+static void follow_find_exec(struct reach_ctx *c, char **argv, size_t n, size_t i, const struct how *h)
+{
+	for (size_t k = i + 1; k < n; k++) {
+		const char *a = argv[k];
+		if (strcmp(a, "-exec") && strcmp(a, "-execdir") && strcmp(a, "-ok") && strcmp(a, "-okdir"))
+			continue;
+		size_t e = k + 1;
+		while (e < n && strcmp(argv[e], ";") && !(!strcmp(argv[e], "+") && !strcmp(argv[e - 1], "{}")))
+			e++;
+		if (e > k + 1)
+			follow_run(c, argv + k + 1, e - k - 1, h, 1);
+		k = e;
 	}
 }
 
@@ -322,35 +418,39 @@ static void unknown_command(struct reach_ctx *c, const char *cmd, struct wh_node
 	free(w);
 }
 
-/* The program a command runs, after the shell's own handling
- * (builtins, functions, ". FILE", eval) and wrappers. */
-static void follow_program(struct reach_ctx *c, char **argv, size_t n, size_t i, struct wh_node *from, int rule,
-                           const char *what, int quiet, const struct wrapper *w, int builtin_wrapper)
+/* The program a command runs, after the shell's own handling (builtins,
+ * functions, ". FILE", eval): keep it, then follow what it runs in turn.
+ * shell_wrapper: cmd is the shell's exec/command/builtin/time, no program. */
+static void follow_program(struct reach_ctx *c, char **argv, size_t n, size_t i, const struct how *h,
+                           const struct wrapper *w, int shell_wrapper)
 {
 	const char *cmd = argv[i];
 	const char *b = reach_base_name(cmd);
+	struct wh_node *from = h->from;
 	int root = from == NULL;
 	struct wh_node *prog = NULL;
-	if (!builtin_wrapper) {
+	if (!shell_wrapper) {
 		struct pathres pr;
 		prog = reach_find_command(c, cmd, &pr, from);
 		if (prog)
-			reach_keep_res(c, &pr, rule, from, what, 0);
-		else if (!quiet)
+			reach_keep_res(c, &pr, h->rule, from, h->what, 0);
+		else if (!h->quiet)
 			reach_unres(c, from, "command \"%s\"%s", cmd, strchr(cmd, '/') ? "" : " (not found on PATH)");
 		pathres_free(&pr);
 		if (!prog && !w)
 			return;
 	}
 	if (w) {
-		follow_wrapped(c, w, b, argv, n, i, from, rule, what, quiet);
+		follow_wrapped(c, w, argv, n, i, h, !shell_wrapper || w->kind != W_BUILTIN);
 		return;
 	}
 	if (is_shell_name(b) || !strcmp(b, "busybox")) {
-		follow_shell(c, b, argv, n, i, from, prog, quiet);
+		follow_shell(c, b, argv, n, i, from, prog, h->quiet);
 		return;
 	}
 	keep_arg_paths(c, argv + i + 1, n - i - 1, prog, root);
+	if (!strcmp(b, "find"))
+		follow_find_exec(c, argv, n, i, h);
 	/* a script run with these arguments: its "$@" is known */
 	struct wh_node *d = pathres_data_node(c->t, prog);
 	long it = d ? reach_item_find(c, d) : -1;
@@ -362,55 +462,68 @@ static void follow_program(struct reach_ctx *c, char **argv, size_t n, size_t i,
 	}
 }
 
-/* Follow one command line (argv already expanded): keep the program it
- * runs, follow wrappers, "sh -c", scripts. from: the script or NULL for
- * the image config; rule: what to call the reason; quiet: report nothing
- * unresolved (a guess, like Cmd after a binary Entrypoint); s, sc: the
- * shell text it came from (its function names), or NULL. */
-static void follow_cmd(struct reach_ctx *c, char **argv, size_t n, struct wh_node *from, int rule, const char *what,
-                       int quiet, const struct shell_script *s, const struct shell_cmd *sc)
+/* What the shell itself does with a command: 1 when it is done with it (a
+ * keyword, a builtin, a function, ". FILE", eval), 0 when a program runs. */
+static int shell_handles(struct reach_ctx *c, char **argv, size_t n, size_t i, const struct how *h,
+                         int shell_wrapper)
 {
-	if (c->depth > MAX_DEPTH)
-		return;
-	size_t i = command_word(argv, n);
-	if (i >= n)
-		return;
 	const char *cmd = argv[i];
 	if (!strcmp(cmd, "for") || !strcmp(cmd, "case") || !strcmp(cmd, "select") || !strcmp(cmd, "function"))
-		return;
-	if (s && shell_is_function(s, sc, cmd))
-		return;
-	const char *b = reach_base_name(cmd);
-	const struct wrapper *w = find_wrapper(b);
-	int builtin_wrapper = w && (!strcmp(b, "exec") || !strcmp(b, "command") || !strcmp(b, "builtin") ||
-	                            (!strcmp(b, "time") && !strchr(cmd, '/')));
-	if (is_builtin(cmd) && !builtin_wrapper && strcmp(cmd, ".") && strcmp(cmd, "source") && strcmp(cmd, "eval") &&
+		return 1;
+	if (h->s && shell_is_function(h->s, h->sc, cmd))
+		return 1;
+	if (is_builtin(cmd) && !shell_wrapper && strcmp(cmd, ".") && strcmp(cmd, "source") && strcmp(cmd, "eval") &&
 	    strcmp(cmd, "trap"))
-		return;
-	if (strchr(cmd, SHELL_UNKNOWN) || reach_has_glob(cmd)) {
-		if (!quiet)
-			unknown_command(c, cmd, from);
-		return;
-	}
+		return 1;
+	if (strchr(cmd, SHELL_UNKNOWN) || reach_has_glob(cmd))
+		return 0;
 	if (!strcmp(cmd, ".") || !strcmp(cmd, "source")) {
 		if (i + 1 < n)
-			follow_source(c, argv[i + 1], from, quiet);
-		return;
+			follow_source(c, argv[i + 1], h->from, h->quiet);
+		return 1;
 	}
 	if (!strcmp(cmd, "eval") || !strcmp(cmd, "trap")) {
 		if (i + 1 < n && !strchr(argv[i + 1], SHELL_UNKNOWN))
-			parse_string(c, argv[i + 1], from, rule);
+			parse_string(c, argv[i + 1], h->from, h->rule, 0);
+		return 1;
+	}
+	return 0;
+}
+
+/* Follow one command line (argv already expanded): keep the program it
+ * runs, follow wrappers, "sh -c", scripts. */
+static void follow_cmd(struct reach_ctx *c, char **argv, size_t n, const struct how *h)
+{
+	if (c->depth > MAX_DEPTH)
+		return;
+	/* a program's argv has no assignments or keywords: env, nice ... run argv[0] */
+	size_t i = h->external ? 0 : command_word(argv, n);
+	if (i >= n)
+		return;
+	const char *cmd = argv[i];
+	const char *b = reach_base_name(cmd);
+	const struct wrapper *w = find_wrapper(b);
+	int shell_wrapper = !h->external && w && (w->kind == W_EXEC || w->kind == W_BUILTIN) &&
+	                    (strcmp(b, "time") || !strchr(cmd, '/'));
+	if (!h->external && shell_handles(c, argv, n, i, h, shell_wrapper))
+		return;
+	if (strchr(cmd, SHELL_UNKNOWN) || reach_has_glob(cmd)) {
+		if (!h->quiet)
+			unknown_command(c, cmd, h->from);
 		return;
 	}
-	follow_program(c, argv, n, i, from, rule, what, quiet, w, builtin_wrapper);
+	follow_program(c, argv, n, i, h, w, shell_wrapper);
 }
 
 void reach_follow_argv(struct reach_ctx *c, char **argv, size_t n, struct wh_node *from, int rule,
                        const char *what, int quiet)
 {
-	follow_cmd(c, argv, n, from, rule, what, quiet, NULL, NULL);
+	struct how h = {.from = from, .rule = rule, .what = what, .quiet = quiet};
+	follow_cmd(c, argv, n, &h);
 }
 
+/* A "#!" file: keep its interpreter (through /usr/bin/env), and follow the
+ * commands of a shell script. args: its arguments when known. */
 void reach_follow_script(struct reach_ctx *c, struct wh_node *n, char **args, size_t nargs)
 {
 	const char *sb = n->e->extra->shebang;

@@ -553,6 +553,61 @@ static void test_user_lists(void **state)
 	fix_free(f);
 }
 
+/* Exec wrappers run programs: the word after env, xargs, timeout, nice,
+ * find -exec ... is a program even when a shell has a builtin of that
+ * name (env(1), xargs(1), timeout(1), nice(1), find(1): each execvp()s its
+ * command). The shell's own builtins, and "command NAME", are not. */
+static void test_wrappers(void **state)
+{
+	(void)state;
+	static const char *const progs[] = {"dash", "env", "xargs", "timeout", "nice", "find", "echo", "kill",
+	                                    "printf", "cat", "nohup", "setsid", "stdbuf", "ionice", "chrt",
+	                                    "taskset", "flock", "true", "id", "ls", "head", "date", "sleep", "tee",
+	                                    "pwd", "test", "gosu"};
+	for (int builtins_only = 0; builtins_only <= 1; builtins_only++) {
+		struct fix *f = fix_new();
+		base(f);
+		host(f, "usr/lib/x86_64-linux-gnu/libfoo.so.1", "libfoo.so", 0755);
+		for (size_t i = 0; i < sizeof progs / sizeof progs[0]; i++) {
+			char p[64];
+			snprintf(p, sizeof p, "usr/bin/%s", progs[i]);
+			host(f, p, "prog_plain", 0755);
+		}
+		link_(f, "usr/bin/sh", "dash");
+		dir(f, "etc");
+		const char *script =
+			builtins_only
+				? "echo a; command kill -l; printf x; pwd; test -n x; exec 3>&-"
+				: "xargs echo; env echo hi; timeout 5 kill -l; nice printf x; "
+				  "find /etc -name x -exec cat {} +; "
+				  "nice -n 5 nohup setsid stdbuf -oL ionice -c 3 chrt 10 taskset 3 true; "
+				  "env -i FOO=1 -u BAR id; flock -w 5 /tmp/l -c 'ls'; xargs -n 1 -I {} -P2 head; "
+				  "find . -execdir date \\; -ok sleep 1 \\;; env -S 'tee x'; exec pwd; gosu app test";
+		config(f, "Entrypoint", json_pack("[s,s,s]", "/bin/sh", "-c", script));
+		compute(f, NULL);
+		static const char *const run[] = {"echo", "kill", "printf", "cat", "true", "id", "ls",
+		                                  "head", "date", "sleep", "tee", "pwd", "test"};
+		for (size_t i = 0; i < sizeof run / sizeof run[0]; i++) {
+			char p[64];
+			snprintf(p, sizeof p, "/usr/bin/%s", run[i]);
+			if (kept(f, p) != !builtins_only)
+				fprintf(stderr, "%s: kept %d, want %d\n", p, kept(f, p), !builtins_only);
+			assert_int_equal(kept(f, p), !builtins_only);
+		}
+		if (!builtins_only) {
+			reason(f, "usr/bin/echo", "shell", "/usr/bin/dash");
+			reason(f, "usr/bin/cat", "shell", "/usr/bin/dash");
+			/* the wrappers' own arguments are no commands */
+			assert_false(unresolved_has(f, "/usr/bin/dash", "\"5\""));
+			assert_false(unresolved_has(f, "/usr/bin/dash", "\"app\""));
+			assert_false(unresolved_has(f, "/usr/bin/dash", "\"{}\""));
+			assert_false(unresolved_has(f, "/usr/bin/dash", "\"x\""));
+		}
+		assert_int_equal(f->r.n_unresolved, 0);
+		fix_free(f);
+	}
+}
+
 /* ---- setup ---- */
 
 static int setup(void **state)
@@ -624,6 +679,7 @@ int main(void)
 		cmocka_unit_test(test_cache_present_absent),
 		cmocka_unit_test(test_scripts),
 		cmocka_unit_test(test_shell_form),
+		cmocka_unit_test(test_wrappers),
 		cmocka_unit_test(test_runtime_rules),
 		cmocka_unit_test(test_user_lists),
 	};
