@@ -16,6 +16,7 @@ static const char *const rule_names[REACH_RT_FIRST] = {
 	[R_ALWAYS] = "always", [R_PARENT] = "parent", [R_LINK] = "link", [R_SYMLINK] = "symlink",
 	[R_HARDLINK] = "hardlink", [R_INTERP] = "interp", [R_NEEDED] = "needed", [R_SHEBANG] = "shebang",
 	[R_SCRIPT] = "script", [R_SUBTREE] = "subtree", [R_COPYRIGHT] = "copyright",
+	[R_LD_CACHE] = "ld-cache",
 };
 
 const char *reach_rule_name(int rule)

@@ -18,7 +18,7 @@ static int is_shell_name(const char *b)
 	return 0;
 }
 
-static int is_executable_file(struct reach_ctx *c, struct wh_node *n)
+int reach_is_executable(struct reach_ctx *c, struct wh_node *n)
 {
 	struct wh_node *d = pathres_data_node(c->t, n);
 	return d && d->type == WH_T_REG && d->e && (d->e->mode & 0111);
@@ -41,7 +41,7 @@ struct wh_node *reach_find_command(struct reach_ctx *c, const char *name, struct
 		snprintf(p, sizeof p, "%s/%s", c->path.v[i][0] ? c->path.v[i] : ".", name);
 		struct pathres t;
 		struct wh_node *n = reach_resolve(c, NULL, p, &t, who);
-		if (n && is_executable_file(c, n)) {
+		if (n && reach_is_executable(c, n)) {
 			*pr = t;
 			return n;
 		}

@@ -68,6 +68,7 @@ struct reach_ctx {
 	struct wh_node *workdir_node;
 	struct ldso_cache cache;
 	int have_cache;
+	int cache_needed;       /* a library was found only through the cache: it is kept */
 	struct ldso_dirs conf;  /* ld.so.conf dirs, used only without a cache */
 	int layout;
 	int image_musl;
@@ -130,6 +131,8 @@ struct wh_node *reach_keep_dlopen_lib(struct reach_ctx *c, const char *name, uin
 /* A command name as execvp and the shells find it. */
 struct wh_node *reach_find_command(struct reach_ctx *c, const char *name, struct pathres *pr,
                                    const struct wh_node *who);
+/* Is n (through a hard link) an executable regular file? */
+int reach_is_executable(struct reach_ctx *c, struct wh_node *n);
 /* Follow one command line (argv already expanded); see reach_cmd.c. */
 void reach_follow_argv(struct reach_ctx *c, char **argv, size_t n, struct wh_node *from, int rule,
                        const char *what, int quiet);

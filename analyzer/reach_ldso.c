@@ -258,6 +258,50 @@ static int musl_reserved(const char *name)
 	return 0;
 }
 
+/* The default directories (after the cache): 1 when one had the name. */
+static int try_default_dirs(struct reach_ctx *c, const struct lset *s, const char *name, const struct wh_node *who,
+                            struct cands *cs)
+{
+	size_t nd;
+	const char *const *dd = ldso_default_dirs(s->machine, s->elf_class, c->layout, &nd);
+	for (size_t i = 0; i < nd; i++)
+		if (try_dir(c, s, dd[i], name, who, cs))
+			return 1;
+	return 0;
+}
+
+/* The cache gave name's baseline candidate. Without the cache ld.so would
+ * search the default directories instead (none with DF_1_NODEFLIB): when
+ * they do not lead to the same file (a library in /usr/local/lib or in a
+ * directory only ld.so.conf.d names), /etc/ld.so.cache is needed. */
+static void keep_cache_if_needed(struct reach_ctx *c, const struct lset *s, const char *name, int nodeflib,
+                                 const struct wh_node *who, const struct cands *cs)
+{
+	if (!c->have_cache || c->cache_needed)
+		return;
+	const char *base = ldso_cache_lookup(&c->cache, name, s->machine, s->elf_class);
+	const struct cand *bc = NULL;
+	for (size_t i = 0; i < cs->n && !bc; i++)
+		if (base && cs->v[i].baseline && !strcmp(cs->v[i].path, base))
+			bc = &cs->v[i];
+	if (!bc)
+		return;
+	struct wh_node *lib = pathres_data_node(c->t, bc->pr.node);
+	int same = 0;
+	if (!nodeflib) {
+		struct cands dflt = {0};
+		try_default_dirs(c, s, name, who, &dflt);
+		for (size_t i = 0; i < dflt.n; i++)
+			if (dflt.v[i].baseline && pathres_data_node(c->t, dflt.v[i].pr.node) == lib)
+				same = 1;
+		cands_free(&dflt);
+	}
+	if (same)
+		return;
+	c->cache_needed = 1;
+	reach_keep_path(c, "/etc/ld.so.cache", R_LD_CACHE, lib, NULL, 0);
+}
+
 /* Every candidate the loader could take for name requested by s->v[req]
  * (req = -1: loaded with dlopen by the C library, as NSS modules are). */
 static void search(struct reach_ctx *c, const struct lset *s, long req, const char *name, struct cands *cs)
@@ -322,15 +366,12 @@ static void search(struct reach_ctx *c, const struct lset *s, long req, const ch
 	if (re && re->runpath && try_list(c, s, re->runpath, R->path, name, who, cs, ":"))
 		return;
 	int nodeflib = re && (re->flags_1 & DF_1_NODEFLIB);
-	if (try_cache(c, s, name, nodeflib, who, cs))
+	if (try_cache(c, s, name, nodeflib, who, cs)) {
+		keep_cache_if_needed(c, s, name, nodeflib, who, cs);
 		return;
-	if (nodeflib)
-		return;
-	size_t nd;
-	const char *const *dd = ldso_default_dirs(s->machine, s->elf_class, c->layout, &nd);
-	for (size_t i = 0; i < nd; i++)
-		if (try_dir(c, s, dd[i], name, who, cs))
-			return;
+	}
+	if (!nodeflib)
+		try_default_dirs(c, s, name, who, cs);
 }
 
 static long lset_match(const struct lset *s, const char *name)

@@ -241,16 +241,30 @@ void reach_image_facts(struct reach_ctx *c)
 	pathres_free(&pr);
 }
 
-/* --keep-exe NAME: the program as the PATH finds it. */
+/* --keep-exe NAME: the program wherever the PATH has it (/usr/bin/sh and,
+ * through the merged-/usr link, /bin/sh: a program may name either), or
+ * the path NAME. */
 static void keep_exe(struct reach_ctx *c, const char *name)
 {
 	struct pathres pr;
-	struct wh_node *n = reach_find_command(c, name, &pr, NULL);
-	if (n)
-		reach_keep_res(c, &pr, R_KEEP_EXE, NULL, "--keep-exe", 0);
-	else
+	int found = 0;
+	if (strchr(name, '/')) {
+		found = reach_find_command(c, name, &pr, NULL) != NULL;
+		if (found)
+			reach_keep_res(c, &pr, R_KEEP_EXE, NULL, "--keep-exe", 0);
+		pathres_free(&pr);
+	}
+	for (size_t i = 0; !strchr(name, '/') && i < c->path.n; i++) {
+		char p[PATHMAX];
+		snprintf(p, sizeof p, "%s/%s", c->path.v[i][0] ? c->path.v[i] : ".", name);
+		if (reach_find_command(c, p, &pr, NULL) && reach_is_executable(c, pr.node)) {
+			reach_keep_res(c, &pr, R_KEEP_EXE, NULL, "--keep-exe", 0);
+			found = 1;
+		}
+		pathres_free(&pr);
+	}
+	if (!found)
 		reach_unres(c, NULL, "--keep-exe %s: not found on PATH", name);
-	pathres_free(&pr);
 }
 
 /* --keep-package NAME: the package's own paths (the last component is

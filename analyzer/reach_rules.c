@@ -1,7 +1,7 @@
 /* reach_rules: the run-time rules, what a kept program needs that no
  * file names: NSS modules, libgcc_s for pthread_cancel, gconv modules,
  * CA certificates, OpenSSL's modules, the interpreters' libraries,
- * locales, zone data. Each is one entry of rt_rules {name, function};
+ * locales, zone data, /bin/sh for system(3). Each is one entry of rt_rules {name, function};
  * --rule NAME=on|off switches it. */
 #include "analyzer/reach_int.h"
 
@@ -410,6 +410,19 @@ static void rule_tzdata(struct reach_ctx *c)
 		reach_keep_path(c, "/usr/share/zoneinfo", R_TZDATA, NULL, "tzdata", 1);
 }
 
+/* system(3) and popen(3) run "/bin/sh -c CMD": /bin/sh as written, with
+ * the links on the way (merged /usr: the /bin link, /usr/bin/sh, dash). */
+static void rule_sh(struct reach_ctx *c)
+{
+	uint32_t bits = ELF_IMP_SHELL;
+	struct wh_node *who = first_kept_elf(c, imports_pred, &bits);
+	if (!who)
+		return;
+	c->rule_fired[R_SH] = 1;
+	if (!reach_keep_path(c, "/bin/sh", R_SH, who, NULL, 0))
+		reach_unres(c, who, "/bin/sh (system(3) or popen(3) imported)");
+}
+
 static void rule_perl(struct reach_ctx *c)
 {
 	rule_interp(c, R_PERL);
@@ -443,6 +456,7 @@ static const struct rt_rule {
 	{R_NODE, "node", rule_node, 0},
 	{R_LOCALE, "locale", rule_locale, 0},
 	{R_TZDATA, "tzdata", rule_tzdata, 0},
+	{R_SH, "sh", rule_sh, 0},
 };
 
 const char *reach_rt_rule_name(int rule)
