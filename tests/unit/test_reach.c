@@ -251,6 +251,23 @@ static void test_rpath_inherited(void **state)
 	assert_true(kept(f, "/lib64"));
 	assert_true(kept(f, "/usr/lib64/ld-linux-x86-64.so.2"));
 	reason(f, "usr/bin/prog", "entrypoint", NULL);
+	/* the same chain as data: libfoo <- libmid <- prog, a root */
+	struct reach_explanation x;
+	struct wh_error err = {0};
+	assert_int_equal(reach_explain(&f->r, &f->a, "/opt/a/libfoo.so.1", &x, &err), 0);
+	assert_true(x.kept);
+	assert_int_equal(x.n_steps, 3);
+	assert_string_equal(x.steps[0].path, "/opt/a/libfoo.so.1");
+	assert_string_equal(x.steps[0].rule, "needed");
+	assert_string_equal(x.steps[0].from, "/opt/a/libmid.so.1");
+	assert_string_equal(x.steps[1].path, "/opt/a/libmid.so.1");
+	assert_string_equal(x.steps[1].from, "/usr/bin/prog");
+	assert_string_equal(x.steps[2].path, "/usr/bin/prog");
+	assert_string_equal(x.steps[2].rule, "entrypoint");
+	assert_null(x.steps[2].from);
+	assert_string_equal(x.steps[2].what, "Entrypoint");
+	reach_explanation_free(&x);
+	assert_int_equal(reach_explain(&f->r, &f->a, "/no/such", &x, &err), WH_EINPUT);
 	fix_free(f);
 }
 
@@ -572,6 +589,19 @@ static void test_user_lists(void **state)
 	assert_true(unresolved_has(f, "/opt/a/libmid.so.1", "/opt/a/libfoo.so.1 (dropped by --drop"));
 	reason(f, "home/app", "user", NULL);
 	assert_true(kept(f, "/home/app/.rc"));
+	/* a removable path says which --drop removed it */
+	struct reach_explanation x;
+	struct wh_error err = {0};
+	assert_int_equal(reach_explain(&f->r, &f->a, "/opt/a/libfoo.so.1", &x, &err), 0);
+	assert_false(x.kept);
+	assert_int_equal(x.n_steps, 0);
+	assert_string_equal(x.dropped_by, "/opt/a/libfoo.so.1");
+	char lp[512];
+	snprintf(lp, sizeof lp, "%s/libfoo.so", tmpdir);
+	size_t llen = 0;
+	free(th_read_all(lp, &llen));
+	assert_int_equal(x.size, llen); /* the file gcc built */
+	reach_explanation_free(&x);
 	fix_free(f);
 }
 
