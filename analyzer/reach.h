@@ -123,7 +123,7 @@ struct reach_step {
 	char *path;                   /* the kept node */
 	const char *rule;             /* reach_rule_name() */
 	char *from;                   /* what led to it; NULL for a root */
-	const char *what;             /* a root's detail ("Entrypoint", "--keep"), or NULL */
+	const char *what;             /* detail, set for roots ("Entrypoint", "--keep"), or NULL */
 	const struct wh_node *node, *from_node;
 };
 

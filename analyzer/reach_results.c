@@ -242,7 +242,7 @@ void reach_explain_node(const struct reach *r, const struct wh_node *n, struct r
 		}
 		struct reach_step *s = &x->steps[x->n_steps++];
 		*s = (struct reach_step){.node = it->node, .from_node = it->from, .rule = reach_rule_name(it->rule),
-		                         .what = it->from ? NULL : it->what};
+		                         .what = it->what};
 		s->path = xstrdup(reach_node_path(it->node, p));
 		s->from = it->from ? xstrdup(reach_node_path(it->from, p)) : NULL;
 		if (!it->from)
