@@ -193,7 +193,7 @@ static int kept(struct fix *f, const char *path)
 	if (!pr.node)
 		fprintf(stderr, "no node %s\n", path);
 	assert_non_null(pr.node);
-	int k = pr.node->mark & 1;
+	int k = (pr.node->mark & WH_MARK_KEEP) != 0;
 	const struct reach_item *it = reach_find(&f->r, pr.node);
 	assert_int_equal(k, it != NULL);
 	pathres_free(&pr);
