@@ -132,6 +132,7 @@ static const struct imp_name imp_names[] = {
 	{"initgroups", ELF_IMP_NSS_USER},
 	{"innetgr", ELF_IMP_NSS_USER},
 	{"newlocale", ELF_IMP_LOCALE},
+	{"popen", ELF_IMP_SHELL},
 	{"pthread_cancel", ELF_IMP_PTHREAD_CANCEL},
 	{"pthread_exit", ELF_IMP_PTHREAD_CANCEL},
 	{"setgrent", ELF_IMP_NSS_USER},
@@ -139,6 +140,7 @@ static const struct imp_name imp_names[] = {
 	{"setnetgrent", ELF_IMP_NSS_USER},
 	{"setpwent", ELF_IMP_NSS_USER},
 	{"setspent", ELF_IMP_NSS_USER},
+	{"system", ELF_IMP_SHELL},
 };
 
 static int imp_cmp(const void *key, const void *elem)

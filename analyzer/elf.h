@@ -45,6 +45,7 @@ enum {
 	ELF_IMP_PTHREAD_CANCEL = 1u << 3, /* pthread_cancel pthread_exit */
 	ELF_IMP_DLOPEN = 1u << 4,         /* dlopen dlmopen */
 	ELF_IMP_LOCALE = 1u << 5,         /* setlocale newlocale */
+	ELF_IMP_SHELL = 1u << 6,          /* system popen: they run /bin/sh -c */
 };
 
 /* Is this buffer an ELF file at all (the 4-byte magic)? */

@@ -6,13 +6,12 @@
  * paths) the closure follows symlinks at every component, PT_INTERP,
  * DT_NEEDED as glibc's (or musl's) loader resolves it, "#!" interpreters,
  * commands named by shell scripts, and the run-time rules (nss, libgcc_s,
- * gconv, certs, openssl-modules, python, perl, ruby, node, locale, tzdata).
- * Every kept node of the final tree gets (mark & 1) set and a reason: the
- * rule that kept it and the node that led to it. */
+ * gconv, certs, openssl-modules, python, perl, ruby, node, locale, tzdata,
+ * sh).
+ * Every kept node of the final tree gets WH_MARK_KEEP (tree.h) set and a
+ * reason: the rule that kept it and the node that led to it. */
 #ifndef WH_REACH_H
 #define WH_REACH_H
-
-#include <stdio.h>
 
 #include "analyzer/analysis.h"
 
@@ -45,9 +44,9 @@ struct reach_opts {
 enum reach_rule {
 	R_ENTRYPOINT, R_CMD, R_SHELL, R_ARG, R_KEEP, R_KEEP_FROM, R_KEEP_EXE, R_KEEP_PACKAGE, R_PROBE,
 	R_USER, R_PRELOAD, R_ALWAYS, R_PARENT, R_LINK, R_SYMLINK, R_HARDLINK, R_INTERP,
-	R_NEEDED, R_SHEBANG, R_SCRIPT, R_SUBTREE, R_COPYRIGHT,
+	R_NEEDED, R_SHEBANG, R_SCRIPT, R_SUBTREE, R_COPYRIGHT, R_LD_CACHE,
 	R_NSS, R_LIBGCC_S, R_GCONV, R_CERTS, R_OPENSSL_MODULES, R_PYTHON, R_PERL, R_RUBY, R_NODE,
-	R_LOCALE, R_TZDATA,
+	R_LOCALE, R_TZDATA, R_SH,
 	R_COUNT
 };
 #define REACH_RT_FIRST R_NSS
@@ -108,8 +107,8 @@ struct reach {
 	struct reach_ctx *ctx;
 };
 
-/* Compute the kept set over a->tree (sets and clears bit 0 of every node's
- * mark). Returns 0, or WH_EINPUT for a bad option (unknown rule, unreadable
+/* Compute the kept set over a->tree (sets and clears WH_MARK_KEEP of every
+ * node's mark). Returns 0, or WH_EINPUT for a bad option (unknown rule, unreadable
  * --keep-from file, bad --entrypoint JSON); problems in the image are
  * reported in r->unresolved, not as errors. Free with reach_free. */
 int reach_compute(struct analysis *a, const struct reach_opts *o, struct reach *r, struct wh_error *err);
@@ -118,11 +117,38 @@ void reach_free(struct reach *r);
 /* The reason a node is kept, or NULL when it is removable. */
 const struct reach_item *reach_find(const struct reach *r, const struct wh_node *n);
 
-/* `whittle --why PATH`: print to out the chain from PATH back to a root,
- * or that PATH is removable (its size and package). The path's last
- * component is not followed if it is a symlink. Returns 0, or WH_EINPUT
- * when the image has no such path. */
-int reach_why(const struct reach *r, const struct analysis *a, const char *path, FILE *out,
-              struct wh_error *err);
+/* One step of an explanation: a kept node, the rule that kept it, and the
+ * node that led to it. */
+struct reach_step {
+	char *path;                   /* the kept node */
+	const char *rule;             /* reach_rule_name() */
+	char *from;                   /* what led to it; NULL for a root */
+	const char *what;             /* detail, set for roots ("Entrypoint", "--keep"), or NULL */
+	const struct wh_node *node, *from_node;
+};
+
+/* Why a path is kept (the chain back to a root) or removable. */
+struct reach_explanation {
+	char *path;                   /* the node asked about */
+	const struct wh_node *node;
+	int kept;
+	/* kept: steps[0] is the node itself, the last one a root */
+	struct reach_step *steps;
+	size_t n_steps;
+	/* removable: */
+	uint64_t size;                /* regular-file bytes (of the subtree, for a directory) */
+	const char *package;          /* the owning package (pkg.owner_of), or NULL */
+	const char *dropped_by;       /* the --drop pattern that removed it, or NULL */
+};
+
+/* `whittle --why PATH` as data: the chain from PATH back to a root, or
+ * that PATH is removable. The path's last component is not followed if it
+ * is a symlink. Returns 0, or WH_EINPUT when the image has no such path.
+ * Strings point into r (keep it alive); free with reach_explanation_free. */
+int reach_explain(const struct reach *r, const struct analysis *a, const char *path,
+                  struct reach_explanation *out, struct wh_error *err);
+/* The same for a node of r's tree. */
+void reach_explain_node(const struct reach *r, const struct wh_node *n, struct reach_explanation *out);
+void reach_explanation_free(struct reach_explanation *x);
 
 #endif

@@ -25,7 +25,15 @@ struct wh_node {
 	uint8_t change;            /* enum wh_change, as of layer `changed` */
 	uint8_t type;              /* enum wh_ftype (WH_T_DIR for implicit directories) */
 	uint8_t in_layer;          /* listed by the last applied layer */
-	uint8_t mark;              /* free for views (e.g. keep/drop) */
+	uint8_t mark;              /* enum wh_mark on the analysis tree; free for a view's own tree */
+};
+
+/* Bits of wh_node.mark on an analysis's final tree, shared by reach (which
+ * computes the keep set) and the slimmer (which reads it and marks what
+ * goes out). A view that builds a tree of its own may use mark freely. */
+enum wh_mark {
+	WH_MARK_KEEP = 1,    /* in the keep set (reach_compute, or the CLI's choice) */
+	WH_MARK_OUT = 0x80,  /* in the slimmed image (slim_plan_build's output) */
 };
 
 struct wh_tree {

@@ -1,6 +1,7 @@
 /* whittle: explore a container image and whittle it down. */
 #include "cli/cli.h"
 #include "slimmer/probe.h"
+#include "cli/why.h"
 #include "tui/tui.h"
 #include "analyzer/reach.h"
 #include "analyzer/fetch.h"
@@ -280,7 +281,7 @@ int main(int argc, char **argv)
 	}
 	int have_reach = sess.have_reach && !probe_failed;
 	if (o.why && have_reach) {
-		if (reach_why(&sess.r, &a, o.why, stdout, &err) < 0) {
+		if (why_print(&sess.r, &a, o.why, stdout, &err) < 0) {
 			fprintf(stderr, "whittle: %s\n", err.msg);
 			exit_code = WH_EXIT_INPUT;
 		}

@@ -439,7 +439,7 @@ int probe_apply(struct analysis *a, const struct reach_opts *ro, struct reach *r
 				was[i][k] = 2; /* a directory: not a keep (that would keep its subtree) */
 				continue;
 			}
-			was[i][k] = n && (n->mark & 1);
+			was[i][k] = n && (n->mark & WH_MARK_KEEP);
 			why[o2.keep_probe.n] = p->why;
 			o2.keep_probe.v[o2.keep_probe.n++] = as_pattern(p->touched[k]);
 		}
@@ -452,7 +452,7 @@ int probe_apply(struct analysis *a, const struct reach_opts *ro, struct reach *r
 		struct probe_result *p = &res->v[i];
 		for (size_t k = 0; k < p->n_touched; k++) {
 			struct wh_node *n;
-			if (was[i][k] || is_dir(a, p->touched[k], &n) || !n || !(n->mark & 1))
+			if (was[i][k] || is_dir(a, p->touched[k], &n) || !n || !(n->mark & WH_MARK_KEEP))
 				continue;
 			push(&p->added, &p->n_added, p->touched[k]);
 		}

@@ -15,10 +15,10 @@
 
 #include "analyzer/analysis.h"
 
-/* Bits of struct wh_node.mark. */
+/* Bits of struct wh_node.mark (analyzer/tree.h's enum wh_mark). */
 enum {
-	SLIM_KEEP = 1,    /* input: the keep set (set by reachability or the CLI) */
-	SLIM_OUT = 0x80,  /* output of slim_plan_build: the node is in the slimmed image */
+	SLIM_KEEP = WH_MARK_KEEP, /* input: the keep set (set by reachability or the CLI) */
+	SLIM_OUT = WH_MARK_OUT,   /* output of slim_plan_build: the node is in the slimmed image */
 };
 
 enum slim_why {

@@ -239,18 +239,17 @@ static const char *arrow(void)
 }
 
 /* A reason's root detail, naming the user's own keep as such. */
-static const char *root_what(const struct slim_view *sv, const struct reach_item *it)
+static const char *root_what(const struct slim_view *sv, const struct reach_step *st)
 {
-	if (it->what && it->rule == R_KEEP && sv->n_ov) {
+	if (st->what && !strcmp(st->rule, reach_rule_name(R_KEEP)) && sv->n_ov) {
 		char p[PATH_MAX];
-		tree_path(it->node, p, sizeof p);
-		for (const struct wh_node *x = it->node; x && x->parent; x = x->parent) {
+		for (const struct wh_node *x = st->node; x && x->parent; x = x->parent) {
 			tree_path(x, p, sizeof p);
 			if (slim_view_override(sv, 0, p) == 1)
 				return "yours, x";
 		}
 	}
-	return it->what;
+	return st->what;
 }
 
 void slim_view_why(const struct slim_view *sv, const struct wh_node *n, char *out, size_t len)
@@ -267,7 +266,8 @@ void slim_view_why(const struct slim_view *sv, const struct wh_node *n, char *ou
 	char p[PATH_MAX], sz[32];
 	uint64_t kept;
 	enum sv_state st = slim_view_state(sv, n, &kept);
-	const struct reach_item *it = reach_find(&sv->s.r, n);
+	struct reach_explanation x;
+	reach_explain_node(&sv->s.r, n, &x);
 	if (n->parent && !(n->mark & SLIM_OUT)) {
 		int user = 0;
 		const char *by = dropped_by(sv, n, &user);
@@ -285,9 +285,10 @@ void slim_view_why(const struct slim_view *sv, const struct wh_node *n, char *ou
 			ADD(": kept by you, but reach does not keep it");
 		else
 			ADD(": nothing the entrypoint or the rules reach needs it");
+		reach_explanation_free(&x);
 		return;
 	}
-	if (!it) {
+	if (!x.kept) {
 		tree_path(n, p, sizeof p);
 		const struct slim_entry *e = n->parent ? slim_plan_find(&sv->s.plan, p + 1) : NULL;
 		if (!n->parent)
@@ -300,22 +301,20 @@ void slim_view_why(const struct slim_view *sv, const struct wh_node *n, char *ou
 			ADD("kept (the package database, kept for scanners)");
 	} else {
 		ADD("kept");
-		for (int hop = 0; it; hop++) {
+		/* the chain's steps as one row: the node's rule, then up to two steps back */
+		for (size_t hop = 0; hop < x.n_steps; hop++) {
+			const struct reach_step *step = &x.steps[hop];
 			if (hop == 3) {
 				ADD("%s%s", crt_g->from, crt_g->ellipsis);
 				break;
 			}
-			if (hop) {
-				tree_path(it->node, p, sizeof p);
-				ADD("%s%s", crt_g->from, p);
-			}
-			const char *what = root_what(sv, it);
-			ADD(" (%s%s%s)", reach_rule_name(it->rule), what ? ": " : "", what ? what : "");
-			if (!it->from)
-				break;
-			it = reach_find(&sv->s.r, it->from);
+			if (hop)
+				ADD("%s%s", crt_g->from, step->path);
+			const char *what = root_what(sv, step);
+			ADD(" (%s%s%s)", step->rule, what ? ": " : "", what ? what : "");
 		}
 	}
+	reach_explanation_free(&x);
 	if (n->type == WH_T_DIR) {
 		char k[32];
 		fmt_size(k, sizeof k, kept);

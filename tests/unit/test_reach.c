@@ -193,7 +193,7 @@ static int kept(struct fix *f, const char *path)
 	if (!pr.node)
 		fprintf(stderr, "no node %s\n", path);
 	assert_non_null(pr.node);
-	int k = pr.node->mark & 1;
+	int k = (pr.node->mark & WH_MARK_KEEP) != 0;
 	const struct reach_item *it = reach_find(&f->r, pr.node);
 	assert_int_equal(k, it != NULL);
 	pathres_free(&pr);
@@ -251,6 +251,23 @@ static void test_rpath_inherited(void **state)
 	assert_true(kept(f, "/lib64"));
 	assert_true(kept(f, "/usr/lib64/ld-linux-x86-64.so.2"));
 	reason(f, "usr/bin/prog", "entrypoint", NULL);
+	/* the same chain as data: libfoo <- libmid <- prog, a root */
+	struct reach_explanation x;
+	struct wh_error err = {0};
+	assert_int_equal(reach_explain(&f->r, &f->a, "/opt/a/libfoo.so.1", &x, &err), 0);
+	assert_true(x.kept);
+	assert_int_equal(x.n_steps, 3);
+	assert_string_equal(x.steps[0].path, "/opt/a/libfoo.so.1");
+	assert_string_equal(x.steps[0].rule, "needed");
+	assert_string_equal(x.steps[0].from, "/opt/a/libmid.so.1");
+	assert_string_equal(x.steps[1].path, "/opt/a/libmid.so.1");
+	assert_string_equal(x.steps[1].from, "/usr/bin/prog");
+	assert_string_equal(x.steps[2].path, "/usr/bin/prog");
+	assert_string_equal(x.steps[2].rule, "entrypoint");
+	assert_null(x.steps[2].from);
+	assert_string_equal(x.steps[2].what, "Entrypoint");
+	reach_explanation_free(&x);
+	assert_int_equal(reach_explain(&f->r, &f->a, "/no/such", &x, &err), WH_EINPUT);
 	fix_free(f);
 }
 
@@ -386,8 +403,30 @@ static void test_cache_present_absent(void **state)
 		assert_int_equal(f->r.n_unresolved, 0);
 		assert_int_equal(kept(f, "/opt/c/libfoo.so.1"), with_cache);
 		assert_int_equal(kept(f, "/opt/d/libfoo-real.so"), !with_cache);
+		/* found only through the cache: without it ld.so would not find it */
+		if (with_cache)
+			reason(f, "etc/ld.so.cache", "ld-cache", "/opt/c/libfoo.so.1");
 		fix_free(f);
 	}
+}
+
+/* A cache whose entry is in a default directory is not needed: without it
+ * ld.so finds the same file there (ld.so(8)). */
+static void test_cache_not_needed(void **state)
+{
+	(void)state;
+	struct fix *f = fix_new();
+	base(f);
+	dir(f, "etc");
+	host(f, "usr/lib/x86_64-linux-gnu/libfoo.so.1", "libfoo.so", 0755);
+	host(f, "etc/ld.so.cache", "st2/etc/ld.so.cache", 0644); /* ldconfig -r: the default directory only */
+	host(f, "usr/bin/prog", "prog_plain", 0755);
+	entry(f, "/usr/bin/prog");
+	compute(f, NULL);
+	assert_int_equal(f->r.n_unresolved, 0);
+	assert_true(kept(f, "/usr/lib/x86_64-linux-gnu/libfoo.so.1"));
+	assert_false(kept(f, "/etc/ld.so.cache"));
+	fix_free(f);
 }
 
 static void test_scripts(void **state)
@@ -550,7 +589,116 @@ static void test_user_lists(void **state)
 	assert_true(unresolved_has(f, "/opt/a/libmid.so.1", "/opt/a/libfoo.so.1 (dropped by --drop"));
 	reason(f, "home/app", "user", NULL);
 	assert_true(kept(f, "/home/app/.rc"));
+	/* a removable path says which --drop removed it */
+	struct reach_explanation x;
+	struct wh_error err = {0};
+	assert_int_equal(reach_explain(&f->r, &f->a, "/opt/a/libfoo.so.1", &x, &err), 0);
+	assert_false(x.kept);
+	assert_int_equal(x.n_steps, 0);
+	assert_string_equal(x.dropped_by, "/opt/a/libfoo.so.1");
+	char lp[512];
+	snprintf(lp, sizeof lp, "%s/libfoo.so", tmpdir);
+	size_t llen = 0;
+	free(th_read_all(lp, &llen));
+	assert_int_equal(x.size, llen); /* the file gcc built */
+	reach_explanation_free(&x);
 	fix_free(f);
+}
+
+/* Exec wrappers run programs: the word after env, xargs, timeout, nice,
+ * find -exec ... is a program even when a shell has a builtin of that
+ * name (env(1), xargs(1), timeout(1), nice(1), find(1): each execvp()s its
+ * command). The shell's own builtins, and "command NAME", are not. */
+static void test_wrappers(void **state)
+{
+	(void)state;
+	static const char *const progs[] = {"dash", "env", "xargs", "timeout", "nice", "find", "echo", "kill",
+	                                    "printf", "cat", "nohup", "setsid", "stdbuf", "ionice", "chrt",
+	                                    "taskset", "flock", "true", "id", "ls", "head", "date", "sleep", "tee",
+	                                    "pwd", "test", "gosu"};
+	for (int builtins_only = 0; builtins_only <= 1; builtins_only++) {
+		struct fix *f = fix_new();
+		base(f);
+		host(f, "usr/lib/x86_64-linux-gnu/libfoo.so.1", "libfoo.so", 0755);
+		for (size_t i = 0; i < sizeof progs / sizeof progs[0]; i++) {
+			char p[64];
+			snprintf(p, sizeof p, "usr/bin/%s", progs[i]);
+			host(f, p, "prog_plain", 0755);
+		}
+		link_(f, "usr/bin/sh", "dash");
+		dir(f, "etc");
+		const char *script =
+			builtins_only
+				? "echo a; command kill -l; printf x; pwd; test -n x; exec 3>&-"
+				: "xargs echo; env echo hi; timeout 5 kill -l; nice printf x; "
+				  "find /etc -name x -exec cat {} +; "
+				  "nice -n 5 nohup setsid stdbuf -oL ionice -c 3 chrt 10 taskset 3 true; "
+				  "env -i FOO=1 -u BAR id; flock -w 5 /tmp/l -c 'ls'; xargs -n 1 -I {} -P2 head; "
+				  "find . -execdir date \\; -ok sleep 1 \\;; env -S 'tee x'; exec pwd; gosu app test";
+		config(f, "Entrypoint", json_pack("[s,s,s]", "/bin/sh", "-c", script));
+		compute(f, NULL);
+		static const char *const run[] = {"echo", "kill", "printf", "cat", "true", "id", "ls",
+		                                  "head", "date", "sleep", "tee", "pwd", "test"};
+		for (size_t i = 0; i < sizeof run / sizeof run[0]; i++) {
+			char p[64];
+			snprintf(p, sizeof p, "/usr/bin/%s", run[i]);
+			if (kept(f, p) != !builtins_only)
+				fprintf(stderr, "%s: kept %d, want %d\n", p, kept(f, p), !builtins_only);
+			assert_int_equal(kept(f, p), !builtins_only);
+		}
+		if (!builtins_only) {
+			reason(f, "usr/bin/echo", "shell", "/usr/bin/dash");
+			reason(f, "usr/bin/cat", "shell", "/usr/bin/dash");
+			/* the wrappers' own arguments are no commands */
+			assert_false(unresolved_has(f, "/usr/bin/dash", "\"5\""));
+			assert_false(unresolved_has(f, "/usr/bin/dash", "\"app\""));
+			assert_false(unresolved_has(f, "/usr/bin/dash", "\"{}\""));
+			assert_false(unresolved_has(f, "/usr/bin/dash", "\"x\""));
+		}
+		assert_int_equal(f->r.n_unresolved, 0);
+		fix_free(f);
+	}
+}
+
+/* system(3) and popen(3) run "/bin/sh -c" (POSIX: the path /bin/sh as
+ * written): a program importing either needs /bin/sh with every link on
+ * the way; --keep-exe sh keeps /bin/sh too, not only the first PATH match. */
+static void test_bin_sh(void **state)
+{
+	(void)state;
+	for (int mode = 0; mode < 3; mode++) { /* 0: system(), 1: --rule sh=off, 2: --keep-exe sh */
+		struct fix *f = fix_new();
+		base(f);
+		host(f, "usr/lib/x86_64-linux-gnu/libc.so.6", "libfakec.so", 0755);
+		host(f, "usr/lib/x86_64-linux-gnu/libfoo.so.1", "libfoo.so", 0755);
+		host(f, "usr/bin/dash", "prog_plain", 0755);
+		link_(f, "usr/bin/sh", "dash");
+		host(f, "usr/bin/prog", mode == 2 ? "prog_plain" : "prog_system", 0755);
+		entry(f, "/usr/bin/prog");
+		char *rules[] = {"sh=off"};
+		char *exe[] = {"sh"};
+		struct reach_opts o = {0};
+		if (mode == 1)
+			o.rules = (struct str_list){rules, 1};
+		if (mode == 2)
+			o.keep_exe = (struct str_list){exe, 1};
+		compute(f, &o);
+		int want = mode != 1;
+		assert_int_equal(kept(f, "/bin"), want);
+		assert_int_equal(kept(f, "/usr/bin/sh"), want);
+		assert_int_equal(kept(f, "/usr/bin/dash"), want);
+		if (mode == 0) {
+			reason(f, "usr/bin/dash", "sh", "/usr/bin/prog");
+			reason(f, "bin", "link", "/usr/bin/dash");
+			const struct reach_rule_stat *st = &f->r.rules[R_SH - REACH_RT_FIRST];
+			assert_string_equal(st->name, "sh");
+			assert_int_equal(st->enabled, 1);
+		}
+		if (mode == 2)
+			reason(f, "usr/bin/dash", "keep-exe", NULL);
+		assert_int_equal(f->r.n_unresolved, 0);
+		fix_free(f);
+	}
 }
 
 /* ---- setup ---- */
@@ -572,10 +720,11 @@ static int setup(void **state)
 	W("ldso.c", "int ldso_stub(void) { return 0; }\n");
 	W("start.c", "int foo(void);\nvoid _start(void) { foo(); for (;;) ; }\n");
 	W("startmid.c", "int mid(void);\nvoid _start(void) { mid(); for (;;) ; }\n");
-	W("fakec.c", "int getpwnam(void){return 0;} int pthread_cancel(void){return 0;}\n"
+	W("fakec.c", "int getpwnam(void){return 0;} int pthread_cancel(void){return 0;} int system(void){return 0;}\n"
 	             "int iconv_open(void){return 0;} int dlopen(void){return 0;}\n");
 	W("imports.c", "int getpwnam(void); int pthread_cancel(void); int iconv_open(void); int dlopen(void);\n"
 	               "void _start(void) { getpwnam(); pthread_cancel(); iconv_open(); dlopen(); for (;;) ; }\n");
+	W("system.c", "int system(const char *);\nvoid _start(void) { system(\"x\"); for (;;) ; }\n");
 #undef W
 	const char *so = "gcc -shared -nostdlib -fPIC";
 	const char *exe = "gcc -nostdlib -fPIE -pie -Wl,--dynamic-linker=/lib64/ld-linux-x86-64.so.2";
@@ -591,14 +740,17 @@ static int setup(void **state)
 	    sh("%s start.c -L. -lfoo -Wl,--disable-new-dtags,-rpath,/opt/w:/opt/r -o prog_wr 2>>err", exe) ||
 	    sh("%s start.c -L. -lfoo -o prog_plain 2>>err", exe) ||
 	    sh("%s start.c -L. -lfoo -Wl,-z,nodefaultlib -o prog_nodeflib 2>>err", exe) ||
-	    sh("%s imports.c -L. -lfakec -o prog_imports 2>>err", exe)) {
+	    sh("%s imports.c -L. -lfakec -o prog_imports 2>>err", exe) ||
+	    sh("%s system.c -L. -lfakec -o prog_system 2>>err", exe)) {
 		sh("cat err >&2");
 		return -1;
 	}
 	have_m32 = sh("gcc -m32 -shared -nostdlib -fPIC -Wl,-soname,libfoo.so.1 foo.c -o libfoo32.so 2>/dev/null") == 0;
 	/* a real ld.so.cache naming /opt/c/libfoo.so.1, written by ldconfig */
 	if (sh("mkdir -p st/etc st/opt/c && cp libfoo.so st/opt/c/libfoo.so.1 && echo /opt/c >st/etc/ld.so.conf && "
-	       "ldconfig -r st 2>>err")) {
+	       "ldconfig -r st 2>>err") ||
+	    sh("mkdir -p st2/etc st2/usr/lib/x86_64-linux-gnu && cp libfoo.so st2/usr/lib/x86_64-linux-gnu/libfoo.so.1 && "
+	       "touch st2/etc/ld.so.conf && ldconfig -r st2 2>>err")) {
 		sh("cat err >&2");
 		return -1;
 	}
@@ -622,8 +774,11 @@ int main(void)
 		cmocka_unit_test(test_hwcaps_and_defaults),
 		cmocka_unit_test(test_nodeflib),
 		cmocka_unit_test(test_cache_present_absent),
+		cmocka_unit_test(test_cache_not_needed),
 		cmocka_unit_test(test_scripts),
 		cmocka_unit_test(test_shell_form),
+		cmocka_unit_test(test_wrappers),
+		cmocka_unit_test(test_bin_sh),
 		cmocka_unit_test(test_runtime_rules),
 		cmocka_unit_test(test_user_lists),
 	};

@@ -1,0 +1,133 @@
+#!/bin/bash
+# reach_needs: needs that static analysis missed (issue 11), each shown on
+# an image this test builds and runs under chroot before and after
+# `whittle --auto`:
+#  1. a library found only through /etc/ld.so.cache: it lives in a
+#     directory that only /etc/ld.so.conf.d names, and the cache is written
+#     by a real `ldconfig -r`; ld.so(8) searches no such directory without
+#     the cache, so the slimmed program must keep it (else exit 127);
+#  2. a program that calls system(3), which runs "/bin/sh -c" (POSIX names
+#     the path): /bin is a merged-/usr link, /usr/bin/sh links to the shell;
+#  3. --keep-exe sh keeps /bin/sh, not only /usr/bin/sh.
+# The image holds the toolchain's own C library and loader (the files gcc
+# links the test programs against) and programs gcc builds here; the
+# expected outputs are the programs' own, from their source below.
+. "$(dirname "$0")/lib.sh"
+[ "$(id -u)" -eq 0 ] || skip "needs root (chroot)"
+need_cmd gcc ldconfig umoci chroot readelf
+: "${MKIMAGE:?}"
+cd "$T"
+
+R=$T/root
+mkdir -p "$R/usr/bin" "$R/usr/lib/x86_64-linux-gnu" "$R/usr/lib64" "$R/etc/ld.so.conf.d" "$R/opt/foo/lib" "$R/tmp"
+ln -s usr/bin "$R/bin"
+ln -s usr/lib "$R/lib"
+ln -s usr/lib64 "$R/lib64"
+
+cat >foo.c <<'EOF'
+int foo(void) { return 42; }
+EOF
+cat >prog.c <<'EOF'
+#include <stdio.h>
+int foo(void);
+int main(void) { printf("foo=%d\n", foo()); return 0; }
+EOF
+cat >shprog.c <<'EOF'
+#include <stdio.h>
+#include <stdlib.h>
+int main(void) { int rc = system("echo via-system"); printf("rc=%d\n", rc); return rc != 0; }
+EOF
+# the shell: enough of sh -c for system(): prints the command it was given
+cat >minish.c <<'EOF'
+#include <stdio.h>
+#include <string.h>
+int main(int argc, char **argv) {
+	if (argc >= 3 && !strcmp(argv[1], "-c")) { printf("sh -c %s\n", argv[2]); return 0; }
+	return 2;
+}
+EOF
+gcc -shared -fPIC -Wl,-soname,libfoo.so.1 foo.c -o "$R/opt/foo/lib/libfoo.so.1" &&
+	gcc prog.c -L"$R/opt/foo/lib" -l:libfoo.so.1 -o "$R/usr/bin/prog" &&
+	gcc shprog.c -o "$R/usr/bin/shprog" &&
+	gcc minish.c -o "$R/usr/bin/dash" || { bad "gcc failed"; finish; exit 1; }
+ln -s dash "$R/usr/bin/sh"
+libc=$(gcc -print-file-name=libc.so.6)
+interp=$(readelf -l "$R/usr/bin/prog" | sed -n 's/.*interpreter: \(.*\)]/\1/p')
+[ -f "$libc" ] && [ -n "$interp" ] && [ -e "$interp" ] || { bad "no C library ($libc) or loader ($interp)"; finish; exit 1; }
+cp -L "$libc" "$R/usr/lib/x86_64-linux-gnu/libc.so.6"
+cp -L "$interp" "$R/usr/lib/x86_64-linux-gnu/$(basename "$interp")"
+ln -s "../lib/x86_64-linux-gnu/$(basename "$interp")" "$R/usr/lib64/$(basename "$interp")"
+printf 'include /etc/ld.so.conf.d/*.conf\n' >"$R/etc/ld.so.conf"
+printf '/opt/foo/lib\n' >"$R/etc/ld.so.conf.d/foo.conf"
+ldconfig -r "$R" || { bad "ldconfig -r failed"; finish; exit 1; }
+grep -q /opt/foo/lib/libfoo.so.1 "$R/etc/ld.so.cache" || bad "ldconfig's cache names /opt/foo/lib/libfoo.so.1"
+
+# the image: a SPEC listing the tree
+(
+	cd "$R"
+	echo "layer gcc's programs and the toolchain's C library; ldconfig -r"
+	find . -mindepth 1 | sort | while read -r p; do
+		p=${p#./}
+		if [ -L "$p" ]; then
+			echo "symlink $p $(readlink "$p")"
+		elif [ -d "$p" ]; then
+			echo "dir $p 0755 0 0"
+		else
+			echo "file $p $(stat -c %a "$p" | sed 's/^/0/') 0 0 <$R/$p"
+		fi
+	done
+) >spec
+"$MKIMAGE" --format oci-archive --entrypoint '["/usr/bin/prog"]' spec img.tar >/dev/null ||
+	{ bad "mkimage failed"; finish; exit 1; }
+
+chroot_run "$R" orig-prog /usr/bin/prog
+eq "the built image runs prog" "$(cat "$T/orig-prog.rc"):$(cat "$T/orig-prog.out")" "0:foo=42"
+chroot_run "$R" orig-shprog /usr/bin/shprog
+eq "the built image runs shprog" "$(cat "$T/orig-shprog.rc"):$(tr '\n' ' ' <"$T/orig-shprog.out")" \
+	"0:sh -c echo via-system rc=0 "
+
+# slim NAME ARGS...: --auto into oci:$T/out-NAME:slim, unpacked to $T/b-NAME
+slim() {
+	local name=$1 rc=0
+	shift
+	"$WHITTLE" --auto -q -o "oci:$T/out-$name:slim" "$@" img.tar >"$T/$name.auto.out" 2>"$T/$name.auto.err" || rc=$?
+	if [ "$rc" -ne 0 ]; then
+		bad "$name: whittle --auto $* exits $rc: $(head -c 400 "$T/$name.auto.err")"
+		return 1
+	fi
+	umoci unpack --image "$T/out-$name:slim" "$T/b-$name" >/dev/null 2>"$T/umoci.err" ||
+		{ bad "$name: umoci unpack: $(head -c 400 "$T/umoci.err")"; return 1; }
+}
+
+# 1. the library found only through the cache
+if slim cache; then
+	S=$T/b-cache/rootfs
+	check "cache: /etc/ld.so.cache kept" test -f "$S/etc/ld.so.cache"
+	check "cache: libfoo kept" test -f "$S/opt/foo/lib/libfoo.so.1"
+	chroot_run "$S" slim-prog /usr/bin/prog
+	eq "cache: the slimmed prog runs" "$(cat "$T/slim-prog.rc"):$(cat "$T/slim-prog.out")" "0:foo=42"
+	[ "$(cat "$T/slim-prog.rc")" = 0 ] || echo "  stderr: $(head -c 300 "$T/slim-prog.stderr")" >&2
+	"$WHITTLE" --why /etc/ld.so.cache img.tar >"$T/why.out" 2>&1 || true
+	check "cache: --why says kept, through libfoo" grep -q "^  /etc/ld.so.cache .*ld-cache .*<- /opt/foo/lib/libfoo.so.1" "$T/why.out"
+fi
+
+# 2. system(3) needs /bin/sh as written
+if slim system --entrypoint /usr/bin/shprog; then
+	S=$T/b-system/rootfs
+	check "system: /bin is the merged-/usr link" test "$(readlink "$S/bin")" = usr/bin
+	check "system: /usr/bin/sh links to dash" test "$(readlink "$S/usr/bin/sh")" = dash
+	check "system: dash kept" test -f "$S/usr/bin/dash"
+	chroot_run "$S" slim-shprog /usr/bin/shprog
+	eq "system: the slimmed shprog runs its command" \
+		"$(cat "$T/slim-shprog.rc"):$(tr '\n' ' ' <"$T/slim-shprog.out")" "0:sh -c echo via-system rc=0 "
+fi
+
+# 3. --keep-exe sh: /bin/sh too
+if slim keepexe --keep-exe sh; then
+	S=$T/b-keepexe/rootfs
+	check "keep-exe sh: /bin/sh resolves in the output" test -x "$S/bin/sh"
+	chroot_run "$S" slim-binsh /bin/sh -c x
+	eq "keep-exe sh: /bin/sh runs" "$(cat "$T/slim-binsh.rc"):$(cat "$T/slim-binsh.out")" "0:sh -c x"
+fi
+
+finish
