@@ -20,6 +20,17 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 PY=/usr/bin/python3
 
 ip link set lo up
+# isolation, checked by run.sh: pid 1 of a new pid namespace, and the
+# listener run.sh keeps on the host's loopback (port RP_HOST_PORT) unreachable
+{
+	[ "$$" -eq 1 ] && echo "pid 1" || echo "pid $$, not a new pid namespace"
+	if $PY -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 2).close()' \
+		"${RP_HOST_PORT:?}" 2>/dev/null; then
+		echo "the host's loopback answers"
+	else
+		echo "host unreachable"
+	fi
+} >"$OUT/isolation"
 
 overlay() { # overlay NAME: an overlay of LOWER at OUT/NAME.merged, printed
 	mkdir -p "$OUT/$1.upper" "$OUT/$1.work" "$OUT/$1.merged"

@@ -22,8 +22,13 @@
 # DIR/PROGRAM.verdict.
 . "$SRCDIR/tests/integration/lib.sh"
 . "$SRCDIR/tests/realprog/lib.sh"
+HOSTLISTENER=
 # REALPROG_KEEP=1 keeps the scratch directory (printed) for a look
-if [ -n "${REALPROG_KEEP:-}" ]; then trap 'echo "kept $T"' EXIT; else trap 'rm -rf --one-file-system "$T"' EXIT; fi
+cleanup() {
+	[ -z "$HOSTLISTENER" ] || kill "$HOSTLISTENER" 2>/dev/null || true
+	if [ -n "${REALPROG_KEEP:-}" ]; then echo "kept $T"; else rm -rf --one-file-system "$T"; fi
+}
+trap cleanup EXIT
 
 [ $# -eq 1 ] || { echo "usage: $0 PROGRAM" >&2; exit 2; }
 P=$1
@@ -34,12 +39,23 @@ need_realprog_image
 grep -qx "$P" "$RP_IMG/programs.txt" || { echo "FAIL: no program $P in $RP_IMG/programs.txt" >&2; exit 1; }
 XFAIL=$(rp_lookup "$HERE/xfail.txt" "$P")
 
+# a listener on the host's loopback that no run may reach (inner.sh tries)
+/usr/bin/python3 -c 'import socket,sys,time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(8)
+open(sys.argv[1], "w").write(str(s.getsockname()[1])); time.sleep(3600)' "$T/hostport" &
+HOSTLISTENER=$!
+for _ in $(seq 50); do [ -s "$T/hostport" ] && break; sleep 0.1; done
+export RP_HOST_PORT
+RP_HOST_PORT=$(cat "$T/hostport")
+
 # run_scenario NAME OCI_DIR ROOT STRACE: the scenario in fresh namespaces, into $T/NAME
 run_scenario() {
 	mkdir -p "$T/$1"
 	timeout 600 unshare --net --mount --pid --fork --kill-child \
 		bash "$HERE/inner.sh" "$P" "$2" "$P" "$3" "$RP_IMG/rootfs" "$T/$1" "$4" \
 		>"$T/$1.log" 2>&1 || echo "## inner.sh exit $?" >>"$T/$1/transcript"
+	eq "$P: $1 run isolated (its own pid namespace; a listener on the host's loopback unreachable)" \
+		"$(tr '\n' ' ' <"$T/$1/isolation" 2>/dev/null)" "pid 1 host unreachable "
 }
 
 # --- slim ----------------------------------------------------------------------------------
