@@ -81,6 +81,7 @@ launch_cmd() {
 	LAUNCH=()
 	if [ "$STRACE" = 1 ]; then
 		nstrace=$((nstrace + 1))
+		# shellcheck disable=SC2054 # commas inside strace -e, not between words
 		LAUNCH=(strace -f -ff -qq -o "$OUT/strace.$nstrace" -e trace=%file,%process)
 	fi
 	LAUNCH+=("$PY" "$HERE/launch.py" "$OCI" "$TAG" "$ROOT" "$@")
@@ -98,6 +99,7 @@ run_entry() {
 }
 # start_server [launch.py options] [-- ARGS]: the image's process in the background
 SERVER_PID=
+# shellcheck disable=SC2120 # the scenarios use the image's own command so far
 start_server() {
 	launch_cmd "$@"
 	"${LAUNCH[@]}" </dev/null >>"$OUT/server.log" 2>&1 &
@@ -132,5 +134,6 @@ http() {
 	done
 }
 
+# shellcheck source=tests/realprog/scenarios.sh
 . "$HERE/scenarios.sh"
 "scenario_$PROGRAM"

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Helpers of the real-program suite, sourced after tests/integration/lib.sh.
 
 # need_realprog_image: the suite's image, built once per build directory
@@ -9,6 +10,7 @@ need_realprog_image() {
 	mkdir -p "$dir"
 	flock "$dir.lock" "$SRCDIR/tests/build-realprog-image.sh" "$dir" >>"$dir.log" 2>&1 ||
 		{ echo "building the real-program image failed; log:" >&2; tail -40 "$dir.log" >&2; exit 1; }
+	# shellcheck disable=SC2034 # read by run.sh, which sources this file
 	RP_IMG=$dir
 }
 

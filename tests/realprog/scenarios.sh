@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # scenarios.sh: one function a program, sourced by inner.sh inside the
 # program's namespaces. Each uses the program as its image runs it
 # (launch_cmd, run_entry, start_server) and writes what a client sees to
