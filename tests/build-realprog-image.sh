@@ -29,6 +29,7 @@ set -euo pipefail
 OUTDIR=$(realpath -m "$1")
 HERE=$(cd "$(dirname "$0")" && pwd)
 APP=$HERE/realprog/app
+. "$HERE/image-build-lib.sh"
 export SOURCE_DATE_EPOCH=1747699200 # 2025-05-20T00:00:00Z
 export LC_ALL=C.UTF-8 TZ=UTC
 CREATED=$(date -u -d "@$SOURCE_DATE_EPOCH" +%Y-%m-%dT%H:%M:%SZ)
@@ -37,7 +38,7 @@ PACKAGES=(apache2 memcached mariadb-server mariadb-client git openjdk-17-jre-hea
 
 inputs_hash() {
 	{
-		cat "$0"
+		cat "$0" "$HERE/image-build-lib.sh"
 		(cd "$APP" && find . -type f | LC_ALL=C sort | xargs sha256sum)
 		dpkg-query -W -f '${Package} ${Version}\n' mmdebstrap umoci 2>&1
 	} | sha256sum | cut -d' ' -f1
@@ -58,17 +59,7 @@ NAME=$(basename "$OUTDIR")
 DEBS=$OUTDIR.debs
 mkdir -p "$PARENT" "$DEBS"
 
-umount_below() {
-	local m
-	awk -v d="$1/" 'index($2, d) == 1 { print $2 }' /proc/self/mounts | sort -r |
-		while read -r m; do umount "$m" || umount -l "$m"; done
-	! awk -v d="$1/" 'index($2, d) == 1 { found = 1 } END { exit !found }' /proc/self/mounts
-}
-remove_tree() { umount_below "$1" && rm -rf --one-file-system "$1"; }
-
-for old in "$PARENT/.$NAME".build.* "$PARENT/.$NAME".old.*; do
-	[ -e "$old" ] && remove_tree "$old"
-done
+remove_leftovers "$PARENT" "$NAME"
 
 WORK=$(mktemp -d "$PARENT/.$NAME.build.XXXXXX")
 trap 'remove_tree "$WORK"' EXIT
@@ -93,53 +84,27 @@ umoci unpack --image "$OCI:base" "$B"
 # --- layer 0: mmdebstrap minbase ------------------------------------------
 rmdir "$R"
 log "mmdebstrap"
-# shellcheck disable=SC2016 # mmdebstrap gives the hooks "$1" (the rootfs)
-mmdebstrap --variant=minbase --mode=root --format=directory \
-	--aptopt='Acquire::Check-Valid-Until "false"' \
-	--skip=cleanup/apt/lists \
-	--setup-hook='mkdir -p "$1"/var/cache/apt/archives' \
-	--setup-hook="sync-in $DEBS /var/cache/apt/archives" \
-	--customize-hook="sync-out /var/cache/apt/archives $DEBS" \
-	--customize-hook='rm -f "$1"/var/cache/apt/archives/*.deb' \
-	bookworm "$R" \
-	"deb http://deb.debian.org/debian bookworm main" \
-	"deb http://deb.debian.org/debian bookworm-updates main" \
-	"deb http://deb.debian.org/debian-security bookworm-security main" </dev/null
+mmdebstrap_minbase "$R" "$DEBS"
 repack "mmdebstrap --variant=minbase bookworm"
 
 # --- layer 1: apt-get install in a chroot ---------------------------------
 # resolv.conf copied in, proc and dev mounted, services kept from starting
 # (policy-rc.d, as Debian's container images have); all undone before repack.
 log "apt-get install ${PACKAGES[*]}"
-had_resolv=
-if [ -e "$R/etc/resolv.conf" ] || [ -L "$R/etc/resolv.conf" ]; then
-	had_resolv=1
-	mv "$R/etc/resolv.conf" "$WORK/resolv.conf.image"
-fi
-cp /etc/resolv.conf "$R/etc/resolv.conf"
+chroot_apt_begin "$R" "$WORK" "$DEBS"
 printf '#!/bin/sh\nexit 101\n' >"$R/usr/sbin/policy-rc.d"
 chmod 0755 "$R/usr/sbin/policy-rc.d"
-mount -t proc proc "$R/proc"
-mount --bind /dev "$R/dev"
-mount --bind /dev/pts "$R/dev/pts"
-find "$DEBS" -maxdepth 1 -name '*.deb' -exec cp -t "$R/var/cache/apt/archives/" {} +
 chroot "$R" env DEBIAN_FRONTEND=noninteractive \
 	apt-get install -y --no-install-recommends "${PACKAGES[@]}" </dev/null
-find "$R/var/cache/apt/archives" -maxdepth 1 -name '*.deb' -exec cp -n -t "$DEBS/" {} +
-find "$R/var/cache/apt/archives" -maxdepth 1 -name '*.deb' -delete
 # apache2: CGI (mod_cgid under mpm_event) and the listing's configuration
 install -m 0644 "$APP/apache2/realprog.conf" "$R/etc/apache2/conf-available/realprog.conf"
 chroot "$R" a2enmod -q cgid
 chroot "$R" a2enconf -q realprog
-umount "$R/dev/pts"
-umount "$R/dev"
-umount "$R/proc"
-rm -f "$R/etc/resolv.conf" "$R/usr/sbin/policy-rc.d"
-[ -z "$had_resolv" ] || mv "$WORK/resolv.conf.image" "$R/etc/resolv.conf"
+chroot_apt_end "$R" "$WORK" "$DEBS"
+rm -f "$R/usr/sbin/policy-rc.d"
 rm -rf "$R"/var/lib/apt/lists/* "$R"/var/cache/apt/*.bin "$R"/var/log/apt/* "$R"/var/log/dpkg.log
 # the data directory is made by the container's first start, not the image
 rm -rf "$R"/var/lib/mysql/*
-umount_below "$R"
 repack "RUN apt-get install -y --no-install-recommends ${PACKAGES[*]} && a2enmod cgid && a2enconf realprog && rm -rf /var/lib/apt/lists/*"
 
 # --- layer 2: the suite's files -------------------------------------------
