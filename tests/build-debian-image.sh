@@ -62,6 +62,7 @@ set -euo pipefail
 OUTDIR=$(realpath -m "$1")
 HERE=$(cd "$(dirname "$0")" && pwd)
 SRC=$HERE/debian
+. "$HERE/image-build-lib.sh"
 TAG=bookworm
 CLEANUP_LAYER=3
 export SOURCE_DATE_EPOCH=1747699200 # 2025-05-20T00:00:00Z
@@ -71,7 +72,7 @@ CREATED=$(date -u -d "@$SOURCE_DATE_EPOCH" +%Y-%m-%dT%H:%M:%SZ)
 # Idempotence: the hash of everything the build reads from this host.
 inputs_hash() {
 	{
-		cat "$0" "$SRC"/whtest.c "$SRC"/whtest.py "$SRC"/whtest.sh "$SRC"/layer-expect.py
+		cat "$0" "$HERE/image-build-lib.sh" "$SRC"/whtest.c "$SRC"/whtest.py "$SRC"/whtest.sh "$SRC"/layer-expect.py
 		dpkg-query -W -f '${Package} ${Version}\n' gcc libc6-dev libssl-dev mmdebstrap umoci 2>&1
 	} | sha256sum | cut -d' ' -f1
 }
@@ -92,19 +93,8 @@ NAME=$(basename "$OUTDIR")
 DEBS=$OUTDIR.debs
 mkdir -p "$PARENT" "$DEBS"
 
-# Unmount whatever is mounted below $1, deepest first; fail when one stays.
-umount_below() {
-	local m
-	awk -v d="$1/" 'index($2, d) == 1 { print $2 }' /proc/self/mounts | sort -r |
-		while read -r m; do umount "$m" || umount -l "$m"; done
-	! awk -v d="$1/" 'index($2, d) == 1 { found = 1 } END { exit !found }' /proc/self/mounts
-}
-remove_tree() { umount_below "$1" && rm -rf --one-file-system "$1"; }
-
 # Leftovers of a killed build (we hold the lock, so none is running).
-for old in "$PARENT/.$NAME".build.* "$PARENT/.$NAME".old.*; do
-	[ -e "$old" ] && remove_tree "$old"
-done
+remove_leftovers "$PARENT" "$NAME"
 
 WORK=$(mktemp -d "$PARENT/.$NAME.build.XXXXXX")
 trap 'remove_tree "$WORK"' EXIT
@@ -136,48 +126,19 @@ umoci unpack --image "$OCI:$TAG" "$B"
 snapshot 0
 
 # --- layer 0: mmdebstrap minbase, apt lists kept --------------------------
-SOURCES=(
-	"deb http://deb.debian.org/debian bookworm main"
-	"deb http://deb.debian.org/debian bookworm-updates main"
-	"deb http://deb.debian.org/debian-security bookworm-security main"
-)
 rmdir "$R" # mmdebstrap creates it
 log "mmdebstrap"
-# shellcheck disable=SC2016 # mmdebstrap gives the hooks "$1" (the rootfs)
-mmdebstrap --variant=minbase --mode=root --format=directory \
-	--aptopt='Acquire::Check-Valid-Until "false"' \
-	--skip=cleanup/apt/lists --skip=essential/unlink \
-	--setup-hook='mkdir -p "$1"/var/cache/apt/archives' \
-	--setup-hook="sync-in $DEBS /var/cache/apt/archives" \
-	--customize-hook="sync-out /var/cache/apt/archives $DEBS" \
-	--customize-hook='rm -f "$1"/var/cache/apt/archives/*.deb' \
-	bookworm "$R" "${SOURCES[@]}" </dev/null
+mmdebstrap_minbase "$R" "$DEBS" --skip=essential/unlink
 compgen -G "$R/var/lib/apt/lists/*_Packages" >/dev/null ||
 	{ echo "$0: mmdebstrap left no apt lists" >&2; exit 1; }
 repack "mmdebstrap --variant=minbase bookworm (apt lists kept in /var/lib/apt/lists)"
 
 # --- layer 1: apt-get install in a chroot ---------------------------------
 log "apt-get install"
-had_resolv=
-if [ -e "$R/etc/resolv.conf" ] || [ -L "$R/etc/resolv.conf" ]; then
-	had_resolv=1
-	mv "$R/etc/resolv.conf" "$WORK/resolv.conf.image"
-fi
-cp /etc/resolv.conf "$R/etc/resolv.conf"
-mount -t proc proc "$R/proc"
-mount --bind /dev "$R/dev"
-mount --bind /dev/pts "$R/dev/pts"
-find "$DEBS" -maxdepth 1 -name '*.deb' -exec cp -t "$R/var/cache/apt/archives/" {} +
+chroot_apt_begin "$R" "$WORK" "$DEBS"
 chroot "$R" env DEBIAN_FRONTEND=noninteractive \
 	apt-get install -y --no-install-recommends python3 curl ca-certificates </dev/null
-find "$R/var/cache/apt/archives" -maxdepth 1 -name '*.deb' -exec cp -n -t "$DEBS/" {} +
-find "$R/var/cache/apt/archives" -maxdepth 1 -name '*.deb' -delete
-umount "$R/dev/pts"
-umount "$R/dev"
-umount "$R/proc"
-rm -f "$R/etc/resolv.conf"
-[ -z "$had_resolv" ] || mv "$WORK/resolv.conf.image" "$R/etc/resolv.conf"
-umount_below "$R"
+chroot_apt_end "$R" "$WORK" "$DEBS"
 repack "apt-get install -y --no-install-recommends python3 curl ca-certificates"
 
 # --- layer 2: the tests' own programs -------------------------------------
