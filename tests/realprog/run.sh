@@ -19,7 +19,9 @@
 # usage (meson sets WHITTLE, SRCDIR, BUILDDIR): run.sh PROGRAM
 # With REALPROG_RESULT_DIR set (bench/slim.sh), the report goes to
 # DIR/PROGRAM.json and the verdict ("same" or "differs: ...") to
-# DIR/PROGRAM.verdict.
+# DIR/PROGRAM.verdict. REALPROG_ARGS adds options to --auto, to try by
+# hand what a fix would keep (e.g. REALPROG_ARGS="--keep /bin/sh"); the
+# suite itself never sets it.
 . "$SRCDIR/tests/integration/lib.sh"
 . "$SRCDIR/tests/realprog/lib.sh"
 HOSTLISTENER=
@@ -60,7 +62,8 @@ run_scenario() {
 
 # --- slim ----------------------------------------------------------------------------------
 rc=0
-"$WHITTLE" --auto -q -o "oci:$T/slim:$P" --report "$T/report.json" "oci:$RP_IMG/oci:$P" \
+# shellcheck disable=SC2086 # REALPROG_ARGS: words
+"$WHITTLE" --auto -q -o "oci:$T/slim:$P" --report "$T/report.json" ${REALPROG_ARGS:-} "oci:$RP_IMG/oci:$P" \
 	>"$T/auto.out" 2>"$T/auto.err" || rc=$?
 if [ "$rc" -ne 0 ]; then
 	bad "$P: whittle --auto exits $rc: $(head -c 400 "$T/auto.err")"
