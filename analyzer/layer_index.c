@@ -354,6 +354,33 @@ static int read_content(struct pipe *p, struct wh_layer *l, struct wh_entry *we,
 	return 0;
 }
 
+/* Names a runtime reads otherwise than as they look: a directory component
+ * named ".wh.*" (a writer's parent entry for it would be a whiteout), a
+ * whiteout of "." or ".." (umoci refuses both). Returns 1 for aufs metadata
+ * (".wh..wh.*" anywhere in the name: skipped), 0 for a plain name. */
+static int check_wh_names(const struct wh_layer *l, const char *norm, const char *base, const char *name,
+                          struct wh_error *err)
+{
+	if (!strncmp(base, ".wh..wh.", 8) && strcmp(base, ".wh..wh..opq") != 0)
+		return 1;
+	for (const char *p = norm; p < base; p = strchr(p, '/') + 1)
+		if (!strncmp(p, ".wh..wh.", 8))
+			return 1;
+	for (const char *p = norm; p < base; p = strchr(p, '/') + 1)
+		if (!strncmp(p, ".wh.", 4)) {
+			char esc[512];
+			return wh_err(err, WH_EINPUT, "layer blob %s: entry \"%s\" has a directory named \".wh.*\", "
+			              "which is a whiteout to an image reader", l->blob.name,
+			              util_escape(name, esc, sizeof esc));
+		}
+	if (!strcmp(base, ".wh..") || !strcmp(base, ".wh...")) {
+		char esc[512];
+		return wh_err(err, WH_EINPUT, "layer blob %s: whiteout \"%s\" names \"%s\", not an entry", l->blob.name,
+		              util_escape(name, esc, sizeof esc), base + 4);
+	}
+	return 0;
+}
+
 int layer_index_one(struct wh_image *img, struct wh_layer *l, uint64_t *progress, struct wh_error *err)
 {
 	(void)img;
@@ -412,13 +439,18 @@ int layer_index_one(struct wh_image *img, struct wh_layer *l, uint64_t *progress
 		we->mode = archive_entry_perm(ae);
 		we->uid = (uint32_t)archive_entry_uid(ae);
 		we->gid = (uint32_t)archive_entry_gid(ae);
+		rc = check_wh_names(l, norm, base, name, err);
+		if (rc > 0) { /* aufs metadata (.wh..wh.plnk and kin): not content */
+			rc = 0;
+			continue;
+		}
+		if (rc < 0)
+			goto out;
 		if (!strncmp(base, ".wh.", 4)) {
 			size_t dl = (size_t)(base - norm);
 			if (!strcmp(base, ".wh..wh..opq")) {
 				we->type = WH_T_OPAQUE;
 				we->path = arena_strndup(&l->arena, norm, dl ? dl - 1 : 0);
-			} else if (!strncmp(base, ".wh..wh.", 8)) {
-				continue; /* aufs metadata (.wh..wh.plnk and kin): not content */
 			} else {
 				we->type = WH_T_WHITEOUT;
 				char *wp = arena_alloc(&l->arena, strlen(norm) - 4 + 1);

@@ -44,7 +44,8 @@ static const char usage_text[] =
 	"general\n"
 	"  -q, --quiet  --no-color (or NO_COLOR)  --version  -h, --help\n"
 	"\n"
-	"exit: 0 fine, 1 a rule failed, 2 bad usage or input, 3 output failed, 130 interrupted\n";
+	"exit: 0 fine, 1 a rule failed, 2 bad usage or input, 3 output failed,\n"
+	"      128+N killed by signal N: 130 interrupted (ctrl+c), 129 SIGHUP, 143 SIGTERM\n";
 
 enum {
 	O_REPORT = 1000, O_CI, O_AUTO, O_DRY, O_WHY, O_PLATFORM, O_TLS, O_LE, O_HWB, O_HUWP, O_CICONF,
@@ -101,6 +102,21 @@ static void list_free(struct str_list *l)
 	for (size_t i = 0; i < l->n; i++)
 		free(l->v[i]);
 	free(l->v);
+}
+
+/* Every return from main frees the option lists (a leak report would turn
+ * exit 2 into 1 in the sanitizer build). */
+static int opts_done(struct cli_opts *o, int rc)
+{
+	list_free(&o->entrypoint);
+	list_free(&o->cmd);
+	list_free(&o->keep);
+	list_free(&o->drop);
+	list_free(&o->keep_exe);
+	list_free(&o->keep_package);
+	list_free(&o->keep_from);
+	list_free(&o->rules);
+	return rc;
 }
 
 static int bad_usage(const char *fmt, const char *arg)
@@ -192,13 +208,13 @@ int main(int argc, char **argv)
 			else if (!strcmp(optarg, "false"))
 				o.tls_verify = 0;
 			else
-				return bad_usage("--tls-verify takes true or false, not \"%s\"", optarg);
+				return opts_done(&o, bad_usage("--tls-verify takes true or false, not \"%s\"", optarg));
 			break;
 		case 'j': {
 			char *end;
 			long v = strtol(optarg, &end, 10);
 			if (*end || v < 1 || v > 1024)
-				return bad_usage("--jobs takes a number from 1 to 1024, not \"%s\"", optarg);
+				return opts_done(&o, bad_usage("--jobs takes a number from 1 to 1024, not \"%s\"", optarg));
 			o.jobs = (int)v;
 			break;
 		}
@@ -218,7 +234,7 @@ int main(int argc, char **argv)
 		case 'o': o.output = optarg; break;
 		case O_COMP:
 			if (strcmp(optarg, "gzip") && strcmp(optarg, "zstd") && strcmp(optarg, "none"))
-				return bad_usage("--compression takes gzip, zstd or none, not \"%s\"", optarg);
+				return opts_done(&o, bad_usage("--compression takes gzip, zstd or none, not \"%s\"", optarg));
 			o.compression = optarg;
 			break;
 		case O_FORCE: o.force = 1; break;
@@ -227,23 +243,23 @@ int main(int argc, char **argv)
 		case O_FAILUNRES: o.fail_on_unresolved = 1; break;
 		case 'q': o.quiet = 1; break;
 		case O_NOCOLOR: o.no_color = 1; break;
-		case O_VERSION: printf("whittle %s\n", WH_VERSION); return 0;
-		case 'h': fputs(usage_text, stdout); return 0;
-		case ':': return bad_usage("option %s needs a value", argv[optind - 1]);
-		default: return bad_usage("unknown option %s", argv[optind - 1]);
+		case O_VERSION: printf("whittle %s\n", WH_VERSION); return opts_done(&o, 0);
+		case 'h': fputs(usage_text, stdout); return opts_done(&o, 0);
+		case ':': return opts_done(&o, bad_usage("option %s needs a value", argv[optind - 1]));
+		default: return opts_done(&o, bad_usage("unknown option %s", argv[optind - 1]));
 		}
 	}
 	if (modes > 1)
-		return bad_usage("%s", "choose one mode: --ci, --auto or --why (--report may accompany --ci or --auto)");
+		return opts_done(&o, bad_usage("%s", "choose one mode: --ci, --auto or --why (--report may accompany --ci or --auto)"));
 	if (o.dry_run && !o.mode_auto)
-		return bad_usage("%s", "--dry-run goes with --auto");
+		return opts_done(&o, bad_usage("%s", "--dry-run goes with --auto"));
 	if (optind != argc - 1)
-		return bad_usage("%s", optind >= argc ? "no image given" : "one image at a time");
+		return opts_done(&o, bad_usage("%s", optind >= argc ? "no image given" : "one image at a time"));
 	o.image = argv[optind];
 	int tui = !o.report && modes == 0;
 	if (tui && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {
 		fprintf(stderr, "whittle: the explorer needs a terminal; without one, use --report FILE, --ci or --auto\n");
-		return WH_EXIT_INPUT;
+		return opts_done(&o, WH_EXIT_INPUT);
 	}
 
 	signal(SIGINT, on_sigint);
@@ -256,7 +272,7 @@ int main(int argc, char **argv)
 	}
 	if (tui) {
 		int rc = tui_main(&o, &ao);
-		return rc;
+		return opts_done(&o, rc);
 	}
 	struct analysis a;
 	struct wh_error err = {0};
@@ -265,7 +281,7 @@ int main(int argc, char **argv)
 		fputs("\r\033[K", stderr);
 	if (rc < 0) {
 		fprintf(stderr, "whittle: %s\n", err.msg);
-		return WH_EXIT_INPUT;
+		return opts_done(&o, WH_EXIT_INPUT);
 	}
 	int exit_code = WH_EXIT_OK;
 	/* reachability: for --report, --why and --auto (not for --ci alone) */
@@ -331,13 +347,5 @@ int main(int argc, char **argv)
 	if (have_pkgdb)
 		dpkg_free(&pkgdb);
 	analysis_free(&a);
-	list_free(&o.entrypoint);
-	list_free(&o.cmd);
-	list_free(&o.keep);
-	list_free(&o.drop);
-	list_free(&o.keep_exe);
-	list_free(&o.keep_package);
-	list_free(&o.keep_from);
-	list_free(&o.rules);
-	return exit_code;
+	return opts_done(&o, exit_code);
 }
