@@ -367,17 +367,12 @@ static int check_wh_names(const struct wh_layer *l, const char *norm, const char
 		if (!strncmp(p, ".wh..wh.", 8))
 			return 1;
 	for (const char *p = norm; p < base; p = strchr(p, '/') + 1)
-		if (!strncmp(p, ".wh.", 4)) {
-			char esc[512];
+		if (!strncmp(p, ".wh.", 4))
 			return wh_err(err, WH_EINPUT, "layer blob %s: entry \"%s\" has a directory named \".wh.*\", "
-			              "which is a whiteout to an image reader", l->blob.name,
-			              util_escape(name, esc, sizeof esc));
-		}
-	if (!strcmp(base, ".wh..") || !strcmp(base, ".wh...")) {
-		char esc[512];
+			              "which is a whiteout to an image reader", l->blob.name, name);
+	if (!strcmp(base, ".wh..") || !strcmp(base, ".wh..."))
 		return wh_err(err, WH_EINPUT, "layer blob %s: whiteout \"%s\" names \"%s\", not an entry", l->blob.name,
-		              util_escape(name, esc, sizeof esc), base + 4);
-	}
+		              name, base + 4);
 	return 0;
 }
 

@@ -2867,20 +2867,29 @@ int reach_why(const struct reach *r, const struct analysis *a, const char *path,
 		if (r->ctx && r->ctx->pkg.owner_of)
 			pkg = r->ctx->pkg.owner_of(r->ctx->pkg.ctx, node_path(n, p));
 		const char *drop = r->ctx ? dropped_by(r->ctx, n) : NULL;
-		fprintf(out, "%s: removable (%s%s%s)\n", node_path(n, p), sz, pkg ? ", package " : "", pkg ? pkg : "");
+		util_escape_fputs(node_path(n, p), out);
+		fprintf(out, ": removable (%s%s", sz, pkg ? ", package " : "");
+		util_escape_fputs(pkg ? pkg : "", out);
+		fputs(")\n", out);
 		if (drop)
-			fprintf(out, "  dropped by --drop %s\n", drop);
+			util_escape_line(out, "  dropped by --drop ", drop);
 		else
 			fprintf(out, "  nothing the entrypoint, the kept programs or the rules reach needs it\n");
 		return 0;
 	}
-	fprintf(out, "%s: kept\n", node_path(n, p));
+	util_escape_fputs(node_path(n, p), out);
+	fputs(": kept\n", out);
 	for (int hops = 0; it && hops < 1000; hops++) {
-		fprintf(out, "  %-40s %-15s", node_path(it->node, p), rule_names[it->rule]);
-		if (it->from)
-			fprintf(out, " <- %s\n", node_path(it->from, q));
-		else
-			fprintf(out, " (root%s%s)\n", it->what ? ": " : "", it->what ? it->what : "");
+		char *ep = util_escape_dup(node_path(it->node, p));
+		fprintf(out, "  %-40s %-15s", ep, rule_names[it->rule]);
+		free(ep);
+		if (it->from) {
+			util_escape_line(out, " <- ", node_path(it->from, q));
+		} else {
+			fprintf(out, " (root%s", it->what ? ": " : "");
+			util_escape_fputs(it->what ? it->what : "", out);
+			fputs(")\n", out);
+		}
 		if (!it->from)
 			break;
 		it = reach_find(r, it->from);

@@ -399,6 +399,13 @@ void util_escape_fputs(const char *s, FILE *f)
 	}
 }
 
+void util_escape_line(FILE *f, const char *prefix, const char *s)
+{
+	fputs(prefix, f);
+	util_escape_fputs(s, f);
+	fputc('\n', f);
+}
+
 static int hexval(char c)
 {
 	if (c >= '0' && c <= '9')

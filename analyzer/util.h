@@ -91,6 +91,9 @@ const char *util_escape(const char *s, char *out, size_t outlen);
 char *util_escape_dup(const char *s);
 /* Write s escaped to f. */
 void util_escape_fputs(const char *s, FILE *f);
+/* Write prefix, s escaped and a newline to f (error messages that name
+ * entries: util_escape_line(stderr, "whittle: ", err.msg)). */
+void util_escape_line(FILE *f, const char *prefix, const char *s);
 /* Undo util_escape: out gets at most strlen(in) + 1 bytes. Returns the
  * length, or -1 for a backslash not followed by \ or xHH (out is then
  * unspecified). A NUL decoded from \x00 ends the C string early. */

@@ -72,14 +72,17 @@ static void print_removed(FILE *out, const struct gones *g, const struct slim_pl
 		if (!shown)
 			fprintf(out, "%slargest removed directories:\n", indent);
 		fmt_size(b, sizeof b, g->v[i].size);
-		fprintf(out, "%s  %10s  %s/\n", indent, b, g->v[i].path);
+		fprintf(out, "%s  %10s  ", indent, b);
+		util_escape_fputs(g->v[i].path, out);
+		fputs("/\n", out);
 		shown++;
 	}
 	for (size_t i = 0; i < plan->n_removed_pkgs && i < 5; i++) {
 		if (!i)
 			fprintf(out, "%slargest removed packages (%zu removed):\n", indent, plan->n_removed_pkgs);
 		fmt_size(b, sizeof b, plan->removed_pkgs[i].size);
-		fprintf(out, "%s  %10s  %s\n", indent, b, plan->removed_pkgs[i].name);
+		fprintf(out, "%s  %10s  ", indent, b);
+		util_escape_line(out, "", plan->removed_pkgs[i].name);
 	}
 }
 
@@ -88,8 +91,11 @@ static void print_unresolved(FILE *out, const struct reach *r, const char *inden
 	if (!r->n_unresolved)
 		return;
 	fprintf(out, "%sunresolved needs (%zu):\n", indent, r->n_unresolved);
-	for (size_t i = 0; i < r->n_unresolved && i < max; i++)
-		fprintf(out, "%s  %s: %s\n", indent, r->unresolved[i].path, r->unresolved[i].needs);
+	for (size_t i = 0; i < r->n_unresolved && i < max; i++) {
+		fprintf(out, "%s  ", indent);
+		util_escape_fputs(r->unresolved[i].path, out);
+		util_escape_line(out, ": ", r->unresolved[i].needs);
+	}
 	if (r->n_unresolved > max)
 		fprintf(out, "%s  ... %zu more (the report's reach.unresolved lists them all)\n", indent,
 		        r->n_unresolved - max);
@@ -142,7 +148,7 @@ int auto_run(struct analysis *a, const struct cli_opts *o, const struct reach *r
 	struct slim_plan plan;
 	struct slim_plan_opts po = {.keep_dpkg_db = o->keep_dpkg_db};
 	if (slim_plan_build(a, &po, &plan, &err) < 0) {
-		fprintf(stderr, "whittle: %s\n", err.msg);
+		util_escape_line(stderr, "whittle: ", err.msg);
 		return WH_EXIT_INPUT;
 	}
 	struct gones g = {0};
@@ -166,7 +172,9 @@ int auto_run(struct analysis *a, const struct cli_opts *o, const struct reach *r
 			fprintf(out, "would remove (size, path):\n");
 		for (size_t i = 0; i < g.n; i++) {
 			fmt_size(b1, sizeof b1, g.v[i].size);
-			fprintf(out, "%10s  %s%s\n", b1, g.v[i].path, g.v[i].n->type == WH_T_DIR ? "/" : "");
+			fprintf(out, "%10s  ", b1);
+			util_escape_fputs(g.v[i].path, out);
+			fputs(g.v[i].n->type == WH_T_DIR ? "/\n" : "\n", out);
 		}
 		if (!o->quiet) {
 			fmt_size(b1, sizeof b1, plan.input_bytes);
@@ -195,7 +203,7 @@ int auto_run(struct analysis *a, const struct cli_opts *o, const struct reach *r
 			fputs("\r\033[K", stderr);
 		free(def);
 		if (wr < 0) {
-			fprintf(stderr, "whittle: %s\n", err.msg);
+			util_escape_line(stderr, "whittle: ", err.msg);
 			rc = wr == WH_EINTR ? WH_EXIT_INTERRUPTED : wr == WH_EINPUT ? WH_EXIT_INPUT : WH_EXIT_OUTPUT;
 			goto out;
 		}
@@ -204,7 +212,7 @@ int auto_run(struct analysis *a, const struct cli_opts *o, const struct reach *r
 			fmt_size(b2, sizeof b2, res.visible_bytes);
 			fmt_size(b3, sizeof b3, layers_before);
 			fmt_size(b4, sizeof b4, res.layer.size);
-			fprintf(out, "wrote %s\n", res.output);
+			util_escape_line(out, "wrote ", res.output);
 			fprintf(out, "  visible bytes    %s -> %s  (ratio %.3f)\n", b1, b2, ratio);
 			fprintf(out, "  layer bytes      %s -> %s  (%zu layer%s -> 1, %s)\n", b3, b4, a->img.n_layers,
 			        a->img.n_layers == 1 ? "" : "s", slim_compression_name(res.compression));

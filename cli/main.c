@@ -280,7 +280,7 @@ int main(int argc, char **argv)
 	if (ps.shown)
 		fputs("\r\033[K", stderr);
 	if (rc < 0) {
-		fprintf(stderr, "whittle: %s\n", err.msg);
+		util_escape_line(stderr, "whittle: ", err.msg);
 		return opts_done(&o, WH_EXIT_INPUT);
 	}
 	int exit_code = WH_EXIT_OK;
@@ -298,10 +298,10 @@ int main(int argc, char **argv)
 			ro.pkg = (struct reach_pkg_hooks){.ctx = &pkgdb, .files_of = dpkg_reach_files_of,
 			                                  .owner_of = dpkg_reach_owner_of};
 		} else if (!o.quiet) {
-			fprintf(stderr, "whittle: warning: package database: %s\n", e2.msg);
+			util_escape_line(stderr, "whittle: warning: package database: ", e2.msg);
 		}
 		if (reach_compute(&a, &ro, &reach, &err) < 0) {
-			fprintf(stderr, "whittle: %s\n", err.msg);
+			util_escape_line(stderr, "whittle: ", err.msg);
 			exit_code = WH_EXIT_INPUT;
 		} else {
 			have_reach = 1;
@@ -309,7 +309,7 @@ int main(int argc, char **argv)
 	}
 	if (o.why && have_reach) {
 		if (reach_why(&reach, &a, o.why, stdout, &err) < 0) {
-			fprintf(stderr, "whittle: %s\n", err.msg);
+			util_escape_line(stderr, "whittle: ", err.msg);
 			exit_code = WH_EXIT_INPUT;
 		}
 	}
@@ -318,7 +318,7 @@ int main(int argc, char **argv)
 	if (o.mode_ci || (o.mode_auto && ci_wanted(&o))) {
 		int r = ci_run(&a, &o, o.mode_auto || (o.report && !strcmp(o.report, "-")) ? stderr : stdout, &err);
 		if (r < 0) {
-			fprintf(stderr, "whittle: %s\n", err.msg);
+			util_escape_line(stderr, "whittle: ", err.msg);
 			exit_code = WH_EXIT_INPUT;
 		} else if (r > 0) {
 			exit_code = WH_EXIT_RULE;
@@ -337,7 +337,7 @@ int main(int argc, char **argv)
 		if (slim_json)
 			json_object_set(doc, "slim", slim_json);
 		if (report_write(doc, o.report, &err) < 0) {
-			fprintf(stderr, "whittle: %s\n", err.msg);
+			util_escape_line(stderr, "whittle: ", err.msg);
 			exit_code = WH_EXIT_OUTPUT;
 		}
 		json_decref(doc);

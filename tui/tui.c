@@ -601,7 +601,7 @@ int tui_main(const struct cli_opts *o, const struct analysis_opts *ao)
 	struct wh_error err = {0};
 	if (analysis_run(o->image, &opts, &t->a, &err) < 0) {
 		crt_done();
-		fprintf(stderr, "whittle: %s\n", err.msg);
+		util_escape_line(stderr, "whittle: ", err.msg);
 		free(t);
 		return WH_EXIT_INPUT;
 	}

@@ -1,0 +1,137 @@
+#!/bin/bash
+# Hostile layers (issue 13): names that are not what they seem, text that
+# would drive a terminal, symlinks written through, files far larger than
+# what the analysis keeps of them. Every image is built here.
+source "$SRCDIR/tests/integration/lib.sh"
+: "${MKIMAGE:?}"
+need_cmd /usr/bin/python3
+
+# runs NAME WANT_RC CMD...: run CMD, stdout and stderr into $T/NAME.out and
+# $T/NAME.err; check the exit status and that no sanitizer spoke
+runs() {
+	local name=$1 want=$2 rc=0
+	shift 2
+	"$@" >"$T/$name.out" 2>"$T/$name.err" || rc=$?
+	if [ "$rc" -ne "$want" ]; then
+		bad "$name: exit $rc, want $want ($(head -c 400 "$T/$name.err"))"
+		return 1
+	fi
+	if grep -qE 'Sanitizer|runtime error' "$T/$name.err"; then
+		bad "$name: sanitizer report: $(head -c 400 "$T/$name.err")"
+		return 1
+	fi
+	ok "$name: exit $want"
+}
+
+# --- 6. the option lists are freed on the error paths; signals are 128+N --------
+runs "--keep with a missing image (exit 2, not a leak report's 1)" 2 \
+	env ASAN_OPTIONS=detect_leaks=1 "$WHITTLE" -q --keep /x --keep-exe y --drop /z --rule nss=off --auto "$T/missing.tar"
+runs "--keep with a bad --compression" 2 \
+	env ASAN_OPTIONS=detect_leaks=1 "$WHITTLE" -q --keep /x --compression lz4 --auto "$T/missing.tar"
+"$WHITTLE" --help >"$T/help" 2>&1 || true
+check "--help says SIGTERM exits 143" grep -q "143 SIGTERM" "$T/help"
+check "--help says SIGHUP exits 129" grep -q "129 SIGHUP" "$T/help"
+check "README says SIGTERM exits 143" grep -q "143 SIGTERM" "$SRCDIR/README.md"
+
+# --- 2. .wh. names: exit 2 naming the entry, in --report and --auto ---------------
+# (umoci refuses whiteouts of "." and ".."; a directory named .wh.X would be a
+# whiteout to any reader of a layer that lists it)
+wh_case() {
+	local name=$1 entry=$2
+	shift 2
+	printf '%s\n' "layer" "dir a 0755 0 0" "file a/f 0644 0 0 x" "file keep 0644 0 0 k" "layer" "$@" >"$T/$name.spec"
+	"$MKIMAGE" --format oci --tag t "$T/$name.spec" "$T/$name.oci"
+	for mode in report auto; do
+		local args=(--report "$T/$name.$mode.json")
+		[ $mode = auto ] && args=(--auto -o "oci:$T/$name.slim")
+		runs "$name --$mode" 2 "$WHITTLE" -q "${args[@]}" "oci:$T/$name.oci:t" || continue
+		check "$name --$mode names the entry $entry" grep -qF "\"$entry\"" "$T/$name --$mode.err"
+		check "$name --$mode writes nothing" test ! -e "$T/$name.$mode.json" -a ! -e "$T/$name.slim"
+	done
+}
+wh_case "whiteout .wh.." "a/.wh.." "raw a/.wh.. f 0"
+wh_case "whiteout .wh..." "a/.wh..." "raw a/.wh... f 0"
+wh_case "whiteout .wh.. at the root" ".wh.." "raw .wh.. f 0"
+wh_case "a directory named .wh.x" "a/.wh.x/y" "raw a/.wh.x/y f 1"
+wh_case "a directory named .wh.x, listed" "a/.wh.x/y" "raw a/.wh.x/ d" "raw a/.wh.x/y f 1"
+# the peer: umoci refuses the whiteouts of . and .. too
+if command -v umoci >/dev/null && [ "$(id -u)" -eq 0 ]; then
+	for c in "whiteout .wh.." "whiteout .wh..."; do
+		rc=0
+		umoci unpack --image "$T/$c.oci:t" "$T/$c.bundle" >/dev/null 2>&1 || rc=$?
+		check "umoci refuses $c too" test "$rc" -ne 0
+	done
+fi
+
+# --- 4. text output cannot drive the terminal ---------------------------------------
+# no_raw FILE: exits 0 when FILE holds no C0 byte but LF, no DEL, no C1 (raw or
+# UTF-8 encoded), nothing that is not UTF-8
+cat >"$T/no_raw.py" <<'PY'
+import sys
+data = open(sys.argv[1], "rb").read()
+try:
+    text = data.decode("utf-8")
+except UnicodeDecodeError as e:
+    sys.exit("invalid UTF-8 at byte %d: %r" % (e.start, data[max(0, e.start - 20):e.start + 20]))
+for i, ch in enumerate(text):
+    o = ord(ch)
+    if (o < 0x20 and ch != "\n") or o == 0x7f or 0x80 <= o <= 0x9f:
+        sys.exit("raw U+%04X at %d: %r" % (o, i, text[max(0, i - 20):i + 20]))
+PY
+no_raw() { check "$1 holds no raw control byte" /usr/bin/python3 "$T/no_raw.py" "$2"; }
+
+# each hostile byte class in a name; the entrypoint script's "#!" line names a
+# missing interpreter with an OSC in it (an unresolved need), and its name has
+# ESC and BEL; the same name in two layers makes --ci list it
+cat >"$T/esc.spec" <<'SPEC'
+layer
+dir app 0755 0 0
+file app/run\x1b]0;pwned\x07 0755 0 0 #!/opt/\x1b]0;title\x07/sh\x9b\n
+file esc/\x1b[31mred 0644 0 0 x
+file esc/cr\rforged 0644 0 0 x
+file esc/lf\nforged:\x20line 0644 0 0 x
+file esc/del\x7f 0644 0 0 x
+file esc/c1\x9b31m 0644 0 0 x
+file esc/c1utf8\xc2\x9b31m 0644 0 0 x
+file esc/bad\xff\xfe\xc3 0644 0 0 x
+file esc/back\\slash 0644 0 0 x
+file dup/\x1b[2Jwasted 0644 0 0 @4096:a
+layer
+file dup/\x1b[2Jwasted 0644 0 0 @4096:b
+SPEC
+"$MKIMAGE" --format oci --tag t --entrypoint '["/app/run\u001b]0;pwned\u0007"]' "$T/esc.spec" "$T/esc.oci"
+ER="oci:$T/esc.oci:t"
+runs "esc --ci" 0 "$WHITTLE" -q --ci --highest-wasted-bytes disabled --lowest-efficiency 0 \
+	--highest-user-wasted-percent disabled "$ER" && no_raw "--ci" "$T/esc --ci.out"
+check "--ci lists the wasted file, escaped" grep -qF 'dup/\x1b[2Jwasted' "$T/esc --ci.out"
+runs "esc --dry-run" 0 "$WHITTLE" -q --auto --dry-run "$ER" && no_raw "--dry-run" "$T/esc --dry-run.out"
+# the expected lines, escaped by hand from the spec
+for want in 'esc/\x1b[31mred' 'esc/cr\x0dforged' 'esc/lf\x0aforged: line' 'esc/del\x7f' 'esc/c1\x9b31m' \
+	'esc/c1utf8\xc2\x9b31m' 'esc/bad\xff\xfe\xc3' 'esc/back\\slash'; do
+	check "--dry-run lists $want" grep -qF "/$want" "$T/esc --dry-run.out"
+done
+runs "esc --auto" 0 "$WHITTLE" --auto -o "oci:$T/esc.slim" "$ER"
+no_raw "the --auto summary" "$T/esc --auto.out"
+no_raw "the --auto stderr" "$T/esc --auto.err"
+check "the unresolved list names the interpreter, escaped" \
+	grep -qF '/app/run\x1b]0;pwned\x07: /opt/\x1b]0;title\x07/sh\x9b' "$T/esc --auto.out" "$T/esc --auto.err"
+runs "esc --fail-on-unresolved" 1 "$WHITTLE" -q --auto --fail-on-unresolved -o "oci:$T/esc.slim2" "$ER"
+no_raw "--fail-on-unresolved's list" "$T/esc --fail-on-unresolved.err"
+runs "esc --why" 0 "$WHITTLE" -q --why "$(printf '/app/run\033]0;pwned\007')" "$ER" && no_raw "--why" "$T/esc --why.out"
+check "--why names the path, escaped" grep -qF '/app/run\x1b]0;pwned\x07: kept' "$T/esc --why.out"
+runs "esc --why removable" 0 "$WHITTLE" -q --why "$(printf '/esc/\033[31mred')" "$ER" &&
+	no_raw "--why (removable)" "$T/esc --why removable.out"
+# an error message naming a hostile entry
+printf '%s\n' "layer" 'file d\x1b]0;x\x07/f 0644 0 0 x' 'raw d\x1b]0;x\x07/.wh.. f 0' >"$T/escerr.spec"
+"$MKIMAGE" --format oci --tag t "$T/escerr.spec" "$T/escerr.oci"
+runs "esc error" 2 "$WHITTLE" -q --report "$T/escerr.json" "oci:$T/escerr.oci:t" && no_raw "the error message" "$T/esc error.err"
+check "the error message names the entry, escaped" grep -qF 'd\x1b]0;x\x07/.wh..' "$T/esc error.err"
+# JSON stays as it is: the name round-trips through the report
+runs "esc --report" 0 "$WHITTLE" -q --report "$T/esc.json" "$ER"
+check "the report keeps the raw name" /usr/bin/python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+names = [f["path"] for f in d["image"]["inefficient_files"]]
+sys.exit(0 if "/dup/\x1b[2Jwasted" in names else "not in %r" % names)' "$T/esc.json"
+
+finish
