@@ -5,6 +5,7 @@
 source "$SRCDIR/tests/integration/lib.sh"
 : "${MKIMAGE:?}"
 need_cmd /usr/bin/python3
+HERE="$SRCDIR/tests/integration"
 
 # runs NAME WANT_RC CMD...: run CMD, stdout and stderr into $T/NAME.out and
 # $T/NAME.err; check the exit status and that no sanitizer spoke
@@ -80,34 +81,18 @@ for i, ch in enumerate(text):
 PY
 no_raw() { check "$1 holds no raw control byte" /usr/bin/python3 "$T/no_raw.py" "$2"; }
 
-# each hostile byte class in a name; the entrypoint script's "#!" line names a
-# missing interpreter with an OSC in it (an unresolved need), and its name has
-# ESC and BEL; the same name in two layers makes --ci list it
-cat >"$T/esc.spec" <<'SPEC'
-layer
-dir app 0755 0 0
-file app/run\x1b]0;pwned\x07 0755 0 0 #!/opt/\x1b]0;title\x07/sh\x9b\n
-file esc/\x1b[31mred 0644 0 0 x
-file esc/cr\rforged 0644 0 0 x
-file esc/lf\nforged:\x20line 0644 0 0 x
-file esc/del\x7f 0644 0 0 x
-file esc/c1\x9b31m 0644 0 0 x
-file esc/c1utf8\xc2\x9b31m 0644 0 0 x
-file esc/bad\xff\xfe\xc3 0644 0 0 x
-file esc/back\\slash 0644 0 0 x
-file dup/\x1b[2Jwasted 0644 0 0 @4096:a
-layer
-file dup/\x1b[2Jwasted 0644 0 0 @4096:b
-SPEC
-"$MKIMAGE" --format oci --tag t --entrypoint '["/app/run\u001b]0;pwned\u0007"]' "$T/esc.spec" "$T/esc.oci"
+# each hostile byte class in a name (hostile_image.py esc); the entrypoint
+# script's "#!" line names a missing interpreter with an OSC in it (an
+# unresolved need); the same name in two layers makes --ci list it
+/usr/bin/python3 "$HERE/hostile_image.py" esc "$T/esc.oci"
 ER="oci:$T/esc.oci:t"
 runs "esc --ci" 0 "$WHITTLE" -q --ci --highest-wasted-bytes disabled --lowest-efficiency 0 \
 	--highest-user-wasted-percent disabled "$ER" && no_raw "--ci" "$T/esc --ci.out"
-check "--ci lists the wasted file, escaped" grep -qF 'dup/\x1b[2Jwasted' "$T/esc --ci.out"
+check "--ci lists the wasted file, escaped" grep -qF '/dup-\x1b[2Jwasted' "$T/esc --ci.out"
 runs "esc --dry-run" 0 "$WHITTLE" -q --auto --dry-run "$ER" && no_raw "--dry-run" "$T/esc --dry-run.out"
 # the expected lines, escaped by hand from the spec
-for want in 'esc/\x1b[31mred' 'esc/cr\x0dforged' 'esc/lf\x0aforged: line' 'esc/del\x7f' 'esc/c1\x9b31m' \
-	'esc/c1utf8\xc2\x9b31m' 'esc/bad\xff\xfe\xc3' 'esc/back\\slash'; do
+for want in 'esc-\x1b[31mred' 'esc-cr\x0dforged' 'esc-lf\x0aforged: line' 'esc-del\x7f' 'esc-c1\x9b31m' \
+	'esc-c1utf8\xc2\x9b31m' 'esc-bad\xff\xfe\xc3' 'esc-back\\slash'; do
 	check "--dry-run lists $want" grep -qF "/$want" "$T/esc --dry-run.out"
 done
 runs "esc --auto" 0 "$WHITTLE" --auto -o "oci:$T/esc.slim" "$ER"
@@ -119,7 +104,7 @@ runs "esc --fail-on-unresolved" 1 "$WHITTLE" -q --auto --fail-on-unresolved -o "
 no_raw "--fail-on-unresolved's list" "$T/esc --fail-on-unresolved.err"
 runs "esc --why" 0 "$WHITTLE" -q --why "$(printf '/app/run\033]0;pwned\007')" "$ER" && no_raw "--why" "$T/esc --why.out"
 check "--why names the path, escaped" grep -qF '/app/run\x1b]0;pwned\x07: kept' "$T/esc --why.out"
-runs "esc --why removable" 0 "$WHITTLE" -q --why "$(printf '/esc/\033[31mred')" "$ER" &&
+runs "esc --why removable" 0 "$WHITTLE" -q --why "$(printf '/esc-\033[31mred')" "$ER" &&
 	no_raw "--why (removable)" "$T/esc --why removable.out"
 # an error message naming a hostile entry
 printf '%s\n' "layer" 'file d\x1b]0;x\x07/f 0644 0 0 x' 'raw d\x1b]0;x\x07/.wh.. f 0' >"$T/escerr.spec"
@@ -132,6 +117,6 @@ check "the report keeps the raw name" /usr/bin/python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
 names = [f["path"] for f in d["image"]["inefficient_files"]]
-sys.exit(0 if "/dup/\x1b[2Jwasted" in names else "not in %r" % names)' "$T/esc.json"
+sys.exit(0 if "/dup-\x1b[2Jwasted" in names else "not in %r" % names)' "$T/esc.json"
 
 finish
