@@ -33,12 +33,14 @@ struct wh_extra {
 	char *shebang;         /* the "#!" line without "#!" and newline */
 	uint8_t *content;      /* whole content of files the analysis reads */
 	size_t content_len;
+	uint64_t captured;     /* WH_F_TRUNCATED: the bytes the analysis kept of it */
 };
 
 enum {
 	WH_F_XATTR = 1,      /* has xattrs (capabilities included) */
-	WH_F_BIGELF = 2,     /* an ELF too big to parse in memory */
+	WH_F_BIGELF = 2,     /* an ELF whose needed parts lie beyond what a forward read keeps */
 	WH_F_BADELF = 4,     /* ELF magic, but not a parseable ELF */
+	WH_F_TRUNCATED = 8,  /* a cap kept the analysis from reading all it wanted (extra->captured) */
 };
 
 /* One tar entry of one layer. Lean: 72 bytes + its name. */

@@ -1,5 +1,6 @@
 #include "tree.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -492,4 +493,54 @@ static int walk_rec(struct wh_node *n, int depth, int (*fn)(void *, struct wh_no
 int tree_walk(struct wh_node *root, int (*fn)(void *ctx, struct wh_node *n, int depth), void *ctx)
 {
 	return walk_rec(root, 0, fn, ctx);
+}
+
+/* --- what the caps cut short ------------------------------------------------------ */
+
+struct trunc_ctx {
+	struct tree_truncated *v;
+	size_t n, cap;
+};
+
+static int collect_truncated(void *ctx, struct wh_node *n, int depth)
+{
+	(void)depth;
+	struct trunc_ctx *c = ctx;
+	if (!n->e || !(n->e->flags & WH_F_TRUNCATED) || n->change == WH_C_REMOVED)
+		return 0;
+	if (c->n == c->cap) {
+		c->cap = c->cap ? c->cap * 2 : 16;
+		c->v = xrealloc(c->v, c->cap * sizeof *c->v);
+	}
+	char p[PATH_MAX + 2];
+	tree_path(n, p, sizeof p);
+	c->v[c->n++] = (struct tree_truncated){.path = xstrdup(p), .size = n->e->size,
+	                                       .captured = n->e->extra ? n->e->extra->captured : 0};
+	return 0;
+}
+
+static int cmp_truncated(const void *a, const void *b)
+{
+	const struct tree_truncated *x = a, *y = b;
+	if (x->size != y->size)
+		return x->size > y->size ? -1 : 1;
+	return strcmp(x->path, y->path);
+}
+
+size_t tree_truncated(const struct wh_tree *t, struct tree_truncated **out)
+{
+	struct trunc_ctx c = {0};
+	if (t->root)
+		tree_walk(t->root, collect_truncated, &c);
+	if (c.n)
+		qsort(c.v, c.n, sizeof *c.v, cmp_truncated);
+	*out = c.v;
+	return c.n;
+}
+
+void tree_truncated_free(struct tree_truncated *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i].path);
+	free(v);
 }

@@ -101,6 +101,26 @@ static void print_unresolved(FILE *out, const struct reach *r, const char *inden
 		        r->n_unresolved - max);
 }
 
+/* What the caps on file contents may cost (the report lists the files). */
+static void print_truncated(FILE *out, const struct analysis *a, const char *indent)
+{
+	struct tree_truncated *tv;
+	size_t tn = tree_truncated(&a->tree, &tv);
+	if (tn) {
+		fprintf(out, "%sread in part (%zu file%s larger than the analysis keeps; the report's image.truncated "
+		        "lists them):\n", indent, tn, tn == 1 ? "" : "s");
+		fprintf(out, "%s  what they name (a program's libraries, a script's commands, a package's files)\n"
+		        "%s  is unknown: the slimmed image may lack it; keep it with --keep if it matters\n", indent, indent);
+		for (size_t i = 0; i < tn && i < 5; i++) {
+			fprintf(out, "%s  ", indent);
+			util_escape_line(out, "", tv[i].path);
+		}
+		if (tn > 5)
+			fprintf(out, "%s  ... %zu more\n", indent, tn - 5);
+	}
+	tree_truncated_free(tv, tn);
+}
+
 /* --- progress of the write on stderr (a terminal, not -q) ----------------------- */
 
 struct write_progress {
@@ -188,6 +208,7 @@ int auto_run(struct analysis *a, const struct cli_opts *o, const struct reach *r
 				qsort(g.v, g.n, sizeof *g.v, cmp_gone_size);
 			print_removed(out, &g, &plan, "");
 			print_unresolved(out, r, "", 20);
+			print_truncated(out, a, "");
 		}
 	} else {
 		char *def = o->output ? NULL : slim_default_output(&a->img);
@@ -224,6 +245,7 @@ int auto_run(struct analysis *a, const struct cli_opts *o, const struct reach *r
 				qsort(g.v, g.n, sizeof *g.v, cmp_gone_size);
 			print_removed(out, &g, &plan, "  ");
 			print_unresolved(out, r, "  ", 20);
+			print_truncated(out, a, "  ");
 		}
 		json_t *s = json_object();
 		json_object_set_new(s, "output", json_string(res.output));

@@ -119,4 +119,91 @@ d = json.load(open(sys.argv[1]))
 names = [f["path"] for f in d["image"]["inefficient_files"]]
 sys.exit(0 if "/dup-\x1b[2Jwasted" in names else "not in %r" % names)' "$T/esc.json"
 
+# --- 5. memory grows with entries, not file bytes ---------------------------------------
+# Each image holds at least 4 x the 150 MB ceiling in file bytes, each file
+# larger than what the analysis keeps of it. The ceiling is on the peak RSS
+# of the child (getrusage), with ASan's quarantine held to 16 MB.
+LIMIT_KB=$((150 * 1000))
+# peak NAME CMD...: run CMD (stdout, stderr to $T/NAME.out, .err), its peak
+# RSS in kB into $T/NAME.rss; fails unless it exits 0
+peak() {
+	local name=$1
+	shift
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=16" /usr/bin/python3 -c '
+import resource, subprocess, sys
+out, err, rss = sys.argv[1:4]
+rc = subprocess.run(sys.argv[4:], stdout=open(out, "wb"), stderr=open(err, "wb")).returncode
+open(rss, "w").write("%d\n" % resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+sys.exit(rc)' "$T/$name.out" "$T/$name.err" "$T/$name.rss" "$@" ||
+		{ bad "$name: exit status $? ($(head -c 300 "$T/$name.err"))"; return 1; }
+	local kb
+	kb=$(cat "$T/$name.rss")
+	echo "     $name: peak RSS $((kb / 1000)) MB"
+	check "$name: peak RSS $((kb / 1000)) MB < 150 MB" test "$kb" -lt "$LIMIT_KB"
+}
+# truncated REPORT PATH SIZE: PATH is listed in image.truncated with its
+# size and fewer captured bytes than that
+truncated_has() {
+	/usr/bin/python3 - "$@" <<'PY'
+import json, sys
+rep, path, size = sys.argv[1], sys.argv[2], int(sys.argv[3])
+rows = {r["path"]: r for r in json.load(open(rep))["image"]["truncated"]}
+r = rows.get(path)
+sys.exit(0 if r and r["size_bytes"] == size and r["captured_bytes"] < size else "%s: %r" % (path, r))
+PY
+}
+
+# one layer, two ELF files of 600 MiB: /bin/big (the entrypoint) with its
+# tables at the front and its dynamic segment at the end; /bin/far with its
+# tables 300 MiB in, which no bounded forward read keeps
+/usr/bin/python3 "$HERE/hostile_image.py" bigelf "$T/bigelf.oci"
+if peak "600 MiB ELF --report" "$WHITTLE" -q -j2 --report "$T/bigelf.json" "oci:$T/bigelf.oci:t"; then
+	validate_report "$T/bigelf.json" && ok "600 MiB ELF: the report validates" || bad "600 MiB ELF: schema"
+	# expected: the needs hostile_image.py wrote (readelf agrees, below)
+	check "600 MiB ELF: DT_NEEDED read past 600 MiB (unresolved libhostile.so.1)" /usr/bin/python3 -c '
+import json, sys
+u = json.load(open(sys.argv[1]))["reach"]["unresolved"]
+sys.exit(0 if {"path": "/bin/big", "needs": "libhostile.so.1 (DT_NEEDED)"} in u else repr(u))' "$T/bigelf.json"
+	check "600 MiB ELF: /bin/far is listed as truncated" truncated_has "$T/bigelf.json" /bin/far $((600 << 20))
+	check "600 MiB ELF: /bin/big is not truncated" /usr/bin/python3 -c '
+import json, sys
+sys.exit("/bin/big" in [r["path"] for r in json.load(open(sys.argv[1]))["image"]["truncated"]])' "$T/bigelf.json"
+fi
+if command -v readelf >/dev/null && command -v umoci >/dev/null && [ "$(id -u)" -eq 0 ]; then
+	umoci unpack --image "$T/bigelf.oci:t" "$T/bigelf.bundle" >/dev/null 2>&1
+	check "readelf reads libhostile.so.1 in /bin/big too" grep -q 'Shared library: \[libhostile.so.1\]' \
+		<(readelf -dW "$T/bigelf.bundle/rootfs/bin/big")
+	rm -rf "$T/bigelf.bundle"
+fi
+if peak "600 MiB ELF --auto" "$WHITTLE" --auto --dry-run "oci:$T/bigelf.oci:t"; then
+	check "the --auto summary says what the cap may cost" grep -q "read in part (1 file" "$T/600 MiB ELF --auto.out"
+	check "the --auto summary names /bin/far" grep -q "^  /bin/far" "$T/600 MiB ELF --auto.out"
+fi
+rm -rf "$T/bigelf.oci"
+
+# 100 dpkg info/*.list files of 16 MiB
+/usr/bin/python3 "$HERE/hostile_image.py" lists "$T/lists.oci"
+if peak "100 lists of 16 MiB" "$WHITTLE" -q --report "$T/lists.json" "oci:$T/lists.oci:t"; then
+	validate_report "$T/lists.json" && ok "lists: the report validates" || bad "lists: schema"
+	for i in 000 042 099; do
+		check "lists: pkg$i.list is listed as truncated" truncated_has "$T/lists.json" \
+			"/var/lib/dpkg/info/pkg$i.list" $((16 << 20))
+	done
+	check "lists: 100 truncated" test "$(/usr/bin/python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["image"]["truncated"]))' "$T/lists.json")" = 100
+fi
+rm -rf "$T/lists.oci"
+
+# 50,000 "#!" scripts of 64 KiB
+/usr/bin/python3 "$HERE/hostile_image.py" scripts "$T/scripts.oci"
+if peak "50,000 scripts of 64 KiB" "$WHITTLE" -q --report "$T/scripts.json" "oci:$T/scripts.oci:t"; then
+	validate_report "$T/scripts.json" && ok "scripts: the report validates" || bad "scripts: schema"
+	check "scripts: 50,000 truncated, each 64 KiB" /usr/bin/python3 -c '
+import json, sys
+t = json.load(open(sys.argv[1]))["image"]["truncated"]
+ok = len(t) == 50000 and all(r["size_bytes"] == 65536 and r["captured_bytes"] < 65536 for r in t)
+ok = ok and t[0]["path"] == "/s/00/x00000" and t[-1]["path"] == "/s/49/x49999"
+sys.exit(0 if ok else "%d rows, first %r" % (len(t), t[:1]))' "$T/scripts.json"
+fi
+rm -rf "$T/scripts.oci"
+
 finish

@@ -18,33 +18,36 @@ MiB = 1 << 20
 
 
 class Pattern(io.RawIOBase):
-    """size bytes: head, then fill bytes, then tail (never all in memory)."""
+    """size bytes: head, then fill bytes, then tail, with extra pieces
+    {offset: bytes} laid over the fill (never all in memory)."""
 
-    def __init__(self, size, head=b"", tail=b"", fill=b"\0"):
-        self.size, self.head, self.tail, self.pos = size, head, tail, 0
+    def __init__(self, size, head=b"", tail=b"", fill=b"\0", pieces=None):
+        self.size, self.pos = size, 0
+        self.pieces = sorted(((0, head), (size - len(tail), tail)) + tuple((pieces or {}).items()))
         self.block = fill * (65536 // len(fill))
+
+    def byte_range(self, p, end):
+        out = bytearray()
+        while p < end:
+            piece = next(((o, b) for o, b in self.pieces if o <= p < o + len(b)), None)
+            if piece:
+                o, b = piece
+                c = b[p - o:min(len(b), end - o)]
+            else:
+                nxt = min([o for o, b in self.pieces if o > p] + [end])
+                k = min(nxt, end) - p
+                c = (self.block * (k // len(self.block) + 1))[:k] if k > len(self.block) else self.block[:k]
+            out += c
+            p += len(c)
+        return bytes(out)
 
     def read(self, n=-1):
         if n < 0:
             n = self.size - self.pos
         n = min(n, self.size - self.pos)
-        out = bytearray()
-        while len(out) < n:
-            p = self.pos + len(out)
-            if p < len(self.head):
-                out += self.head[p:p + n - len(out)]
-            elif p >= self.size - len(self.tail):
-                t = p - (self.size - len(self.tail))
-                out += self.tail[t:t + n - len(out)]
-            else:
-                end = min(self.size - len(self.tail), p + n - len(out))
-                k = end - p
-                while k > 0:
-                    c = min(k, len(self.block))
-                    out += self.block[:c]
-                    k -= c
+        out = self.byte_range(self.pos, self.pos + n)
         self.pos += len(out)
-        return bytes(out)
+        return out
 
 
 class Hashing:
@@ -136,7 +139,7 @@ def esc(out):
     write_layout(out, [l1, l2], entrypoint=["/" + raw(ESC_SCRIPT)])
 
 
-def elf64(size, needed, imports):
+def elf64(size, needed, imports, tables_at=None):
     """A little-endian x86-64 ET_DYN of `size` bytes: headers, PT_INTERP,
     .dynsym, .hash and .dynstr in a first PT_LOAD at the front; zeros; the
     dynamic segment in a second PT_LOAD at the very end."""
@@ -149,7 +152,7 @@ def elf64(size, needed, imports):
     # first segment: ehdr(64) phdrs(4*56) interp, symtab, hash, strtab
     ph_off, n_ph = 64, 4
     interp_off = ph_off + n_ph * 56
-    sym_off = (interp_off + len(interp) + 7) & ~7
+    sym_off = (interp_off + len(interp) + 7) & ~7 if tables_at is None else tables_at
     nsyms = 1 + len(imports)
     syms = b"\0" * 24
     for s in imports:  # st_name, st_info (GLOBAL FUNC), st_other, st_shndx UNDEF, value, size
@@ -176,15 +179,23 @@ def elf64(size, needed, imports):
     ph += struct.pack("<IIQQQQQQ", 2, 6, dyn_off, dyn_off, dyn_off, len(dyn), len(dyn), 8)
     head = bytearray(ehdr + ph)
     head += b"\0" * (interp_off - len(head)) + interp
-    head += b"\0" * (sym_off - len(head)) + syms + hashtab + strs
-    return Pattern(size, bytes(head), dyn)
+    if tables_at is None:
+        head += b"\0" * (sym_off - len(head)) + syms + hashtab + strs
+        return Pattern(size, bytes(head), dyn)
+    return Pattern(size, bytes(head), dyn, pieces={sym_off: syms + hashtab + strs})
 
 
 def bigelf(out):
+    """/bin/big: its tables at the front (as linkers put them), its dynamic
+    segment at the end, 600 MiB on; /bin/far: its tables 300 MiB in, named
+    by a dynamic segment at the end (no forward pass keeps them within a
+    bounded buffer)."""
     size = 600 * MiB
-    f = elf64(size, ["libhostile.so.1"], ["getpwnam"])
+    big = elf64(size, ["libhostile.so.1"], ["getpwnam"])
+    far = elf64(size, ["libfar.so.1"], ["getpwnam"], tables_at=300 * MiB)
     write_layout(out, [[(info("bin", 0, 0o755, tarfile.DIRTYPE), None),
-                        (info("bin/big", size, 0o755), f)]], entrypoint=["/bin/big"])
+                        (info("bin/big", size, 0o755), big), (info("bin/far", size, 0o755), far)]],
+                 entrypoint=["/bin/big"])
 
 
 def lists(out):
@@ -196,6 +207,8 @@ def lists(out):
 
 def scripts(out):
     def gen():
+        yield info("bin", 0, 0o755, tarfile.DIRTYPE), None
+        yield regular(b"bin/sh", b"#!/bin/sh\n", 0o755)  # no unresolved need per script
         yield info("s", 0, 0o755, tarfile.DIRTYPE), None
         for i in range(50000):
             if i % 1000 == 0:
