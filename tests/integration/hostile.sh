@@ -24,6 +24,34 @@ runs() {
 	ok "$name: exit $want"
 }
 
+# listing ROOTFS: "path type [target|sha256]" lines, sorted
+listing() {
+	(cd "$1" && find . -mindepth 1 | LC_ALL=C sort | while IFS= read -r f; do
+		if [ -L "$f" ]; then echo "$f l $(readlink "$f")"
+		elif [ -f "$f" ]; then echo "$f f $(sha256sum <"$f" | cut -c1-16)"
+		else echo "$f d"; fi
+	done)
+}
+have_umoci=0
+command -v umoci >/dev/null && [ "$(id -u)" -eq 0 ] && have_umoci=1
+# same_as_umoci NAME OCI: whittle --auto keeping everything, unpacked by
+# umoci, equals umoci's unpack of OCI (listing, link targets, contents)
+same_as_umoci() {
+	local name=$1 oci=$2
+	umoci unpack --image "$oci:t" "$T/$name.umoci" >/dev/null 2>"$T/$name.umoci.err" ||
+		{ bad "$name: umoci unpack of the original: $(cat "$T/$name.umoci.err")"; return; }
+	listing "$T/$name.umoci/rootfs" >"$T/$name.want"
+	runs "$name --auto keep all" 0 "$WHITTLE" -q --auto --keep '/**' -o "oci:$T/$name.slim:t" "oci:$oci:t" || return
+	umoci unpack --image "$T/$name.slim:t" "$T/$name.slim.umoci" >/dev/null 2>"$T/$name.umoci2.err" ||
+		{ bad "$name: umoci unpack of the slimmed image: $(cat "$T/$name.umoci2.err")"; return; }
+	listing "$T/$name.slim.umoci/rootfs" >"$T/$name.got"
+	if diff "$T/$name.want" "$T/$name.got" >"$T/$name.diff"; then
+		ok "$name: the slimmed image unpacks as umoci unpacks the original (listing, targets, contents)"
+	else
+		bad "$name: slimmed != umoci's original: $(head -20 "$T/$name.diff")"
+	fi
+}
+
 # --- 6. the option lists are freed on the error paths; signals are 128+N --------
 runs "--keep with a missing image (exit 2, not a leak report's 1)" 2 \
 	env ASAN_OPTIONS=detect_leaks=1 "$WHITTLE" -q --keep /x --keep-exe y --drop /z --rule nss=off --auto "$T/missing.tar"
@@ -63,6 +91,21 @@ if command -v umoci >/dev/null && [ "$(id -u)" -eq 0 ]; then
 		check "umoci refuses $c too" test "$rc" -ne 0
 	done
 fi
+
+# hard links: a chain of 150 (each naming the one before) and a hard link to a
+# symlink; umoci accepts both, so --report and --auto both do
+{ echo layer; echo 'file f 0644 0 0 data'; echo 'raw h1 h f'
+  for i in $(seq 2 150); do echo "raw h$i h h$((i - 1))"; done; } >"$T/hlchain.spec"
+printf '%s\n' layer 'file t 0644 0 0 data' 'symlink s t' 'hardlink hs s' >"$T/hlsym.spec"
+for c in hlchain hlsym; do
+	"$MKIMAGE" --format oci --tag t "$T/$c.spec" "$T/$c.oci"
+	runs "$c --report" 0 "$WHITTLE" -q --report "$T/$c.json" "oci:$T/$c.oci:t"
+	if [ $have_umoci = 1 ]; then
+		same_as_umoci "$c" "$T/$c.oci"
+	else
+		runs "$c --auto" 0 "$WHITTLE" -q --auto --keep '/**' -o "oci:$T/$c.slim:t" "oci:$T/$c.oci:t"
+	fi
+done
 
 # --- 4. text output cannot drive the terminal ---------------------------------------
 # no_raw FILE: exits 0 when FILE holds no C0 byte but LF, no DEL, no C1 (raw or
@@ -120,15 +163,7 @@ names = [f["path"] for f in d["image"]["inefficient_files"]]
 sys.exit(0 if "/dup-\x1b[2Jwasted" in names else "not in %r" % names)' "$T/esc.json"
 
 # --- 1. symlinks written through, compared with umoci unpack --------------------------
-# listing ROOTFS: "path type [target|sha256]" lines, sorted
-listing() {
-	(cd "$1" && find . -mindepth 1 | LC_ALL=C sort | while IFS= read -r f; do
-		if [ -L "$f" ]; then echo "$f l $(readlink "$f")"
-		elif [ -f "$f" ]; then echo "$f f $(sha256sum <"$f" | cut -c1-16)"
-		else echo "$f d"; fi
-	done)
-}
-if command -v umoci >/dev/null && [ "$(id -u)" -eq 0 ]; then
+if [ $have_umoci = 1 ]; then
 	# lower: b -> /etc, x/y/c -> ../../../.. (climbs above the root), n -> a
 	# missing directory; upper: files written through each, a link and a
 	# file below it in the same layer, a whiteout and an opaque marker
@@ -154,23 +189,12 @@ whiteout b/group
 opaque b/skel
 SPEC
 	"$MKIMAGE" --format oci --tag t "$T/sl.spec" "$T/sl.oci"
-	umoci unpack --image "$T/sl.oci:t" "$T/sl.umoci" >/dev/null 2>"$T/sl.umoci.err" ||
-		bad "umoci unpack of the write-through image: $(cat "$T/sl.umoci.err")"
-	listing "$T/sl.umoci/rootfs" >"$T/sl.want"
-	check "umoci writes b/passwd into /etc/passwd (the test's premise)" grep -q '^./etc/passwd f' "$T/sl.want"
-	runs "write-through --auto keep all" 0 "$WHITTLE" -q --auto --keep '/**' -o "oci:$T/sl.slim:t" "oci:$T/sl.oci:t"
-	umoci unpack --image "$T/sl.slim:t" "$T/sl.slim.umoci" >/dev/null 2>"$T/sl.umoci2.err" ||
-		bad "umoci unpack of the slimmed image: $(cat "$T/sl.umoci2.err")"
-	listing "$T/sl.slim.umoci/rootfs" >"$T/sl.got"
-	if diff "$T/sl.want" "$T/sl.got" >"$T/sl.diff"; then
-		ok "write-through: the slimmed image unpacks as umoci unpacks the original (listing, targets, contents)"
-	else
-		bad "write-through: slimmed != umoci's original: $(head -20 "$T/sl.diff")"
-	fi
+	same_as_umoci write-through "$T/sl.oci"
+	check "umoci writes b/passwd into /etc/passwd (the test's premise)" grep -q '^./etc/passwd f' "$T/write-through.want"
 	runs "write-through --report" 0 "$WHITTLE" -q --report "$T/sl.json" "oci:$T/sl.oci:t"
 	check "write-through: file_count is umoci's entry count" test \
 		"$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["image"]["file_count"])' "$T/sl.json")" \
-		= "$(wc -l <"$T/sl.want")"
+		= "$(wc -l <"$T/write-through.want")"
 	runs "write-through --dry-run" 0 "$WHITTLE" -q --auto --dry-run "oci:$T/sl.oci:t"
 	check "write-through: --dry-run names /etc/passwd" grep -q ' /etc/passwd$' "$T/write-through --dry-run.out"
 	check "write-through: --dry-run names no /b/passwd" test -z "$(grep '/b/\|/x/y/c/\|/d/\|/n/' "$T/write-through --dry-run.out")"
