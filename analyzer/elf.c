@@ -45,7 +45,7 @@ static int rd_ok(struct rd *r, uint64_t off, uint64_t n)
 			r->short_end = end;
 		return 0;
 	}
-	if (end > r->avail || !rd_ptr(r, off, n)) {
+	if (n && (end > r->avail || !rd_ptr(r, off, n))) { /* an empty range needs no bytes */
 		if (!r->missed) {
 			r->missed = 1;
 			r->miss_off = off;
@@ -675,12 +675,17 @@ static void stream_discover(struct elf_stream *s)
 			if (g && stream_keep(s, s->pos, s->pos + g) == 0)
 				s->spec += g;
 		}
+		size_t before = s->nspans;
 		if (stream_keep(s, a, b) < 0) {
 			s->state = 2;
 			return;
 		}
 		if (b > s->pos) {
 			s->want_end = b;
+			return;
+		}
+		if (s->nspans == before) { /* nothing more to keep: the parse fails as it is */
+			s->state = 1;
 			return;
 		}
 	}
