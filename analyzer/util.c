@@ -1,5 +1,6 @@
 #include "util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -406,15 +407,12 @@ void util_escape_line(FILE *f, const char *prefix, const char *s)
 	fputc('\n', f);
 }
 
+/* a hex digit's value (either case), or -1 */
 static int hexval(char c)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	static const char digits[] = "0123456789abcdef";
+	const char *d = c ? strchr(digits, tolower((unsigned char)c)) : NULL;
+	return d ? (int)(d - digits) : -1;
 }
 
 long util_unescape(const char *in, char *out, size_t outlen)
