@@ -646,6 +646,8 @@ static int stream_keep(struct elf_stream *s, uint64_t off, uint64_t end)
 	return 0;
 }
 
+#define STREAM_MIN_SPAN 4096
+
 /* Parse what is kept; keep the first range it lacks, and what lies between
  * here and there (within spec_cap). */
 static void stream_discover(struct elf_stream *s)
@@ -675,6 +677,13 @@ static void stream_discover(struct elf_stream *s)
 			if (g && stream_keep(s, s->pos, s->pos + g) == 0)
 				s->spec += g;
 		}
+		/* a little more than asked (a hash chain is read 4 bytes at a
+		 * time): fewer spans and fewer parses, within the cap */
+		uint64_t room = s->cap - s->kept;
+		if (b - a < STREAM_MIN_SPAN && room > b - a)
+			b = a + (room < STREAM_MIN_SPAN ? room : STREAM_MIN_SPAN);
+		if (b > s->size)
+			b = s->size;
 		size_t before = s->nspans;
 		if (stream_keep(s, a, b) < 0) {
 			s->state = 2;
@@ -716,7 +725,7 @@ void elf_stream_feed(struct elf_stream *s, const uint8_t *d, size_t n)
 
 int elf_stream_finish(struct elf_stream *s, struct elf_info *out, int *truncated, struct wh_error *err)
 {
-	if (s->state == 0 && s->pos >= s->want_end)
+	if (s->state == 0) /* every byte is in: whatever is still missing will not come */
 		stream_discover(s);
 	/* a file shorter than its header said: the parse sees zeros nowhere,
 	 * only the bytes that came */
