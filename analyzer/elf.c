@@ -627,6 +627,22 @@ static int stream_keep(struct elf_stream *s, uint64_t off, uint64_t end)
 		end = s->size;
 	if (end <= off)
 		return 0;
+	/* a span still being filled that reaches off grows instead: a table
+	 * across two spans would fit in neither */
+	for (size_t i = 0; i < s->nspans; i++) {
+		struct elf_span *sp = &s->spans[i];
+		uint64_t sp_end = sp->off + sp->len;
+		if (off < sp->off || off > sp_end || sp_end < s->pos)
+			continue;
+		if (end <= sp_end)
+			return 0;
+		if (end - sp_end > s->cap - s->kept)
+			return -1;
+		sp->data = xrealloc((void *)sp->data, (size_t)(end - sp->off));
+		s->kept += end - sp_end;
+		sp->len = end - sp->off;
+		return 0;
+	}
 	if (end - off > s->cap - s->kept)
 		return -1;
 	uint8_t *d = xmalloc((size_t)(end - off));

@@ -761,7 +761,17 @@ static void same_facts(const struct elf_info *a, const struct elf_info *b)
 static void test_stream(void **state)
 {
 	(void)state;
-	const char *files[] = {"libfoo_runpath.so", "user", "libfoo_rpath.so", "net", "net_nopie"};
+	/* a library whose symbol and string tables run past the first 4 KiB
+	 * (the first range the stream keeps) into the bytes kept ahead */
+	char *many = calloc(1, 64 * 1024);
+	assert_non_null(many);
+	size_t ml = 0;
+	for (int i = 0; i < 400; i++)
+		ml += (size_t)snprintf(many + ml, 64 * 1024 - ml, "int a_rather_long_exported_name_%03d(void) { return %d; }\n", i, i);
+	write_text("many.c", many);
+	free(many);
+	gcc("-shared -fPIC -Wl,-soname,libmany.so.1 -o libmany.so many.c");
+	const char *files[] = {"libfoo_runpath.so", "user", "libfoo_rpath.so", "net", "net_nopie", "libmany.so"};
 	for (size_t f = 0; f < ARRAY_LEN(files); f++) {
 		size_t size;
 		uint8_t *whole = load(files[f], &size);
