@@ -5,16 +5,33 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Every read goes through rd_ok(), which checks [off, off+n) against the
- * buffer and remembers the furthest byte asked for (for elf_bytes_needed). */
+/* The bytes the parser may read: spans of the file (the whole buffer, or
+ * what a streaming reader kept). Every read goes through rd_ok(), which
+ * checks [off, off+n) against one span, remembers the furthest byte asked
+ * for (for elf_bytes_needed) and the first range it lacked (for
+ * elf_stream). */
 struct rd {
-	const uint8_t *buf;
-	size_t len;
+	const struct elf_span *spans;
+	size_t nspans;
+	uint64_t len;       /* the file's size: nothing lies past it */
+	uint64_t avail;     /* bytes received so far (a stream), else len */
 	int is64, be;
 	uint16_t machine;
 	uint64_t need;      /* max end of every range asked for */
 	uint64_t short_end; /* end of the first range that fell past len, 0 if none */
+	int missed;         /* a range inside the file was not held: */
+	uint64_t miss_off, miss_end; /* the first one */
 };
+
+static const uint8_t *rd_ptr(const struct rd *r, uint64_t off, uint64_t n)
+{
+	for (size_t i = 0; i < r->nspans; i++) {
+		const struct elf_span *sp = &r->spans[i];
+		if (off >= sp->off && off - sp->off <= sp->len && n <= sp->len - (off - sp->off))
+			return sp->data + (off - sp->off);
+	}
+	return NULL;
+}
 
 static int rd_ok(struct rd *r, uint64_t off, uint64_t n)
 {
@@ -28,6 +45,14 @@ static int rd_ok(struct rd *r, uint64_t off, uint64_t n)
 			r->short_end = end;
 		return 0;
 	}
+	if (n && (end > r->avail || !rd_ptr(r, off, n))) { /* an empty range needs no bytes */
+		if (!r->missed) {
+			r->missed = 1;
+			r->miss_off = off;
+			r->miss_end = end;
+		}
+		return 0;
+	}
 	return 1;
 }
 
@@ -35,7 +60,7 @@ static int rd_ok(struct rd *r, uint64_t off, uint64_t n)
  * been checked with rd_ok. */
 static uint64_t rd_get(const struct rd *r, uint64_t off, size_t n)
 {
-	const uint8_t *p = r->buf + off;
+	const uint8_t *p = rd_ptr(r, off, n);
 	uint64_t v = 0;
 	for (size_t i = 0; i < n; i++) {
 		size_t k = r->be ? i : n - 1 - i;
@@ -187,14 +212,16 @@ static int vaddr_to_off(struct rd *r, uint64_t phoff, uint64_t phent, uint64_t p
 struct strtab {
 	int present;
 	uint64_t off, size;
+	const uint8_t *p; /* its bytes (checked with rd_ok) */
 };
 
 /* A NUL-terminated string at index idx of the table, or NULL. */
 static const char *str_at(struct rd *r, const struct strtab *st, uint64_t idx)
 {
+	(void)r;
 	if (!st->present || idx >= st->size)
 		return NULL;
-	const uint8_t *p = r->buf + st->off + idx;
+	const uint8_t *p = st->p + idx;
 	if (!memchr(p, 0, st->size - idx))
 		return NULL;
 	return (const char *)p;
@@ -258,14 +285,15 @@ static int gnu_hash_nsyms(struct rd *r, uint64_t off, uint64_t *nsyms, struct wh
 
 static int parse(struct rd *r, struct elf_info *out, struct wh_error *err)
 {
-	const uint8_t *buf = r->buf;
 	memset(out, 0, sizeof *out);
-	if (!elf_is_elf(buf, r->len)) {
-		rd_ok(r, 0, EI_NIDENT);
-		return wh_err(err, WH_EINPUT, "not an ELF file (bad magic)");
-	}
-	if (!rd_ok(r, 0, EI_NIDENT))
+	if (!rd_ok(r, 0, EI_NIDENT)) {
+		if (r->len >= SELFMAG && rd_ptr(r, 0, SELFMAG) && !elf_is_elf(rd_ptr(r, 0, SELFMAG), SELFMAG))
+			return wh_err(err, WH_EINPUT, "not an ELF file (bad magic)");
 		return wh_err(err, WH_EINPUT, "truncated ELF header");
+	}
+	const uint8_t *buf = rd_ptr(r, 0, EI_NIDENT);
+	if (!elf_is_elf(buf, EI_NIDENT))
+		return wh_err(err, WH_EINPUT, "not an ELF file (bad magic)");
 	out->elf_class = buf[EI_CLASS];
 	out->data = buf[EI_DATA];
 	out->osabi = buf[EI_OSABI];
@@ -318,9 +346,10 @@ static int parse(struct rd *r, struct elf_info *out, struct wh_error *err)
 			uint64_t o = PH(r, b, p_offset), n = PH(r, b, p_filesz);
 			if (!rd_ok(r, o, n))
 				return wh_err(err, WH_EINPUT, "PT_INTERP lies past the end of the file");
-			if (n == 0 || !memchr(buf + o, 0, n))
+			const uint8_t *ip = rd_ptr(r, o, n);
+			if (n == 0 || !memchr(ip, 0, n))
 				return wh_err(err, WH_EINPUT, "PT_INTERP is not NUL-terminated");
-			out->interp = xstrdup((const char *)buf + o);
+			out->interp = xstrdup((const char *)ip);
 		} else if (type == PT_DYNAMIC && !have_dyn) {
 			have_dyn = 1;
 			dyn_off = PH(r, b, p_offset);
@@ -389,6 +418,7 @@ static int parse(struct rd *r, struct elf_info *out, struct wh_error *err)
 				              "the end of the file", (unsigned long long)st.size,
 				              (unsigned long long)st.off);
 			}
+			st.p = rd_ptr(r, st.off, st.size);
 			st.present = 1;
 		} else if (n_needed || has_rpath || has_runpath || has_soname) {
 			free(needed);
@@ -508,7 +538,8 @@ static int parse(struct rd *r, struct elf_info *out, struct wh_error *err)
 
 int elf_parse(const uint8_t *buf, size_t len, struct elf_info *out, struct wh_error *err)
 {
-	struct rd r = {.buf = buf, .len = buf ? len : 0};
+	struct elf_span sp = {.off = 0, .len = buf ? len : 0, .data = buf};
+	struct rd r = {.spans = &sp, .nspans = 1, .len = sp.len, .avail = sp.len};
 	int rc = parse(&r, out, err);
 	if (rc) {
 		elf_info_free(out);
@@ -539,7 +570,8 @@ uint64_t elf_bytes_needed(const uint8_t *buf, size_t len, uint64_t size)
 		len = (size_t)size;
 	if (len < sizeof(Elf64_Ehdr))
 		return size < sizeof(Elf64_Ehdr) ? size : sizeof(Elf64_Ehdr);
-	struct rd r = {.buf = buf, .len = len};
+	struct elf_span sp = {.off = 0, .len = len, .data = buf};
+	struct rd r = {.spans = &sp, .nspans = 1, .len = len, .avail = len};
 	struct elf_info info;
 	struct wh_error err = {0};
 	int rc = parse(&r, &info, &err);
@@ -567,4 +599,169 @@ const char *elf_machine_name(uint16_t machine)
 	case EM_LOONGARCH: return "loongarch";
 	default: return NULL;
 	}
+}
+
+/* --- one forward pass over a stream ----------------------------------------------- */
+
+void elf_stream_init(struct elf_stream *s, uint64_t size, uint64_t cap)
+{
+	memset(s, 0, sizeof *s);
+	s->size = size;
+	s->cap = cap;
+	s->spec_cap = cap / 2;
+	s->want_end = 0; /* parse at once: it asks for the ELF header */
+}
+
+void elf_stream_free(struct elf_stream *s)
+{
+	for (size_t i = 0; i < s->nspans; i++)
+		free((void *)s->spans[i].data);
+	free(s->spans);
+	s->spans = NULL;
+	s->nspans = 0;
+}
+
+/* Keep [off, end) from now on; the part before pos must already be held
+ * by one span (it is copied), else the range is lost. */
+static int stream_keep(struct elf_stream *s, uint64_t off, uint64_t end)
+{
+	if (end > s->size)
+		end = s->size;
+	if (end <= off)
+		return 0;
+	/* a span still being filled that reaches off grows instead: a table
+	 * across two spans would fit in neither */
+	for (size_t i = 0; i < s->nspans; i++) {
+		struct elf_span *sp = &s->spans[i];
+		uint64_t sp_end = sp->off + sp->len;
+		if (off < sp->off || off > sp_end || sp_end < s->pos)
+			continue;
+		if (end <= sp_end)
+			return 0;
+		if (end - sp_end > s->cap - s->kept)
+			return -1;
+		sp->data = xrealloc((void *)sp->data, (size_t)(end - sp->off));
+		s->kept += end - sp_end;
+		sp->len = end - sp->off;
+		return 0;
+	}
+	if (end - off > s->cap - s->kept)
+		return -1;
+	uint8_t *d = xmalloc((size_t)(end - off));
+	if (off < s->pos) {
+		uint64_t have = (s->pos < end ? s->pos : end) - off;
+		struct rd r = {.spans = s->spans, .nspans = s->nspans, .len = s->size, .avail = s->pos};
+		const uint8_t *p = rd_ptr(&r, off, have);
+		if (!p) {
+			free(d);
+			return -1;
+		}
+		memcpy(d, p, (size_t)have);
+	}
+	s->spans = xrealloc(s->spans, (s->nspans + 1) * sizeof *s->spans);
+	s->spans[s->nspans++] = (struct elf_span){.off = off, .len = end - off, .data = d};
+	s->kept += end - off;
+	return 0;
+}
+
+#define STREAM_MIN_SPAN 4096
+
+/* Parse what is kept; keep the first range it lacks, and what lies between
+ * here and there (within spec_cap). */
+static void stream_discover(struct elf_stream *s)
+{
+	while (s->state == 0) {
+		struct rd r = {.spans = s->spans, .nspans = s->nspans, .len = s->size, .avail = s->pos};
+		struct elf_info info;
+		struct wh_error e = {0};
+		int rc = parse(&r, &info, &e);
+		elf_info_free(&info);
+		if (rc == 0 || !r.missed) { /* parsed, or malformed whatever the bytes */
+			s->state = 1;
+			return;
+		}
+		uint64_t a = r.miss_off, b = r.miss_end;
+		if (rd_ptr(&r, a, b - a)) { /* kept already, still coming */
+			s->want_end = b;
+			return;
+		}
+		if (a > s->pos && s->spec < s->spec_cap) {
+			/* the bytes up to it: the tables the dynamic segment names */
+			uint64_t g = a - s->pos;
+			if (g > s->spec_cap - s->spec)
+				g = s->spec_cap - s->spec;
+			if (g > s->cap - s->kept)
+				g = s->cap - s->kept;
+			if (g && stream_keep(s, s->pos, s->pos + g) == 0)
+				s->spec += g;
+		}
+		/* a little more than asked (a hash chain is read 4 bytes at a
+		 * time): fewer spans and fewer parses, within the cap */
+		uint64_t room = s->cap - s->kept;
+		if (b - a < STREAM_MIN_SPAN && room > b - a)
+			b = a + (room < STREAM_MIN_SPAN ? room : STREAM_MIN_SPAN);
+		if (b > s->size)
+			b = s->size;
+		size_t before = s->nspans;
+		if (stream_keep(s, a, b) < 0) {
+			s->state = 2;
+			return;
+		}
+		if (b > s->pos) {
+			s->want_end = b;
+			return;
+		}
+		if (s->nspans == before) { /* nothing more to keep: the parse fails as it is */
+			s->state = 1;
+			return;
+		}
+	}
+}
+
+void elf_stream_feed(struct elf_stream *s, const uint8_t *d, size_t n)
+{
+	if (s->state == 0 && s->pos == 0 && s->nspans == 0)
+		stream_discover(s);
+	while (n) {
+		size_t take = n;
+		if (s->state == 0 && s->want_end > s->pos && s->want_end - s->pos < take)
+			take = (size_t)(s->want_end - s->pos);
+		for (size_t i = 0; i < s->nspans && s->state == 0; i++) {
+			struct elf_span *sp = &s->spans[i];
+			uint64_t lo = sp->off > s->pos ? sp->off : s->pos;
+			uint64_t hi = sp->off + sp->len < s->pos + take ? sp->off + sp->len : s->pos + take;
+			if (lo < hi)
+				memcpy((uint8_t *)sp->data + (lo - sp->off), d + (lo - s->pos), (size_t)(hi - lo));
+		}
+		s->pos += take;
+		d += take;
+		n -= take;
+		if (s->state == 0 && s->pos >= s->want_end)
+			stream_discover(s);
+	}
+}
+
+int elf_stream_finish(struct elf_stream *s, struct elf_info *out, int *truncated, struct wh_error *err)
+{
+	if (s->state == 0) /* every byte is in: whatever is still missing will not come */
+		stream_discover(s);
+	/* a file shorter than its header said: the parse sees zeros nowhere,
+	 * only the bytes that came */
+	struct rd r = {.spans = s->spans, .nspans = s->nspans, .len = s->pos < s->size ? s->pos : s->size};
+	r.avail = r.len;
+	*truncated = s->state == 2;
+	int rc;
+	if (*truncated) {
+		memset(out, 0, sizeof *out);
+		rc = wh_err(err, WH_EINPUT, "the parts the analysis reads (%llu bytes kept at most) lie beyond what "
+		            "a forward read keeps", (unsigned long long)s->cap);
+	} else {
+		rc = parse(&r, out, err);
+		if (rc) {
+			elf_info_free(out);
+			memset(out, 0, sizeof *out);
+		}
+	}
+	elf_stream_free(s);
+	return rc;
 }

@@ -69,6 +69,39 @@ void elf_info_free(struct elf_info *info);
  * or size when unsure (e.g. a malformed file). Never reads past len. */
 uint64_t elf_bytes_needed(const uint8_t *buf, size_t len, uint64_t size);
 
+/* --- one forward pass over a stream ---------------------------------------------
+ * A layer is a stream: the dynamic segment may lie after bytes already gone.
+ * elf_stream keeps only the byte ranges the parse asks for, learning them
+ * as the headers arrive (ELF header -> program headers -> PT_INTERP and
+ * PT_DYNAMIC -> string, symbol and hash tables), plus the bytes between
+ * the stream's position and the next range it needs (the tables that the
+ * dynamic segment will point back to usually lie there), all within a cap.
+ * When a range the parse needs was skipped or would pass the cap, the
+ * parse stops: truncated is set and the facts are unknown. */
+struct elf_span {
+	uint64_t off, len;
+	const uint8_t *data;
+};
+struct elf_stream {
+	uint64_t size;      /* the file's size (from the tar header) */
+	uint64_t pos;       /* bytes fed so far */
+	uint64_t cap;       /* bytes kept at most */
+	uint64_t kept;      /* bytes kept (the spans' lengths) */
+	uint64_t spec_cap, spec; /* of those, kept ahead of need: at most, so far */
+	struct elf_span *spans;
+	size_t nspans;
+	uint64_t want_end;  /* parse again when pos reaches this */
+	int state;          /* 0 reading, 1 parsed (or malformed), 2 truncated */
+};
+void elf_stream_init(struct elf_stream *s, uint64_t size, uint64_t cap);
+/* The next n bytes of the file. */
+void elf_stream_feed(struct elf_stream *s, const uint8_t *d, size_t n);
+/* After the last byte: parse what was kept (as elf_parse). *truncated is
+ * 1 when a cap or the stream's order kept a needed range out (then
+ * WH_EINPUT and out zeroed). Frees the kept bytes. */
+int elf_stream_finish(struct elf_stream *s, struct elf_info *out, int *truncated, struct wh_error *err);
+void elf_stream_free(struct elf_stream *s);
+
 /* Name for an e_machine value ("x86-64", "aarch64", "i386", ...) or NULL. */
 const char *elf_machine_name(uint16_t machine);
 

@@ -16,9 +16,13 @@
 #include <unistd.h>
 
 #define READ_CHUNK (256 * 1024)
-#define CONTENT_MAX (16u << 20)   /* analysis files kept whole up to this */
-#define SCRIPT_MAX (64u << 10)     /* "#!" scripts kept whole up to this */
-#define ELF_MAX (512u << 20)       /* ELF files parsed in memory up to this */
+/* Memory grows with entries, not file bytes: what the index keeps of a
+ * file's content is capped (and the report's image.truncated lists each
+ * file a cap cut short). */
+#define CONTENT_MAX (8u << 20)          /* an analysis file is captured whole up to this */
+#define SCRIPT_MAX (32u << 10)          /* a "#!" script is captured whole up to this */
+#define LAYER_CAPTURE_MAX (48u << 20)   /* all captured files of one layer */
+#define ELF_KEEP_MAX (48u << 20)        /* bytes elf_stream keeps of one ELF */
 #define MAX_ENTRIES (50u * 1000 * 1000)
 
 /* --- the pipeline: file span -> blob digest -> decompress -> diff_id -> tar */
@@ -252,17 +256,67 @@ static uint8_t entry_type(struct archive_entry *e)
 	}
 }
 
-static int read_content(struct pipe *p, struct wh_layer *l, struct wh_entry *we, struct archive_entry *ae,
+/* What one regular file's bytes leave behind: its hash, the ELF facts
+ * (elf_stream: bounded, one pass), the "#!" line, and the whole content of
+ * the files the analysis reads when it fits the caps. */
+struct content {
+	struct digest_ctx h;
+	int want;            /* an analysis file */
+	int is_elf, is_script; /* -1 until the first 4 bytes are seen */
+	uint8_t head[4];
+	size_t headn;
+	struct buf keep;     /* captured bytes (at most cap) */
+	size_t cap;          /* per-file capture cap */
+	struct elf_stream es;
+	uint64_t total;
+};
+
+static void content_decide(struct content *c, uint64_t size)
+{
+	c->is_elf = c->headn >= 4 && c->head[0] == 0x7f && c->head[1] == 'E' && c->head[2] == 'L' && c->head[3] == 'F';
+	c->is_script = c->headn >= 2 && c->head[0] == '#' && c->head[1] == '!';
+	c->cap = c->want ? CONTENT_MAX : SCRIPT_MAX;
+	if (c->is_elf) {
+		elf_stream_init(&c->es, size, ELF_KEEP_MAX);
+		elf_stream_feed(&c->es, c->keep.data, c->keep.len); /* the bytes seen before deciding */
+		c->keep.len = 0;
+	}
+}
+
+static void content_take(struct content *c, const uint8_t *d, size_t n, uint64_t size)
+{
+	digest_update(&c->h, d, n);
+	c->total += n;
+	if (c->is_elf < 0) {
+		size_t i = 0;
+		while (c->headn < 4 && i < n)
+			c->head[c->headn++] = d[i++];
+		buf_append(&c->keep, d, i);
+		d += i;
+		n -= i;
+		if (c->headn < 4)
+			return;
+		content_decide(c, size);
+	}
+	if (c->is_elf) {
+		elf_stream_feed(&c->es, d, n);
+	} else if (c->want || c->is_script) {
+		size_t room = c->keep.len < c->cap ? c->cap - c->keep.len : 0;
+		buf_append(&c->keep, d, n < room ? n : room);
+	}
+}
+
+static void mark_truncated(struct wh_entry *we, struct wh_extra *x, uint64_t captured)
+{
+	we->flags |= WH_F_TRUNCATED;
+	x->captured = captured;
+}
+
+static int read_content(struct pipe *p, struct wh_layer *l, struct wh_entry *we, uint64_t *layer_captured,
                         struct wh_error *err)
 {
-	int want = layer_index_wants_content(we->path);
-	struct buf keep = {0};
-	int is_elf = -1, is_script = -1;
-	uint8_t head[4];
-	size_t headn = 0;
-	struct digest_ctx h;
-	digest_init(&h);
-	uint64_t total = 0;
+	struct content c = {.want = layer_index_wants_content(we->path), .is_elf = -1, .is_script = -1};
+	digest_init(&c.h);
 	for (;;) {
 		const void *b;
 		size_t size;
@@ -271,86 +325,89 @@ static int read_content(struct pipe *p, struct wh_layer *l, struct wh_entry *we,
 		if (r == ARCHIVE_EOF)
 			break;
 		if (r < ARCHIVE_WARN) {
-			digest_free(&h);
-			buf_free(&keep);
+			digest_free(&c.h);
+			buf_free(&c.keep);
+			if (c.is_elf == 1)
+				elf_stream_free(&c.es);
 			return wh_err(err, WH_EINPUT, "layer blob %s: entry %s: %s", l->blob.name, we->path,
 			              p->raw_error ? p->raw_msg : archive_error_string(p->tar));
 		}
 		/* sparse files: holes read as zeros */
-		while ((uint64_t)off > total) {
+		while ((uint64_t)off > c.total) {
 			static const uint8_t zeros[4096];
-			size_t z = (uint64_t)off - total > sizeof zeros ? sizeof zeros : (size_t)((uint64_t)off - total);
-			digest_update(&h, zeros, z);
-			if (keep.data || want || is_elf == 1 || is_script == 1)
-				buf_append(&keep, zeros, z);
-			total += z;
+			uint64_t gap = (uint64_t)off - c.total;
+			content_take(&c, zeros, gap > sizeof zeros ? sizeof zeros : (size_t)gap, we->size);
 		}
-		const uint8_t *d = b;
-		digest_update(&h, d, size);
-		size_t i = 0;
-		while (headn < 4 && i < size)
-			head[headn++] = d[i++];
-		if (is_elf < 0 && headn >= 4) {
-			is_elf = head[0] == 0x7f && head[1] == 'E' && head[2] == 'L' && head[3] == 'F';
-			is_script = head[0] == '#' && head[1] == '!';
-		}
-		int keeping = want || is_elf == 1 || is_script == 1 || is_elf < 0;
-		if (keeping) {
-			size_t cap = want ? CONTENT_MAX : is_elf == 1 ? ELF_MAX : SCRIPT_MAX;
-			if (keep.len + size <= cap)
-				buf_append(&keep, d, size);
-			else if (is_elf == 1)
-				we->flags |= WH_F_BIGELF;
-			else if (is_script == 1 && keep.len < SCRIPT_MAX) {
-				/* big script: keep the first line only */
-				buf_append(&keep, d, cap - keep.len);
-			}
-		}
-		total += size;
+		content_take(&c, b, size, we->size);
 	}
-	/* short files: decide on what we have */
-	if (is_elf < 0) {
-		is_elf = 0;
-		is_script = headn >= 2 && head[0] == '#' && head[1] == '!';
-	}
+	if (c.is_elf < 0) /* short files: decide on what we have */
+		content_decide(&c, we->size);
 	uint8_t full[32];
-	digest_final(&h, full, NULL);
+	digest_final(&c.h, full, NULL);
 	memcpy(we->hash, full, sizeof we->hash);
 
 	struct wh_extra *x = NULL;
-	if (is_elf == 1 || is_script == 1 || want) {
+	if (c.is_elf || c.is_script || c.want) {
 		x = arena_alloc(&l->arena, sizeof *x);
 		memset(x, 0, sizeof *x);
 	}
-	if (is_elf == 1 && !(we->flags & WH_F_BIGELF)) {
+	if (c.is_elf) {
 		struct elf_info *info = xcalloc(1, sizeof *info);
 		struct wh_error e2 = {0};
-		if (elf_parse(keep.data, keep.len, info, &e2) == 0) {
+		int truncated = 0;
+		uint64_t kept = c.es.kept;
+		if (elf_stream_finish(&c.es, info, &truncated, &e2) == 0) {
 			x->elf = info;
 		} else {
 			free(info);
-			we->flags |= WH_F_BADELF;
+			we->flags |= truncated ? WH_F_BIGELF : WH_F_BADELF;
+			if (truncated)
+				mark_truncated(we, x, kept);
 		}
 	}
-	if (is_script == 1 && keep.len > 2) {
-		const char *s = (const char *)keep.data + 2;
+	if (c.is_script && c.keep.len > 2) {
+		const char *s = (const char *)c.keep.data + 2;
 		size_t n = 0;
-		while (2 + n < keep.len && s[n] != '\n' && n < 255)
+		while (2 + n < c.keep.len && s[n] != '\n' && n < 255)
 			n++;
 		x->shebang = arena_strndup(&l->arena, s, n);
 	}
-	if (want || (is_script == 1 && total <= SCRIPT_MAX)) {
-		if (total <= (want ? CONTENT_MAX : SCRIPT_MAX)) {
-			x->content = arena_alloc(&l->arena, keep.len + 1);
-			if (keep.len)
-				memcpy(x->content, keep.data, keep.len);
-			x->content[keep.len] = 0;
-			x->content_len = keep.len;
+	if (!c.is_elf && (c.want || c.is_script)) {
+		if (c.total <= c.cap && *layer_captured + c.total <= LAYER_CAPTURE_MAX) {
+			x->content = arena_alloc(&l->arena, c.keep.len + 1);
+			if (c.keep.len)
+				memcpy(x->content, c.keep.data, c.keep.len);
+			x->content[c.keep.len] = 0;
+			x->content_len = c.keep.len;
+			*layer_captured += c.total;
+		} else {
+			mark_truncated(we, x, 0);
 		}
 	}
 	we->extra = x;
-	buf_free(&keep);
-	(void)ae;
+	buf_free(&c.keep);
+	return 0;
+}
+
+/* Names a runtime reads otherwise than as they look: a directory component
+ * named ".wh.*" (a writer's parent entry for it would be a whiteout), a
+ * whiteout of "." or ".." (umoci refuses both). Returns 1 for aufs metadata
+ * (".wh..wh.*" anywhere in the name: skipped), 0 for a plain name. */
+static int check_wh_names(const struct wh_layer *l, const char *norm, const char *base, const char *name,
+                          struct wh_error *err)
+{
+	if (!strncmp(base, ".wh..wh.", 8) && strcmp(base, ".wh..wh..opq") != 0)
+		return 1;
+	for (const char *p = norm; p < base; p = strchr(p, '/') + 1)
+		if (!strncmp(p, ".wh..wh.", 8))
+			return 1;
+	for (const char *p = norm; p < base; p = strchr(p, '/') + 1)
+		if (!strncmp(p, ".wh.", 4))
+			return wh_err(err, WH_EINPUT, "layer blob %s: entry \"%s\" has a directory named \".wh.*\", "
+			              "which is a whiteout to an image reader", l->blob.name, name);
+	if (!strcmp(base, ".wh..") || !strcmp(base, ".wh..."))
+		return wh_err(err, WH_EINPUT, "layer blob %s: whiteout \"%s\" names \"%s\", not an entry", l->blob.name,
+		              name, base + 4);
 	return 0;
 }
 
@@ -368,6 +425,7 @@ int layer_index_one(struct wh_image *img, struct wh_layer *l, uint64_t *progress
 	char norm[PATH_MAX];
 	struct archive_entry *ae;
 	size_t count = 0;
+	uint64_t captured = 0;
 	for (;;) {
 		int r = archive_read_next_header(p.tar, &ae);
 		if (r == ARCHIVE_EOF)
@@ -412,13 +470,18 @@ int layer_index_one(struct wh_image *img, struct wh_layer *l, uint64_t *progress
 		we->mode = archive_entry_perm(ae);
 		we->uid = (uint32_t)archive_entry_uid(ae);
 		we->gid = (uint32_t)archive_entry_gid(ae);
+		rc = check_wh_names(l, norm, base, name, err);
+		if (rc > 0) { /* aufs metadata (.wh..wh.plnk and kin): not content */
+			rc = 0;
+			continue;
+		}
+		if (rc < 0)
+			goto out;
 		if (!strncmp(base, ".wh.", 4)) {
 			size_t dl = (size_t)(base - norm);
 			if (!strcmp(base, ".wh..wh..opq")) {
 				we->type = WH_T_OPAQUE;
 				we->path = arena_strndup(&l->arena, norm, dl ? dl - 1 : 0);
-			} else if (!strncmp(base, ".wh..wh.", 8)) {
-				continue; /* aufs metadata (.wh..wh.plnk and kin): not content */
 			} else {
 				we->type = WH_T_WHITEOUT;
 				char *wp = arena_alloc(&l->arena, strlen(norm) - 4 + 1);
@@ -452,7 +515,7 @@ int layer_index_one(struct wh_image *img, struct wh_layer *l, uint64_t *progress
 		} else if (we->type == WH_T_REG) {
 			we->size = (uint64_t)archive_entry_size(ae);
 			l->size_bytes += we->size;
-			rc = read_content(&p, l, we, ae, err);
+			rc = read_content(&p, l, we, &captured, err);
 			if (rc < 0)
 				goto out;
 		}

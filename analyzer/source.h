@@ -33,18 +33,22 @@ struct wh_extra {
 	char *shebang;         /* the "#!" line without "#!" and newline */
 	uint8_t *content;      /* whole content of files the analysis reads */
 	size_t content_len;
+	uint64_t captured;     /* WH_F_TRUNCATED: the bytes the analysis kept of it */
 };
 
 enum {
 	WH_F_XATTR = 1,      /* has xattrs (capabilities included) */
-	WH_F_BIGELF = 2,     /* an ELF too big to parse in memory */
+	WH_F_BIGELF = 2,     /* an ELF whose needed parts lie beyond what a forward read keeps */
 	WH_F_BADELF = 4,     /* ELF magic, but not a parseable ELF */
+	WH_F_TRUNCATED = 8,  /* a cap kept the analysis from reading all it wanted (extra->captured) */
 };
 
-/* One tar entry of one layer. Lean: 72 bytes + its name. */
+/* One tar entry of one layer. Lean: 80 bytes + its name. */
 struct wh_entry {
 	const char *path;      /* normalized image path, no leading "/"; "" is the root */
 	const char *link;      /* symlink target as written; hard link target normalized */
+	const char *tar_name;  /* the name in the tar when it was written through a symlinked
+	                          parent (tree_build then sets path to where it landed), else NULL */
 	struct wh_extra *extra;
 	uint64_t size;         /* regular file: its size; directory whiteout: the bytes it hides (dive's
 	                          figure, set by tree_build); 0 otherwise */
@@ -55,6 +59,12 @@ struct wh_entry {
 	uint8_t flags;         /* WH_F_* */
 	uint8_t hash[16];      /* first half of the SHA-256 of the content (regular files) */
 };
+
+/* The entry's name in its layer's tar (what a reader of the layer matches). */
+static inline const char *entry_tar_name(const struct wh_entry *e)
+{
+	return e->tar_name ? e->tar_name : e->path;
+}
 
 /* Where a blob's bytes are on this host: a file, or a span of an archive. */
 struct wh_blobref {

@@ -1,5 +1,6 @@
 #include "tree.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,6 +110,7 @@ static void unlink_node(struct wh_tree *t, struct wh_node *n)
 
 struct apply {
 	struct wh_tree *t;
+	struct wh_layer *l;
 	size_t layer;
 	uint64_t added, modified, removed;
 	struct wh_node **removed_list;
@@ -131,25 +133,78 @@ static void mark_removed(struct apply *ap, struct wh_node *n)
 		mark_removed(ap, c);
 }
 
-/* Walk to the directory that holds `path`, creating directories no layer
- * lists. A non-directory in the way is replaced by a directory. */
-static struct wh_node *parent_dir(struct apply *ap, const char *path, const char **base)
+/* Walk to the directory that holds `path`, as a runtime unpacking the layer
+ * does (umoci, through securejoin): a symlink met on the way is followed
+ * inside the image (an absolute target from the root, a relative one from
+ * the link's directory, ".." at the root stays there), so `b/passwd` under
+ * `b -> /etc` lands in /etc. With create, directories no layer lists are
+ * made where the walk finds none, and a non-directory in the way is
+ * replaced by a directory; without, a missing or non-directory component
+ * gives NULL. *followed is set when a symlink was followed. */
+#define TREE_MAX_LINKS 255 /* securejoin's limit */
+static int parent_dir(struct apply *ap, const char *path, int create, const char **base, struct wh_node **out,
+                      int *followed, struct wh_error *err)
 {
 	struct wh_tree *t = ap->t;
+	const char *last = strrchr(path, '/');
+	*base = last ? last + 1 : path;
+	*out = t->root;
+	if (!last)
+		return 0;
+	char *rest = xstrndup(path, (size_t)(last - path));
+	size_t pos = 0;
 	struct wh_node *dir = t->root;
-	const char *p = path;
+	int hops = 0, rc = 0;
 	for (;;) {
-		const char *slash = strchr(p, '/');
-		if (!slash)
+		while (rest[pos] == '/')
+			pos++;
+		if (!rest[pos])
 			break;
-		size_t len = (size_t)(slash - p);
+		size_t end = pos;
+		while (rest[end] && rest[end] != '/')
+			end++;
+		size_t len = end - pos;
+		const char *p = rest + pos;
+		if (len == 1 && p[0] == '.') {
+			pos = end;
+			continue;
+		}
+		if (len == 2 && p[0] == '.' && p[1] == '.') {
+			if (dir->parent)
+				dir = dir->parent;
+			pos = end;
+			continue;
+		}
 		struct wh_node *c = find_child_n(t, dir, p, len);
+		int gone = c && c->change == WH_C_REMOVED && c->changed == ap->layer;
+		if (c && c->type == WH_T_SYMLINK && !gone) {
+			if (++hops > TREE_MAX_LINKS) {
+				char lp[PATH_MAX];
+				tree_path(c, lp, sizeof lp);
+				rc = wh_err(err, WH_EINPUT, "entry \"%s\": more than %d symbolic links on the way (a loop?), "
+				            "stopped at %s -> %s", path, TREE_MAX_LINKS, lp, c->e && c->e->link ? c->e->link : "");
+				break;
+			}
+			const char *target = c->e && c->e->link ? c->e->link : "";
+			char *nr = xasprintf("%s/%s", target, rest + end);
+			free(rest);
+			rest = nr;
+			pos = 0;
+			if (target[0] == '/')
+				dir = t->root;
+			*followed = 1;
+			continue;
+		}
+		if (!create && (!c || gone || c->type != WH_T_DIR)) {
+			dir = NULL;
+			break;
+		}
 		if (!c) {
 			c = new_node(t, dir, p, len, NULL);
 			c->type = WH_T_DIR;
 			c->changed = (uint16_t)ap->layer;
 			c->change = WH_C_ADDED;
-		} else if (c->change == WH_C_REMOVED && c->changed == ap->layer) {
+		} else if (gone) {
 			/* removed by this layer's whiteout, then used again: the layer still has it.
 			 * A directory stays as it was (its own entry, before or after, decides
 			 * whether it changed); anything else became a directory. */
@@ -169,10 +224,28 @@ static struct wh_node *parent_dir(struct apply *ap, const char *path, const char
 			c->change = WH_C_MODIFIED;
 		}
 		dir = c;
-		p = slash + 1;
+		pos = end;
 	}
-	*base = p;
-	return dir;
+	free(rest);
+	*out = dir;
+	return rc;
+}
+
+/* An entry written through a symlink: its path becomes where it landed
+ * (every figure and view uses that), its tar name is kept (tar_name). */
+static void entry_relocate(struct apply *ap, const struct wh_entry *ce, const struct wh_node *dir, const char *base)
+{
+	struct wh_entry *e = (struct wh_entry *)ce;
+	char p[PATH_MAX + 2];
+	size_t n = tree_path(dir, p, sizeof p);
+	const char *rp = n > 1 ? p + 1 : "";
+	char *np = *base ? xasprintf("%s%s%s", rp, *rp ? "/" : "", base) : xstrdup(rp);
+	if (strcmp(np, e->path) != 0) {
+		if (!e->tar_name)
+			e->tar_name = e->path;
+		e->path = arena_strdup(&ap->l->arena, np);
+	}
+	free(np);
 }
 
 static int same_entry(const struct wh_entry *a, const struct wh_entry *b)
@@ -188,16 +261,24 @@ static int same_entry(const struct wh_entry *a, const struct wh_entry *b)
 	return 1;
 }
 
-static void apply_entry(struct apply *ap, const struct wh_entry *e)
+static int apply_entry(struct apply *ap, const struct wh_entry *e, struct wh_error *err)
 {
 	struct wh_tree *t = ap->t;
 	if (!e->path[0]) { /* the root directory's own metadata */
 		t->root->e = e;
 		t->root->layer = (uint16_t)ap->layer;
-		return;
+		return 0;
 	}
 	const char *base;
-	struct wh_node *dir = parent_dir(ap, e->path, &base);
+	struct wh_node *dir;
+	int followed = 0;
+	int rc = parent_dir(ap, e->path, 1, &base, &dir, &followed, err);
+	if (rc < 0)
+		return rc;
+	if (followed) {
+		entry_relocate(ap, e, dir, base);
+		base = strrchr(e->path, '/') ? strrchr(e->path, '/') + 1 : e->path;
+	}
 	struct wh_node *n = find_child_n(t, dir, base, strlen(base));
 	if (!n) {
 		n = new_node(t, dir, base, strlen(base), base);
@@ -233,6 +314,7 @@ static void apply_entry(struct apply *ap, const struct wh_entry *e)
 	n->layer = (uint16_t)ap->layer;
 	n->type = e->type;
 	n->in_layer = 1;
+	return 0;
 }
 
 static uint64_t subtree_bytes(const struct wh_node *n)
@@ -247,35 +329,66 @@ static uint64_t subtree_bytes(const struct wh_node *n)
 	return s;
 }
 
-static void apply_layer(struct apply *ap, const struct wh_layer *l)
+/* The node a whiteout or opaque marker names, its parents resolved as
+ * entries' are (no directory is made); NULL when nothing is there. */
+static int marker_target(struct apply *ap, const struct wh_entry *e, int whole, struct wh_node **out,
+                         struct wh_error *err)
 {
-	struct wh_tree *t = ap->t;
+	*out = NULL;
+	if (!e->path[0]) {
+		*out = ap->t->root;
+		return 0;
+	}
+	/* an opaque marker names a directory: resolve all of it ("DIR/.") */
+	char *p = whole ? xasprintf("%s/.", e->path) : xstrdup(e->path);
+	const char *base;
+	struct wh_node *dir;
+	int followed = 0;
+	int rc = parent_dir(ap, p, 0, &base, &dir, &followed, err);
+	if (rc == 0 && dir) {
+		if (followed)
+			entry_relocate(ap, e, dir, whole ? "" : base);
+		*out = whole ? dir : find_child_n(ap->t, dir, base, strlen(base));
+	}
+	free(p);
+	return rc;
+}
+
+static int apply_layer(struct apply *ap, struct wh_layer *l, struct wh_error *err)
+{
+	ap->l = l;
+	int rc = 0;
 	/* opaque markers hide every lower child, wherever they stand in the tar */
-	for (size_t i = 0; i < l->n_entries; i++) {
+	for (size_t i = 0; i < l->n_entries && rc == 0; i++) {
 		const struct wh_entry *e = &l->entries[i];
 		if (e->type != WH_T_OPAQUE)
 			continue;
-		struct wh_node *d = e->path[0] ? tree_lookup(t, e->path) : t->root;
+		struct wh_node *d;
+		rc = marker_target(ap, e, 1, &d, err);
 		if (d && d->type == WH_T_DIR)
 			for (struct wh_node *c = d->child; c; c = c->next)
 				mark_removed(ap, c);
 	}
-	for (size_t i = 0; i < l->n_entries; i++) {
+	for (size_t i = 0; i < l->n_entries && rc == 0; i++) {
 		const struct wh_entry *e = &l->entries[i];
 		if (e->type != WH_T_WHITEOUT)
 			continue;
-		struct wh_node *n = tree_lookup(t, e->path);
+		struct wh_node *n;
+		rc = marker_target(ap, e, 0, &n, err);
 		/* dive counts a directory whiteout as the bytes it removes */
 		((struct wh_entry *)e)->size = (n && n->type == WH_T_DIR) ? subtree_bytes(n) : 0;
 		if (n && !(n->changed == ap->layer && n->change == WH_C_ADDED))
 			mark_removed(ap, n);
 	}
-	for (size_t i = 0; i < l->n_entries; i++) {
+	for (size_t i = 0; i < l->n_entries && rc == 0; i++) {
 		const struct wh_entry *e = &l->entries[i];
 		if (e->type == WH_T_WHITEOUT || e->type == WH_T_OPAQUE)
 			continue;
-		apply_entry(ap, e);
+		rc = apply_entry(ap, e, err);
 	}
+	if (rc < 0)
+		wh_err_prefix(err, "layer %zu: ", ap->layer);
+	return rc;
 }
 
 static void clear_in_layer(struct wh_node *n)
@@ -340,7 +453,10 @@ int tree_build(struct wh_tree *t, struct wh_image *img, size_t upto, int keep_re
 		struct apply ap = {.t = t, .layer = i};
 		if (i == upto)
 			clear_in_layer(t->root);
-		apply_layer(&ap, &img->layers[i]);
+		if (apply_layer(&ap, &img->layers[i], err) < 0) {
+			free(ap.removed_list);
+			return err ? err->code : WH_EINPUT;
+		}
 		/* what is still marked removed at the end of the layer is gone */
 		for (size_t k = 0; k < ap.n_removed; k++) {
 			struct wh_node *n = ap.removed_list[k];
@@ -492,4 +608,54 @@ static int walk_rec(struct wh_node *n, int depth, int (*fn)(void *, struct wh_no
 int tree_walk(struct wh_node *root, int (*fn)(void *ctx, struct wh_node *n, int depth), void *ctx)
 {
 	return walk_rec(root, 0, fn, ctx);
+}
+
+/* --- what the caps cut short ------------------------------------------------------ */
+
+struct trunc_ctx {
+	struct tree_truncated *v;
+	size_t n, cap;
+};
+
+static int collect_truncated(void *ctx, struct wh_node *n, int depth)
+{
+	(void)depth;
+	struct trunc_ctx *c = ctx;
+	if (!n->e || !(n->e->flags & WH_F_TRUNCATED) || n->change == WH_C_REMOVED)
+		return 0;
+	if (c->n == c->cap) {
+		c->cap = c->cap ? c->cap * 2 : 16;
+		c->v = xrealloc(c->v, c->cap * sizeof *c->v);
+	}
+	char p[PATH_MAX + 2];
+	tree_path(n, p, sizeof p);
+	c->v[c->n++] = (struct tree_truncated){.path = xstrdup(p), .size = n->e->size,
+	                                       .captured = n->e->extra ? n->e->extra->captured : 0};
+	return 0;
+}
+
+static int cmp_truncated(const void *a, const void *b)
+{
+	const struct tree_truncated *x = a, *y = b;
+	if (x->size != y->size)
+		return x->size > y->size ? -1 : 1;
+	return strcmp(x->path, y->path);
+}
+
+size_t tree_truncated(const struct wh_tree *t, struct tree_truncated **out)
+{
+	struct trunc_ctx c = {0};
+	if (t->root)
+		tree_walk(t->root, collect_truncated, &c);
+	if (c.n)
+		qsort(c.v, c.n, sizeof *c.v, cmp_truncated);
+	*out = c.v;
+	return c.n;
+}
+
+void tree_truncated_free(struct tree_truncated *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i].path);
+	free(v);
 }

@@ -71,4 +71,14 @@ void tree_sort(struct wh_tree *t, int (*cmp)(const struct wh_node *a, const stru
 /* Depth-first, parents before children, in child order. Return non-zero from fn to stop. */
 int tree_walk(struct wh_node *root, int (*fn)(void *ctx, struct wh_node *n, int depth), void *ctx);
 
+/* The visible files whose content a cap cut short (WH_F_TRUNCATED), by size
+ * descending then path: the report's image.truncated. */
+struct tree_truncated {
+	char *path;        /* absolute */
+	uint64_t size;     /* the file's size */
+	uint64_t captured; /* the bytes the analysis kept */
+};
+size_t tree_truncated(const struct wh_tree *t, struct tree_truncated **out);
+void tree_truncated_free(struct tree_truncated *v, size_t n);
+
 #endif

@@ -1,5 +1,6 @@
 #include "util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -306,4 +307,150 @@ int path_normalize(const char *in, char *out, size_t outlen, struct wh_error *er
 	}
 	out[o] = 0;
 	return 0;
+}
+
+/* --- text that cannot drive a terminal (util_escape) ---------------------------- */
+
+/* Length of the valid UTF-8 sequence at s (2-4), or 0 when it is not one
+ * (overlong forms, surrogates and values past U+10FFFF are not). */
+static size_t utf8_seq(const uint8_t *s)
+{
+	uint8_t c = s[0];
+	size_t n;
+	uint32_t cp, min;
+	if (c >= 0xc2 && c <= 0xdf) {
+		n = 2; cp = c & 0x1f; min = 0x80;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 3; cp = c & 0x0f; min = 0x800;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4; cp = c & 0x07; min = 0x10000;
+	} else {
+		return 0;
+	}
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80) /* also stops at the NUL */
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	if (cp >= 0x80 && cp <= 0x9f) /* C1 controls: escaped byte by byte */
+		return 0;
+	return n;
+}
+
+/* The escaped form of the character at s into e (at most 9 bytes with the
+ * NUL); returns how many input bytes it took. */
+static size_t escape_one(const uint8_t *s, char e[9])
+{
+	static const char hex[] = "0123456789abcdef";
+	uint8_t c = s[0];
+	if (c == '\\') {
+		memcpy(e, "\\\\", 3);
+		return 1;
+	}
+	if (c >= 0x20 && c < 0x7f) {
+		e[0] = (char)c;
+		e[1] = 0;
+		return 1;
+	}
+	size_t n = c >= 0x80 ? utf8_seq(s) : 0;
+	if (n) {
+		memcpy(e, s, n);
+		e[n] = 0;
+		return n;
+	}
+	e[0] = '\\';
+	e[1] = 'x';
+	e[2] = hex[c >> 4];
+	e[3] = hex[c & 15];
+	e[4] = 0;
+	return 1;
+}
+
+const char *util_escape(const char *s, char *out, size_t outlen)
+{
+	if (!outlen)
+		return out;
+	size_t need = 0; /* the whole escaped length */
+	for (const uint8_t *p = (const uint8_t *)s; *p;) {
+		char e[9];
+		p += escape_one(p, e);
+		need += strlen(e);
+	}
+	/* too long: whole escapes up to room for "...", then "..." */
+	size_t room = need < outlen ? need : (outlen > 4 ? outlen - 4 : 0);
+	size_t o = 0;
+	for (const uint8_t *p = (const uint8_t *)s; *p;) {
+		char e[9];
+		size_t took = escape_one(p, e), el = strlen(e);
+		if (o + el > room)
+			break;
+		memcpy(out + o, e, el);
+		o += el;
+		p += took;
+	}
+	if (need >= outlen)
+		for (int i = 0; i < 3 && o + 1 < outlen; i++)
+			out[o++] = '.';
+	out[o] = 0;
+	return out;
+}
+
+char *util_escape_dup(const char *s)
+{
+	size_t n = strlen(s) * 4 + 1;
+	char *out = xmalloc(n);
+	util_escape(s, out, n);
+	return out;
+}
+
+void util_escape_fputs(const char *s, FILE *f)
+{
+	const uint8_t *p = (const uint8_t *)s;
+	while (*p) {
+		char e[9];
+		p += escape_one(p, e);
+		fputs(e, f);
+	}
+}
+
+void util_escape_line(FILE *f, const char *prefix, const char *s)
+{
+	fputs(prefix, f);
+	util_escape_fputs(s, f);
+	fputc('\n', f);
+}
+
+/* a hex digit's value (either case), or -1 */
+static int hexval(char c)
+{
+	static const char digits[] = "0123456789abcdef";
+	const char *d = c ? strchr(digits, tolower((unsigned char)c)) : NULL;
+	return d ? (int)(d - digits) : -1;
+}
+
+long util_unescape(const char *in, char *out, size_t outlen)
+{
+	size_t o = 0;
+	if (!outlen)
+		return -1;
+	for (const char *p = in; *p; p++) {
+		char c = *p;
+		if (c == '\\') {
+			if (p[1] == '\\') {
+				p++;
+			} else if (p[1] == 'x' && hexval(p[2]) >= 0 && hexval(p[3]) >= 0) {
+				c = (char)(hexval(p[2]) * 16 + hexval(p[3]));
+				p += 3;
+			} else {
+				return -1;
+			}
+		}
+		if (o + 1 >= outlen)
+			return -1;
+		out[o++] = c;
+	}
+	out[o] = 0;
+	return (long)o;
 }

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdarg.h>
+#include <stdio.h>
 
 /* Exit codes of whittle (DESIGN.md). */
 enum {
@@ -86,6 +87,28 @@ int read_host_file(const char *path, struct buf *out, size_t max, struct wh_erro
  * resolve ".."; error if ".." climbs above the root. Result has no leading
  * or trailing slash; the root is "". */
 int path_normalize(const char *in, char *out, size_t outlen, struct wh_error *err);
+
+/* --- text that cannot drive a terminal ---------------------------------------
+ * Every text output (not JSON) prints names and lines from an image through
+ * util_escape: a byte of C0 (0x00-0x1f), DEL, a C1 control (U+0080-U+009F,
+ * whose UTF-8 bytes are both escaped) or a byte that is not part of valid
+ * UTF-8 becomes \xHH (two lower-case hex digits), a backslash becomes \\,
+ * everything else (printable ASCII, valid UTF-8) stays. util_unescape undoes
+ * it exactly. */
+/* Escape s into out (always NUL-terminated); a result that does not fit
+ * ends in "..." at a character boundary. Returns out. */
+const char *util_escape(const char *s, char *out, size_t outlen);
+/* The escaped form of s, however long (free it). */
+char *util_escape_dup(const char *s);
+/* Write s escaped to f. */
+void util_escape_fputs(const char *s, FILE *f);
+/* Write prefix, s escaped and a newline to f (error messages that name
+ * entries: util_escape_line(stderr, "whittle: ", err.msg)). */
+void util_escape_line(FILE *f, const char *prefix, const char *s);
+/* Undo util_escape: out gets at most strlen(in) + 1 bytes. Returns the
+ * length, or -1 for a backslash not followed by \ or xHH (out is then
+ * unspecified). A NUL decoded from \x00 ends the C string early. */
+long util_unescape(const char *in, char *out, size_t outlen);
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -73,14 +73,17 @@ static void print_removed(FILE *out, const struct gones *g, const struct slim_pl
 		if (!shown)
 			fprintf(out, "%slargest removed directories:\n", indent);
 		fmt_size(b, sizeof b, g->v[i].size);
-		fprintf(out, "%s  %10s  %s/\n", indent, b, g->v[i].path);
+		fprintf(out, "%s  %10s  ", indent, b);
+		util_escape_fputs(g->v[i].path, out);
+		fputs("/\n", out);
 		shown++;
 	}
 	for (size_t i = 0; i < plan->n_removed_pkgs && i < 5; i++) {
 		if (!i)
 			fprintf(out, "%slargest removed packages (%zu removed):\n", indent, plan->n_removed_pkgs);
 		fmt_size(b, sizeof b, plan->removed_pkgs[i].size);
-		fprintf(out, "%s  %10s  %s\n", indent, b, plan->removed_pkgs[i].name);
+		fprintf(out, "%s  %10s  ", indent, b);
+		util_escape_line(out, "", plan->removed_pkgs[i].name);
 	}
 }
 
@@ -89,11 +92,34 @@ static void print_unresolved(FILE *out, const struct reach *r, const char *inden
 	if (!r->n_unresolved)
 		return;
 	fprintf(out, "%sunresolved needs (%zu):\n", indent, r->n_unresolved);
-	for (size_t i = 0; i < r->n_unresolved && i < max; i++)
-		fprintf(out, "%s  %s: %s\n", indent, r->unresolved[i].path, r->unresolved[i].needs);
+	for (size_t i = 0; i < r->n_unresolved && i < max; i++) {
+		fprintf(out, "%s  ", indent);
+		util_escape_fputs(r->unresolved[i].path, out);
+		util_escape_line(out, ": ", r->unresolved[i].needs);
+	}
 	if (r->n_unresolved > max)
 		fprintf(out, "%s  ... %zu more (the report's reach.unresolved lists them all)\n", indent,
 		        r->n_unresolved - max);
+}
+
+/* What the caps on file contents may cost (the report lists the files). */
+static void print_truncated(FILE *out, const struct analysis *a, const char *indent)
+{
+	struct tree_truncated *tv;
+	size_t tn = tree_truncated(&a->tree, &tv);
+	if (tn) {
+		fprintf(out, "%sread in part (%zu file%s larger than the analysis keeps; the report's image.truncated "
+		        "lists them):\n", indent, tn, tn == 1 ? "" : "s");
+		fprintf(out, "%s  what they name (a program's libraries, a script's commands, a package's files)\n"
+		        "%s  is unknown: the slimmed image may lack it; keep it with --keep if it matters\n", indent, indent);
+		for (size_t i = 0; i < tn && i < 5; i++) {
+			fprintf(out, "%s  ", indent);
+			util_escape_line(out, "", tv[i].path);
+		}
+		if (tn > 5)
+			fprintf(out, "%s  ... %zu more\n", indent, tn - 5);
+	}
+	tree_truncated_free(tv, tn);
 }
 
 /* --- progress of the write on stderr (a terminal, not -q) ----------------------- */
@@ -141,7 +167,7 @@ int auto_run(struct analysis *a, const struct cli_opts *o, struct slim_session *
 	}
 	struct wh_error err = {0};
 	if (slim_session_plan(s, &err) < 0) {
-		fprintf(stderr, "whittle: %s\n", err.msg);
+		util_escape_line(stderr, "whittle: ", err.msg);
 		return WH_EXIT_INPUT;
 	}
 	const struct slim_plan *plan = &s->plan;
@@ -166,7 +192,9 @@ int auto_run(struct analysis *a, const struct cli_opts *o, struct slim_session *
 			fprintf(out, "would remove (size, path):\n");
 		for (size_t i = 0; i < g.n; i++) {
 			fmt_size(b1, sizeof b1, g.v[i].size);
-			fprintf(out, "%10s  %s%s\n", b1, g.v[i].path, g.v[i].n->type == WH_T_DIR ? "/" : "");
+			fprintf(out, "%10s  ", b1);
+			util_escape_fputs(g.v[i].path, out);
+			fputs(g.v[i].n->type == WH_T_DIR ? "/\n" : "\n", out);
 		}
 		if (!o->quiet) {
 			fmt_size(b1, sizeof b1, plan->input_bytes);
@@ -180,6 +208,7 @@ int auto_run(struct analysis *a, const struct cli_opts *o, struct slim_session *
 				qsort(g.v, g.n, sizeof *g.v, cmp_gone_size);
 			print_removed(out, &g, plan, "");
 			print_unresolved(out, r, "", 20);
+			print_truncated(out, a, "");
 		}
 	} else {
 		char *def = o->slim.output ? NULL : slim_default_output(&a->img);
@@ -196,7 +225,7 @@ int auto_run(struct analysis *a, const struct cli_opts *o, struct slim_session *
 			fputs("\r\033[K", stderr);
 		free(def);
 		if (wr < 0) {
-			fprintf(stderr, "whittle: %s\n", err.msg);
+			util_escape_line(stderr, "whittle: ", err.msg);
 			rc = wr == WH_EINTR ? WH_EXIT_INTERRUPTED : wr == WH_EINPUT ? WH_EXIT_INPUT : WH_EXIT_OUTPUT;
 			goto out;
 		}
@@ -205,7 +234,7 @@ int auto_run(struct analysis *a, const struct cli_opts *o, struct slim_session *
 			fmt_size(b2, sizeof b2, res.visible_bytes);
 			fmt_size(b3, sizeof b3, layers_before);
 			fmt_size(b4, sizeof b4, res.layer.size);
-			fprintf(out, "wrote %s\n", res.output);
+			util_escape_line(out, "wrote ", res.output);
 			fprintf(out, "  visible bytes    %s -> %s  (ratio %.3f)\n", b1, b2, ratio);
 			fprintf(out, "  layer bytes      %s -> %s  (%zu layer%s -> 1, %s)\n", b3, b4, a->img.n_layers,
 			        a->img.n_layers == 1 ? "" : "s", slim_compression_name(res.compression));
@@ -217,6 +246,7 @@ int auto_run(struct analysis *a, const struct cli_opts *o, struct slim_session *
 				qsort(g.v, g.n, sizeof *g.v, cmp_gone_size);
 			print_removed(out, &g, plan, "  ");
 			print_unresolved(out, r, "  ", 20);
+			print_truncated(out, a, "  ");
 		}
 		json_t *s = json_object();
 		json_object_set_new(s, "output", json_string(res.output));

@@ -355,7 +355,8 @@ static void print_report(FILE *out, const struct waste *w, struct rule *rules, c
 			char cnt[16];
 			snprintf(cnt, sizeof cnt, "%u", w->files[i].count);
 			human_bytes(hb, sizeof hb, w->files[i].size);
-			fprintf(out, "  %-5s  %-12s  %s\n", cnt, hb, w->files[i].path);
+			fprintf(out, "  %-5s  %-12s  ", cnt, hb);
+			util_escape_line(out, "", w->files[i].path);
 		}
 	}
 	fputc('\n', out);

@@ -50,7 +50,8 @@ static const char usage_text[] =
 	"general\n"
 	"  -q, --quiet  --no-color (or NO_COLOR)  --version  -h, --help\n"
 	"\n"
-	"exit: 0 fine, 1 a rule failed, 2 bad usage or input, 3 output failed, 130 interrupted\n";
+	"exit: 0 fine, 1 a rule failed, 2 bad usage or input, 3 output failed,\n"
+	"      128+N killed by signal N: 130 interrupted (ctrl+c), 129 SIGHUP, 143 SIGTERM\n";
 
 enum {
 	O_REPORT = 1000, O_CI, O_AUTO, O_DRY, O_WHY, O_PLATFORM, O_TLS, O_LE, O_HWB, O_HUWP, O_CICONF,
@@ -96,6 +97,14 @@ static const struct option longopts[] = {
 	{"help", no_argument, 0, 'h'},
 	{0, 0, 0, 0},
 };
+
+/* Every return from main frees the option lists (a leak report would turn
+ * exit 2 into 1 in the sanitizer build). */
+static int opts_done(struct cli_opts *o, int rc)
+{
+	slim_opts_free(&o->slim);
+	return rc;
+}
 
 static int bad_usage(const char *fmt, const char *arg)
 {
@@ -155,7 +164,7 @@ int main(int argc, char **argv)
 		o.no_color = 1;
 	struct wh_error perr = {0};
 	if (probe_opts_take(&argc, argv, &o.slim.probe, &perr) < 0)
-		return bad_usage("%s", perr.msg);
+		return opts_done(&o, bad_usage("%s", perr.msg));
 	int c;
 	int modes = 0;
 	opterr = 0;
@@ -171,7 +180,7 @@ int main(int argc, char **argv)
 			char *end;
 			double v = strtod(optarg, &end);
 			if (*end || !(v > 0 && v <= 1e7))
-				return bad_usage("--timeout takes a number of seconds, not \"%s\"", optarg);
+				return opts_done(&o, bad_usage("--timeout takes a number of seconds, not \"%s\"", optarg));
 			fetch_set_timeout(v);
 			break;
 		}
@@ -181,13 +190,13 @@ int main(int argc, char **argv)
 			else if (!strcmp(optarg, "false"))
 				o.tls_verify = 0;
 			else
-				return bad_usage("--tls-verify takes true or false, not \"%s\"", optarg);
+				return opts_done(&o, bad_usage("--tls-verify takes true or false, not \"%s\"", optarg));
 			break;
 		case 'j': {
 			char *end;
 			long v = strtol(optarg, &end, 10);
 			if (*end || v < 1 || v > 1024)
-				return bad_usage("--jobs takes a number from 1 to 1024, not \"%s\"", optarg);
+				return opts_done(&o, bad_usage("--jobs takes a number from 1 to 1024, not \"%s\"", optarg));
 			o.jobs = (int)v;
 			break;
 		}
@@ -207,7 +216,7 @@ int main(int argc, char **argv)
 		case 'o': o.slim.output = optarg; break;
 		case O_COMP:
 			if (strcmp(optarg, "gzip") && strcmp(optarg, "zstd") && strcmp(optarg, "none"))
-				return bad_usage("--compression takes gzip, zstd or none, not \"%s\"", optarg);
+				return opts_done(&o, bad_usage("--compression takes gzip, zstd or none, not \"%s\"", optarg));
 			o.slim.compression = optarg;
 			break;
 		case O_FORCE: o.slim.force = 1; break;
@@ -216,24 +225,24 @@ int main(int argc, char **argv)
 		case O_FAILUNRES: o.fail_on_unresolved = 1; break;
 		case 'q': o.quiet = 1; break;
 		case O_NOCOLOR: o.no_color = 1; break;
-		case O_VERSION: printf("whittle %s\n", WH_VERSION); return 0;
-		case 'h': fputs(usage_text, stdout); return 0;
-		case ':': return bad_usage("option %s needs a value", argv[optind - 1]);
-		default: return bad_usage("unknown option %s", argv[optind - 1]);
+		case O_VERSION: printf("whittle %s\n", WH_VERSION); return opts_done(&o, 0);
+		case 'h': fputs(usage_text, stdout); return opts_done(&o, 0);
+		case ':': return opts_done(&o, bad_usage("option %s needs a value", argv[optind - 1]));
+		default: return opts_done(&o, bad_usage("unknown option %s", argv[optind - 1]));
 		}
 	}
 	if (modes > 1)
-		return bad_usage("%s", "choose one mode: --ci, --auto or --why (--report may accompany --ci or --auto)");
+		return opts_done(&o, bad_usage("%s", "choose one mode: --ci, --auto or --why (--report may accompany --ci or --auto)"));
 	if (o.dry_run && !o.mode_auto)
-		return bad_usage("%s", "--dry-run goes with --auto");
+		return opts_done(&o, bad_usage("%s", "--dry-run goes with --auto"));
 	if (optind != argc - 1)
-		return bad_usage("%s", optind >= argc ? "no image given" : "one image at a time");
+		return opts_done(&o, bad_usage("%s", optind >= argc ? "no image given" : "one image at a time"));
 	o.image = argv[optind];
 	o.slim.jobs = o.jobs;
 	int tui = !o.report && modes == 0;
 	if (tui && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {
 		fprintf(stderr, "whittle: the explorer needs a terminal; without one, use --report FILE, --ci or --auto\n");
-		return WH_EXIT_INPUT;
+		return opts_done(&o, WH_EXIT_INPUT);
 	}
 
 	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE};
@@ -257,7 +266,7 @@ int main(int argc, char **argv)
 	if (ps.shown)
 		fputs("\r\033[K", stderr);
 	if (rc < 0) {
-		fprintf(stderr, "whittle: %s\n", err.msg);
+		util_escape_line(stderr, "whittle: ", err.msg);
 		slim_opts_free(&o.slim);
 		return WH_EXIT_INPUT;
 	}
@@ -269,12 +278,12 @@ int main(int argc, char **argv)
 	if (o.report || o.why || o.mode_auto) {
 		int rc = slim_session_reach(&sess, NULL, &err);
 		if (!sess.have_db && !o.quiet)
-			fprintf(stderr, "whittle: warning: package database: %s\n", sess.db_err.msg);
+			util_escape_line(stderr, "whittle: warning: package database: ", sess.db_err.msg);
 		if (rc < 0) {
-			fprintf(stderr, "whittle: %s\n", err.msg);
+			util_escape_line(stderr, "whittle: ", err.msg);
 			exit_code = WH_EXIT_INPUT;
 		} else if ((rc = slim_session_probe(&sess, o.quiet ? NULL : stderr, &err)) < 0) {
-			fprintf(stderr, "whittle: %s\n", err.msg);
+			util_escape_line(stderr, "whittle: ", err.msg);
 			exit_code = rc == WH_EINTR ? WH_EXIT_INTERRUPTED : rc == WH_EOUTPUT ? WH_EXIT_OUTPUT : WH_EXIT_INPUT;
 			probe_failed = 1; /* nothing is written or explained after a failed probe */
 		}
@@ -282,7 +291,7 @@ int main(int argc, char **argv)
 	int have_reach = sess.have_reach && !probe_failed;
 	if (o.why && have_reach) {
 		if (why_print(&sess.r, &a, o.why, stdout, &err) < 0) {
-			fprintf(stderr, "whittle: %s\n", err.msg);
+			util_escape_line(stderr, "whittle: ", err.msg);
 			exit_code = WH_EXIT_INPUT;
 		}
 	}
@@ -291,7 +300,7 @@ int main(int argc, char **argv)
 	if (o.mode_ci || (o.mode_auto && ci_wanted(&o))) {
 		int r = ci_run(&a, &o, o.mode_auto || (o.report && !strcmp(o.report, "-")) ? stderr : stdout, &err);
 		if (r < 0) {
-			fprintf(stderr, "whittle: %s\n", err.msg);
+			util_escape_line(stderr, "whittle: ", err.msg);
 			exit_code = WH_EXIT_INPUT;
 		} else if (r > 0) {
 			exit_code = WH_EXIT_RULE;
@@ -312,7 +321,7 @@ int main(int argc, char **argv)
 		if (sess.probes.n)
 			json_object_set_new(doc, "probe", probe_report_json(&sess.probes));
 		if (report_write(doc, o.report, &err) < 0) {
-			fprintf(stderr, "whittle: %s\n", err.msg);
+			util_escape_line(stderr, "whittle: ", err.msg);
 			exit_code = WH_EXIT_OUTPUT;
 		}
 		json_decref(doc);

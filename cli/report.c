@@ -53,6 +53,18 @@ static json_t *image_section(const struct analysis *a)
 		json_array_append_new(dups, d);
 	}
 	json_object_set_new(o, "duplicates", dups);
+	struct tree_truncated *tv;
+	size_t tn = tree_truncated(&a->tree, &tv);
+	json_t *tr = json_array();
+	for (size_t i = 0; i < tn; i++) {
+		json_t *f = json_object();
+		json_object_set_new(f, "path", json_string(tv[i].path));
+		json_object_set_new(f, "size_bytes", u64(tv[i].size));
+		json_object_set_new(f, "captured_bytes", u64(tv[i].captured));
+		json_array_append_new(tr, f);
+	}
+	tree_truncated_free(tv, tn);
+	json_object_set_new(o, "truncated", tr);
 	return o;
 }
 

@@ -91,7 +91,7 @@ static int cmp_layer_path(const void *x, const void *y, void *ctx)
 	const struct mwant *a = &s->w[*(const size_t *)x], *b = &s->w[*(const size_t *)y];
 	if (a->layer != b->layer)
 		return a->layer < b->layer ? -1 : 1;
-	return strcmp(a->e->path, b->e->path);
+	return strcmp(entry_tar_name(a->e), entry_tar_name(b->e));
 }
 
 /* --- writing -------------------------------------------------------------------- */
@@ -243,12 +243,12 @@ static int visit(void *ctx, struct archive *a, struct archive_entry *ae, const c
 	size_t lo = s->lo, hi = s->hi;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (strcmp(s->w[s->by_layer[mid]].e->path, norm) < 0)
+		if (strcmp(entry_tar_name(s->w[s->by_layer[mid]].e), norm) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	for (; lo < s->hi && !strcmp(s->w[s->by_layer[lo]].e->path, norm); lo++) {
+	for (; lo < s->hi && !strcmp(entry_tar_name(s->w[s->by_layer[lo]].e), norm); lo++) {
 		struct mwant *w = &s->w[s->by_layer[lo]];
 		if (!type_matches(w->e->type, ae) || w->done == 2)
 			continue;

@@ -130,31 +130,35 @@ void slim_count_files(const struct wh_tree *t, uint64_t *files, uint64_t *kept)
 	*kept = fc.kept;
 }
 
-/* The regular-file entry a hard link of layer `li` names: the last entry
- * of that path before the link in the same layer (tar semantics). */
+/* The entry a hard link of layer `li` names, followed to the end of a
+ * chain: the last entry of that path before the link in the same layer
+ * (tar semantics; each hop goes to an earlier entry, so a chain of any
+ * length ends, as umoci follows it), else the final tree's. A regular
+ * file carries the data; a symlink makes the link another symlink (umoci
+ * accepts both). NULL when it dangles. */
 static const struct wh_entry *hardlink_data(struct ctx *c, size_t li, const struct wh_entry *hl, uint16_t *layer,
                                             int depth)
 {
 	const struct wh_layer *l = &c->a->img.layers[li];
 	if (depth > MAX_LINK_DEPTH || !hl->link)
 		return NULL;
-	if (hl >= l->entries && hl < l->entries + l->n_entries) {
-		for (size_t i = (size_t)(hl - l->entries); i-- > 0;) {
-			const struct wh_entry *e = &l->entries[i];
-			if (strcmp(e->path, hl->link) != 0)
-				continue;
-			if (e->type == WH_T_REG) {
-				*layer = (uint16_t)li;
-				return e;
-			}
-			if (e->type == WH_T_HARDLINK)
-				return hardlink_data(c, li, e, layer, depth + 1);
-			break;
+	size_t from = hl >= l->entries && hl < l->entries + l->n_entries ? (size_t)(hl - l->entries) : 0;
+	for (size_t i = from; i-- > 0;) {
+		const struct wh_entry *e = &l->entries[i];
+		if (strcmp(entry_tar_name(e), hl->link) != 0)
+			continue;
+		if (e->type == WH_T_REG || e->type == WH_T_SYMLINK) {
+			*layer = (uint16_t)li;
+			return e;
 		}
+		if (e->type != WH_T_HARDLINK || !e->link)
+			return NULL;
+		hl = e; /* the chain goes on, further back */
+		i = (size_t)(e - l->entries);
 	}
 	/* not in its layer (a writer that links across layers): the final tree's file */
 	struct wh_node *t = tree_lookup(c->t, hl->link);
-	if (t && t->e && t->type == WH_T_REG) {
+	if (t && t->e && (t->type == WH_T_REG || t->type == WH_T_SYMLINK)) {
 		*layer = t->layer;
 		return t->e;
 	}
@@ -313,9 +317,14 @@ int slim_plan_build(struct analysis *a, const struct slim_plan_opts *o, struct s
 		} else if (n->type == WH_T_HARDLINK) {
 			uint16_t layer = 0;
 			const struct wh_entry *d = n->e ? hardlink_data(&c, n->layer, n->e, &layer, 0) : NULL;
+			if (d && d->type == WH_T_SYMLINK) { /* a hard link to a symlink is that symlink again */
+				se->type = WH_T_SYMLINK;
+				se->link = d->link ? d->link : "";
+				continue;
+			}
 			if (!d) {
-				rc = wh_err(err, WH_EINPUT, "%s: hard link /%s names \"%s\", which is not a regular file in "
-				            "layer %u or the final tree", a->img.reference, se->path,
+				rc = wh_err(err, WH_EINPUT, "%s: hard link /%s names \"%s\", which is not a regular file or "
+				            "symlink in layer %u or the final tree", a->img.reference, se->path,
 				            n->e && n->e->link ? n->e->link : "", (unsigned)n->layer);
 				goto out;
 			}

@@ -450,10 +450,10 @@ static struct want *wants_of(const struct slim_plan *p, size_t *n)
 	for (size_t i = 0; i < p->n; i++) {
 		const struct slim_entry *se = &p->v[i];
 		if (se->type == WH_T_REG && !se->content) {
-			w[nw] = (struct want){.e = se->data, .path = se->data->path, .layer = se->layer, .need_data = 1};
+			w[nw] = (struct want){.e = se->data, .path = entry_tar_name(se->data), .layer = se->layer, .need_data = 1};
 			nw++;
 		} else if (se->e && ((se->e->flags & WH_F_XATTR) || se->type == WH_T_CHR || se->type == WH_T_BLK)) {
-			w[nw] = (struct want){.e = se->e, .path = se->e->path, .layer = se->node->layer};
+			w[nw] = (struct want){.e = se->e, .path = entry_tar_name(se->e), .layer = se->node->layer};
 			nw++;
 		}
 	}
@@ -507,7 +507,7 @@ static const struct want *want_of(const struct slim_entry *se, struct want *w, s
 	const struct wh_entry *src = se->type == WH_T_REG && !se->content ? se->data : se->e;
 	if (!src)
 		return NULL;
-	struct want key = {.e = src, .path = src->path,
+	struct want key = {.e = src, .path = entry_tar_name(src),
 	                   .layer = se->type == WH_T_REG && !se->content ? se->layer : se->node->layer};
 	return bsearch(&key, w, nw, sizeof *w, cmp_want);
 }

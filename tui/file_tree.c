@@ -258,7 +258,8 @@ static void draw_details(struct file_tree *ft, const struct wh_image *img, int y
 			snprintf(info, sizeof info, "  %s, %u entries, %s, layer %u  (i: file type)", what, n->nfiles, size,
 			         n->layer);
 		else
-			snprintf(info, sizeof info, "  %s, %s, layer %u  (i: file type)", what, size, n->layer);
+			snprintf(info, sizeof info, "  %s, %s, layer %u%s%s  (i: file type)", what, size, n->layer,
+			         n->e && n->e->tar_name ? ", tar name " : "", n->e && n->e->tar_name ? n->e->tar_name : "");
 	}
 	crt_put(y, x + col, w - col, info, crt_attr(CRT_DIM));
 }

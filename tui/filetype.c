@@ -112,7 +112,7 @@ void filetype_describe(const struct wh_image *img, const struct wh_node *n, char
 	}
 	/* read the head of the file from its layer */
 	if (n->layer < img->n_layers) {
-		struct head_read h = {.path = e->path, .buf = xmalloc(HEAD_MAX)};
+		struct head_read h = {.path = entry_tar_name(e), .buf = xmalloc(HEAD_MAX)};
 		struct wh_error err = {0};
 		layer_stream(&img->layers[n->layer], head_visit, &h, &err);
 		if (h.found) {

@@ -753,7 +753,7 @@ int tui_main(const char *image, int no_color, const struct analysis_opts *ao, co
 	struct wh_error err = {0};
 	if (analysis_run(image, &opts, &t->a, &err) < 0) {
 		crt_done();
-		fprintf(stderr, "whittle: %s\n", err.msg);
+		util_escape_line(stderr, "whittle: ", err.msg);
 		free(t);
 		return WH_EXIT_INPUT;
 	}

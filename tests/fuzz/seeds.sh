@@ -60,6 +60,63 @@ zstd -q -19 < "$tmp/small.tar" > "$out/layer/layer.tar.zst"
 tar -C "$tmp/r" --format=pax --sort=name -cf "$out/layer/pax.tar" etc var
 tar -C "$tmp/r" --format=gnu --sort=name -cf "$out/layer/gnu.tar" etc bin
 
+# layer: the hostile layers of issue 13 (tests/integration/hostile.sh), small:
+# writes through symlinks (absolute, climbing, same layer, a loop), .wh.
+# names (.wh.., .wh..., a .wh.x directory), a hard-link chain and a hard
+# link to a symlink, names with ESC/OSC/CR/LF/DEL/C1/invalid UTF-8, an ELF
+# whose dynamic segment lies after 64 KiB of zeros, a "#!" script over its
+# capture cap
+/usr/bin/python3 - "$out/layer" <<'PY'
+import io, struct, sys, tarfile
+out = sys.argv[1]
+def ti(name, typ=tarfile.REGTYPE, size=0, link=""):
+    t = tarfile.TarInfo(name.decode("utf-8", "surrogateescape") if isinstance(name, bytes) else name)
+    t.type, t.size, t.linkname, t.mode = typ, size, link, 0o755
+    return t
+def write(name, ents):
+    with tarfile.open("%s/%s" % (out, name), "w", format=tarfile.GNU_FORMAT, encoding="utf-8",
+                      errors="surrogateescape") as tf:
+        for e in ents:
+            if isinstance(e, tuple):
+                t, data = e
+                t.size = len(data)
+                tf.addfile(t, io.BytesIO(data))
+            else:
+                tf.addfile(e)
+S, H, D = tarfile.SYMTYPE, tarfile.LNKTYPE, tarfile.DIRTYPE
+write("symlinks.tar", [ti("etc", D), (ti("etc/passwd"), b"old"), ti("b", S, link="/etc"),
+      ti("x/y", D), ti("x/y/c", S, link="../../../.."), (ti("b/passwd"), b"new"),
+      (ti("x/y/c/etc/hosts"), b"h"), ti("d", S, link="etc"), (ti("d/shadow"), b"s"),
+      ti("b/.wh.group"), ti("b/skel/.wh..wh..opq"), ti("l1", S, link="l2"), ti("l2", S, link="l1"),
+      (ti("l1/f"), b"x")])
+write("wh-names.tar", [ti("a", D), ti("a/.wh.."), ti("a/.wh..."), (ti("a/.wh.x/y"), b"y")])
+chain = [(ti("f"), b"data"), ti("h1", H, link="f")] + [ti("h%d" % i, H, link="h%d" % (i - 1)) for i in range(2, 120)]
+write("hardlinks.tar", chain + [ti("s", S, link="f"), ti("hs", H, link="s")])
+write("escapes.tar", [(ti(n), b"x") for n in (b"\x1b[31mred", b"\x1b]0;t\x07", b"cr\rlf\n", b"del\x7f",
+      b"c1\x9b", b"c1u\xc2\x9b", b"bad\xff\xfe\xc3", b"back\\slash")] +
+      [(ti(b"run\x1b]0;t\x07"), b"#!/opt/\x1b]0;x\x07/sh\x9b\necho\n")])
+# ELF64: headers, interp and tables at the front, dynamic segment at the end
+strs = b"\0libhostile.so.1\0getpwnam\0"
+interp = b"/lib64/ld-linux-x86-64.so.2\0"
+ip = 64 + 4 * 56; so = (ip + len(interp) + 7) & ~7
+syms = b"\0" * 24 + struct.pack("<IBBHQQ", 17, 0x12, 0, 0, 0, 0)
+ho = so + len(syms); hashtab = struct.pack("<III", 1, 2, 0) + b"\0" * 8
+st = ho + len(hashtab); he = st + len(strs)
+dyn = b"".join(struct.pack("<qQ", t, v) for t, v in ((1, 1), (5, st), (10, len(strs)), (6, so), (11, 24), (4, ho), (0, 0)))
+size = 65536 + 4096; do = size - len(dyn)
+eh = b"\x7fELF\x02\x01\x01" + b"\0" * 9 + struct.pack("<HHIQQQIHHHHHH", 3, 62, 1, 0, 64, 0, 0, 64, 56, 4, 64, 0, 0)
+ph = struct.pack("<IIQQQQQQ", 3, 4, ip, ip, ip, len(interp), len(interp), 1)
+ph += struct.pack("<IIQQQQQQ", 1, 4, 0, 0, 0, he, he, 4096)
+ph += struct.pack("<IIQQQQQQ", 1, 6, do, do, do, len(dyn), len(dyn), 4096)
+ph += struct.pack("<IIQQQQQQ", 2, 6, do, do, do, len(dyn), len(dyn), 8)
+head = bytearray(eh + ph); head += b"\0" * (ip - len(head)) + interp; head += b"\0" * (so - len(head)) + syms + hashtab + strs
+elf = bytes(head) + b"\0" * (do - len(head)) + dyn
+open("%s/../elf/dyn-at-end" % out, "wb").write(elf)
+write("elf-dyn-at-end.tar", [(ti("bin/big"), elf), (ti("s.sh"), b"#!/bin/sh\n" + b"# pad\n" * 8000)])
+PY
+gzip -9n < "$out/layer/elf-dyn-at-end.tar" > "$out/layer/elf-dyn-at-end.tar.gz"
+rm "$out/layer/elf-dyn-at-end.tar"
+
 # tarscan: outer archives: an OCI-archive-like tar (ustar, pax, gnu long names)
 mkdir -p "$tmp/o/blobs/sha256"
 printf '{"schemaVersion":2}' > "$tmp/o/index.json"

@@ -716,6 +716,126 @@ static void test_bytes_needed(void **state)
 	assert_int_equal(elf_bytes_needed(NULL, 0, 10), 10);
 }
 
+/* elf_stream: fed in chunks of any size, one forward pass, it ends with the
+ * facts of a parse of the whole file (or says it was truncated). */
+static int stream_parse(const uint8_t *b, size_t n, uint64_t cap, unsigned seed, struct elf_info *out,
+                        int *truncated, uint64_t *kept)
+{
+	struct elf_stream st;
+	elf_stream_init(&st, n, cap);
+	size_t o = 0;
+	while (o < n) {
+		seed = seed * 1103515245u + 12345u;
+		size_t c = 1 + (seed >> 8) % (seed & 1 ? 7 : 70000);
+		if (c > n - o)
+			c = n - o;
+		elf_stream_feed(&st, b + o, c);
+		o += c;
+	}
+	if (kept)
+		*kept = st.kept;
+	struct wh_error err = {0};
+	return elf_stream_finish(&st, out, truncated, &err);
+}
+
+static void same_facts(const struct elf_info *a, const struct elf_info *b)
+{
+	assert_int_equal(a->elf_class, b->elf_class);
+	assert_int_equal(a->machine, b->machine);
+	assert_int_equal(a->type, b->type);
+	assert_int_equal(a->n_needed, b->n_needed);
+	for (size_t i = 0; i < a->n_needed; i++)
+		assert_string_equal(a->needed[i], b->needed[i]);
+	assert_int_equal(!!a->interp, !!b->interp);
+	if (a->interp)
+		assert_string_equal(a->interp, b->interp);
+	assert_int_equal(!!a->runpath, !!b->runpath);
+	if (a->runpath)
+		assert_string_equal(a->runpath, b->runpath);
+	assert_int_equal(!!a->rpath, !!b->rpath);
+	assert_int_equal(!!a->soname, !!b->soname);
+	assert_int_equal(a->imports, b->imports);
+	assert_int_equal(a->imports_known, b->imports_known);
+	assert_int_equal(a->n_dynsyms, b->n_dynsyms);
+	assert_int_equal(a->flags_1, b->flags_1);
+	assert_int_equal(a->has_dynamic, b->has_dynamic);
+}
+
+static void test_stream(void **state)
+{
+	(void)state;
+	/* a library whose symbol and string tables run past the first 4 KiB
+	 * (the first range the stream keeps) into the bytes kept ahead */
+	char *many = calloc(1, 64 * 1024);
+	assert_non_null(many);
+	size_t ml = 0;
+	for (int i = 0; i < 400; i++)
+		ml += (size_t)snprintf(many + ml, 64 * 1024 - ml, "int a_rather_long_exported_name_%03d(void) { return %d; }\n", i, i);
+	write_text("many.c", many);
+	free(many);
+	gcc("-shared -fPIC -Wl,-soname,libmany.so.1 -o libmany.so many.c");
+	const char *files[] = {"libfoo_runpath.so", "user", "libfoo_rpath.so", "net", "net_nopie", "libmany.so"};
+	for (size_t f = 0; f < ARRAY_LEN(files); f++) {
+		size_t size;
+		uint8_t *whole = load(files[f], &size);
+		struct elf_info a;
+		struct wh_error err = {0};
+		assert_int_equal(elf_parse(whole, size, &a, &err), 0);
+		for (unsigned seed = 1; seed < 40; seed++) {
+			struct elf_info b;
+			int trunc = -1;
+			uint64_t kept = 0;
+			assert_int_equal(stream_parse(whole, size, 64u << 20, seed, &b, &trunc, &kept), 0);
+			assert_int_equal(trunc, 0);
+			same_facts(&a, &b);
+			elf_info_free(&b);
+		}
+		elf_info_free(&a);
+		free(whole);
+	}
+	/* a cap too small for the tables: truncated, never wrong facts */
+	size_t size;
+	uint8_t *whole = load("user", &size);
+	struct elf_info b;
+	int trunc = -1;
+	assert_int_equal(stream_parse(whole, size, 200, 7, &b, &trunc, NULL), WH_EINPUT);
+	assert_int_equal(trunc, 1);
+	assert_int_equal(b.n_needed, 0);
+	free(whole);
+	/* not an ELF: malformed, not truncated */
+	const uint8_t sh[] = "#!/bin/sh\necho hi\n";
+	assert_int_equal(stream_parse(sh, sizeof sh, 1u << 20, 3, &b, &trunc, NULL), WH_EINPUT);
+	assert_int_equal(trunc, 0);
+}
+
+/* the hand-built ELF of test_hand_built with every byte flipped in turn,
+ * and random garbage: a stream agrees with the whole-buffer parse, or says
+ * it was truncated */
+static void test_stream_flips(void **state)
+{
+	(void)state;
+	struct out o;
+	for (int v = 0; v < 4; v++) {
+		size_t n = build_elf(&o, v & 1, v >> 1, 62);
+		for (size_t i = 0; i < n; i++) {
+			uint8_t save = o.b[i];
+			o.b[i] ^= (uint8_t)(1 + (i * 7) % 255);
+			struct elf_info a, b;
+			struct wh_error err = {0};
+			int ra = elf_parse(o.b, n, &a, &err), trunc = 0;
+			int rb = stream_parse(o.b, n, 1u << 20, (unsigned)i, &b, &trunc, NULL);
+			if (!trunc) {
+				assert_int_equal(ra, rb);
+				if (ra == 0)
+					same_facts(&a, &b);
+			}
+			elf_info_free(&a);
+			elf_info_free(&b);
+			o.b[i] = save;
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -731,6 +851,8 @@ int main(void)
 		cmocka_unit_test(test_prefixes),
 		cmocka_unit_test(test_flips),
 		cmocka_unit_test(test_bytes_needed),
+		cmocka_unit_test(test_stream),
+		cmocka_unit_test(test_stream_flips),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -44,6 +44,8 @@ static void fix_free(struct fix *f)
 {
 	if (f->built)
 		tree_free(&f->t);
+	for (size_t i = 0; i < MAXL; i++) /* tree_build keeps resolved paths there */
+		arena_free(&f->layers[i].arena);
 	free(f);
 }
 
@@ -584,6 +586,73 @@ static void test_many_nodes(void **state)
 	free(names);
 }
 
+/* Written through a symlink (as umoci and the runtimes unpack): a lower
+ * layer's b -> /etc, then b/passwd, lands in /etc; relative links resolve
+ * inside the root (never above it); a link and a file below it in one
+ * layer; whiteouts and opaque markers through a link; a target that does
+ * not exist is made; a loop is an error naming the entry. Every figure
+ * uses the resolved path; the tar name stays in tar_name. */
+static void test_write_through_symlinks(void **state)
+{
+	(void)state;
+	struct fix *f = fix_new(2);
+	dir(f, 0, "etc");
+	file(f, 0, "etc/passwd", "old");
+	file(f, 0, "etc/group", "g");
+	dir(f, 0, "etc/skel");
+	file(f, 0, "etc/skel/.profile", "p");
+	link_e(f, 0, WH_T_SYMLINK, "b", "/etc");
+	dir(f, 0, "x");
+	dir(f, 0, "x/y");
+	link_e(f, 0, WH_T_SYMLINK, "x/y/c", "../../../..");
+	link_e(f, 0, WH_T_SYMLINK, "n", "/newdir/sub");
+	struct wh_entry *pw = file(f, 1, "b/passwd", "new!");
+	struct wh_entry *ho = file(f, 1, "x/y/c/etc/hosts", "h");
+	link_e(f, 1, WH_T_SYMLINK, "d", "etc");
+	struct wh_entry *sh = file(f, 1, "d/shadow", "s");
+	struct wh_entry *nf = file(f, 1, "n/f", "f");
+	struct wh_entry *wg = whiteout(f, 1, "b/group");
+	opaque(f, 1, "b/skel");
+	build(f, 1, 0);
+	assert_string_equal(listing(f), "/b:l\n/d:l\n/etc:d\n/etc/hosts:f\n/etc/passwd:f\n/etc/shadow:f\n/etc/skel:d\n"
+	                                "/n:l\n/newdir:d\n/newdir/sub:d\n/newdir/sub/f:f\n/x:d\n/x/y:d\n/x/y/c:l\n");
+	assert_ptr_equal(must(f, "etc/passwd")->e, pw);
+	assert_int_equal(must(f, "etc/passwd")->e->size, 4);
+	assert_string_equal(pw->path, "etc/passwd");
+	assert_string_equal(pw->tar_name, "b/passwd");
+	assert_string_equal(entry_tar_name(pw), "b/passwd");
+	assert_string_equal(ho->path, "etc/hosts");
+	assert_string_equal(ho->tar_name, "x/y/c/etc/hosts");
+	assert_string_equal(sh->path, "etc/shadow");
+	assert_string_equal(nf->path, "newdir/sub/f");
+	assert_string_equal(wg->path, "etc/group");
+	assert_string_equal(wg->tar_name, "b/group");
+	assert_null(must(f, "etc/skel")->child); /* the opaque marker through b */
+	/* not relocated: its tar name is its path */
+	assert_null(must(f, "x/y/c")->e->tar_name);
+	assert_string_equal(entry_tar_name(must(f, "x/y/c")->e), "x/y/c");
+	/* layer 1: entries hosts, shadow, f, d added (newdir and newdir/sub no
+	 * entry lists), passwd modified; group and .profile removed */
+	counts(f, 1, 4, 1, 2);
+	/* built again (a per-layer view): the same tree, paths stay resolved */
+	build(f, 1, 0);
+	assert_ptr_equal(must(f, "etc/passwd")->e, pw);
+	assert_string_equal(pw->tar_name, "b/passwd");
+	fix_free(f);
+
+	/* a loop: an error naming the entry */
+	f = fix_new(2);
+	link_e(f, 0, WH_T_SYMLINK, "l1", "l2");
+	link_e(f, 0, WH_T_SYMLINK, "l2", "/l1");
+	file(f, 1, "l1/f", "x");
+	struct wh_error err = {0};
+	struct wh_tree t;
+	assert_int_equal(tree_build(&t, &f->img, 1, 0, &err), WH_EINPUT);
+	assert_non_null(strstr(err.msg, "\"l1/f\""));
+	tree_free(&t);
+	fix_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -607,6 +676,7 @@ int main(void)
 		cmocka_unit_test(test_implicit_parents),
 		cmocka_unit_test(test_keep_removed_view),
 		cmocka_unit_test(test_many_nodes),
+		cmocka_unit_test(test_write_through_symlinks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
