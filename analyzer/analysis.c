@@ -1,4 +1,4 @@
-#include "analysis.h"
+#include "analyzer/analysis.h"
 
 #include <string.h>
 #include <unistd.h>

@@ -4,9 +4,9 @@
 #define WH_ANALYSIS_H
 
 #include "analyzer/source.h"
-#include "layer_index.h"
-#include "tree.h"
-#include "waste.h"
+#include "analyzer/layer_index.h"
+#include "analyzer/tree.h"
+#include "analyzer/waste.h"
 
 struct analysis_opts {
 	const char *platform;

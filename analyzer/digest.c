@@ -1,5 +1,5 @@
-#include "digest.h"
-#include "util.h"
+#include "analyzer/digest.h"
+#include "analyzer/util.h"
 
 #include <openssl/evp.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
-#include "layer_index.h"
-#include "elf.h"
+#include "analyzer/layer_index.h"
+#include "analyzer/elf.h"
 
 #include <archive.h>
 #include <archive_entry.h>

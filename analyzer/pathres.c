@@ -13,6 +13,51 @@ static void push_link(struct pathres *r, struct wh_node *n)
 	r->links[r->n_links++] = n;
 }
 
+void path_walk_init(struct path_walk *w, const char *path, size_t len)
+{
+	w->rest = xstrndup(path, len);
+	w->pos = w->end = 0;
+}
+
+char *path_walk_next(struct path_walk *w, size_t *len, int *last)
+{
+	for (;;) {
+		char *r = w->rest;
+		while (r[w->pos] == '/')
+			w->pos++;
+		if (!r[w->pos])
+			return NULL;
+		size_t start = w->pos, end = start;
+		while (r[end] && r[end] != '/')
+			end++;
+		w->pos = w->end = end;
+		if (end - start == 1 && r[start] == '.')
+			continue;
+		if (last) {
+			size_t next = end;
+			while (r[next] == '/')
+				next++;
+			*last = r[next] == 0;
+		}
+		*len = end - start;
+		return r + start;
+	}
+}
+
+void path_walk_splice(struct path_walk *w, const char *target)
+{
+	char *nr = xasprintf("%s/%s", target, w->rest + w->end);
+	free(w->rest);
+	w->rest = nr;
+	w->pos = w->end = 0;
+}
+
+void path_walk_free(struct path_walk *w)
+{
+	free(w->rest);
+	w->rest = NULL;
+}
+
 void pathres_free(struct pathres *r)
 {
 	free(r->links);
@@ -25,51 +70,34 @@ int pathres_resolve(const struct wh_tree *t, const struct wh_node *base, const c
 	memset(out, 0, sizeof *out);
 	if (!path)
 		return 0;
-	/* rest: what is left to walk; grows when a link's target is spliced in */
-	size_t cap = strlen(path) + 1;
-	char *rest = xmalloc(cap);
-	memcpy(rest, path, cap);
-	size_t pos = 0;
+	struct path_walk w;
+	path_walk_init(&w, path, strlen(path));
 	const struct wh_node *cur = path[0] == '/' || !base ? t->root : base;
 	int hops = 0;
 	int rc = 0;
-	for (;;) {
-		while (rest[pos] == '/')
-			pos++;
-		if (!rest[pos])
-			break;
-		size_t end = pos;
-		while (rest[end] && rest[end] != '/')
-			end++;
-		size_t len = end - pos;
-		size_t next = end;
-		while (rest[next] == '/')
-			next++;
-		int last = rest[next] == 0;
-		if (len == 1 && rest[pos] == '.') {
-			pos = end;
-			continue;
-		}
+	char *comp;
+	size_t len;
+	int last;
+	while ((comp = path_walk_next(&w, &len, &last))) {
 		if (cur->type != WH_T_DIR) {
 			out->not_dir = 1;
 			cur = NULL;
 			break;
 		}
-		if (len == 2 && rest[pos] == '.' && rest[pos + 1] == '.') {
+		if (len == 2 && comp[0] == '.' && comp[1] == '.') {
 			if (cur->parent)
 				cur = cur->parent;
-			pos = end;
 			continue;
 		}
-		char save = rest[end];
-		rest[end] = 0;
-		struct wh_node *c = tree_child(t, cur, rest + pos);
-		rest[end] = save;
+		char save = comp[len];
+		comp[len] = 0;
+		struct wh_node *c = tree_child(t, cur, comp);
+		comp[len] = save;
 		if (!c) {
 			cur = NULL;
 			break;
 		}
-		if (c->type == WH_T_SYMLINK && (!last || (flags & PATHRES_FOLLOW) || rest[end] == '/')) {
+		if (c->type == WH_T_SYMLINK && (!last || (flags & PATHRES_FOLLOW) || save == '/')) {
 			if (++hops > PATHRES_MAX_HOPS) {
 				char lp[4096], pp[4096];
 				tree_path(c, lp, sizeof lp);
@@ -83,23 +111,15 @@ int pathres_resolve(const struct wh_tree *t, const struct wh_node *base, const c
 			}
 			push_link(out, c);
 			const char *target = c->e && c->e->link ? c->e->link : "";
-			size_t tl = strlen(target), rl = strlen(rest + end);
-			char *nr = xmalloc(tl + rl + 2);
-			memcpy(nr, target, tl);
-			nr[tl] = '/';
-			memcpy(nr + tl + 1, rest + end, rl + 1);
-			free(rest);
-			rest = nr;
-			pos = 0;
+			path_walk_splice(&w, target);
 			if (target[0] == '/')
 				cur = t->root;
 			/* relative: from the link's directory, which is cur */
 			continue;
 		}
 		cur = c;
-		pos = end;
 	}
-	free(rest);
+	path_walk_free(&w);
 	out->node = (struct wh_node *)cur;
 	return rc;
 }

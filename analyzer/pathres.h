@@ -41,4 +41,25 @@ struct wh_node *pathres_node(const struct wh_tree *t, const struct wh_node *base
  * hard link dangles. */
 struct wh_node *pathres_data_node(const struct wh_tree *t, struct wh_node *n);
 
+/* A path's components one by one, with symlink targets spliced in as they
+ * are followed: the walk pathres_resolve and the layer merge (tree.c,
+ * which creates directories as it goes) share. What a component means
+ * (.., a symlink, a missing name) is the caller's. */
+struct path_walk {
+	char *rest;  /* what is left to walk (owned) */
+	size_t pos;  /* where the next component is looked for */
+	size_t end;  /* after path_walk_next: the end of the component in rest */
+};
+
+/* Walk the first len bytes of path. */
+void path_walk_init(struct path_walk *w, const char *path, size_t len);
+/* The next component other than "." (in rest, not NUL-terminated), its
+ * length in *len; NULL at the end. *last (may be NULL): no component
+ * follows it. */
+char *path_walk_next(struct path_walk *w, size_t *len, int *last);
+/* Go on with target, then what follows the current component (a symlink
+ * met as that component). */
+void path_walk_splice(struct path_walk *w, const char *target);
+void path_walk_free(struct path_walk *w);
+
 #endif

@@ -1,4 +1,4 @@
-#include "tarscan.h"
+#include "analyzer/tarscan.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -6,7 +6,7 @@
 
 #include <stdint.h>
 #include <stddef.h>
-#include "util.h"
+#include "analyzer/util.h"
 
 struct tar_member {
 	char *name;      /* normalized: no leading "/" or "./" */

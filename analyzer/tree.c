@@ -1,4 +1,5 @@
-#include "tree.h"
+#include "analyzer/tree.h"
+#include "analyzer/pathres.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -151,28 +152,16 @@ static int parent_dir(struct apply *ap, const char *path, int create, const char
 	*out = t->root;
 	if (!last)
 		return 0;
-	char *rest = xstrndup(path, (size_t)(last - path));
-	size_t pos = 0;
+	struct path_walk w;
+	path_walk_init(&w, path, (size_t)(last - path));
 	struct wh_node *dir = t->root;
 	int hops = 0, rc = 0;
-	for (;;) {
-		while (rest[pos] == '/')
-			pos++;
-		if (!rest[pos])
-			break;
-		size_t end = pos;
-		while (rest[end] && rest[end] != '/')
-			end++;
-		size_t len = end - pos;
-		const char *p = rest + pos;
-		if (len == 1 && p[0] == '.') {
-			pos = end;
-			continue;
-		}
+	char *p;
+	size_t len;
+	while ((p = path_walk_next(&w, &len, NULL))) {
 		if (len == 2 && p[0] == '.' && p[1] == '.') {
 			if (dir->parent)
 				dir = dir->parent;
-			pos = end;
 			continue;
 		}
 		struct wh_node *c = find_child_n(t, dir, p, len);
@@ -186,10 +175,7 @@ static int parent_dir(struct apply *ap, const char *path, int create, const char
 				break;
 			}
 			const char *target = c->e && c->e->link ? c->e->link : "";
-			char *nr = xasprintf("%s/%s", target, rest + end);
-			free(rest);
-			rest = nr;
-			pos = 0;
+			path_walk_splice(&w, target);
 			if (target[0] == '/')
 				dir = t->root;
 			*followed = 1;
@@ -224,9 +210,8 @@ static int parent_dir(struct apply *ap, const char *path, int create, const char
 			c->change = WH_C_MODIFIED;
 		}
 		dir = c;
-		pos = end;
 	}
-	free(rest);
+	path_walk_free(&w);
 	*out = dir;
 	return rc;
 }

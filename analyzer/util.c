@@ -1,4 +1,4 @@
-#include "util.h"
+#include "analyzer/util.h"
 
 #include <ctype.h>
 #include <errno.h>

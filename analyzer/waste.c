@@ -1,4 +1,4 @@
-#include "waste.h"
+#include "analyzer/waste.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -4,7 +4,7 @@
 #ifndef WH_WASTE_H
 #define WH_WASTE_H
 
-#include "tree.h"
+#include "analyzer/tree.h"
 
 struct waste_file {
 	char *path;         /* absolute */

@@ -4,7 +4,7 @@
  * and --rule); the slim session copies it onto the tree's SLIM_KEEP marks
  * before the plan, so the plan never depends on what else touched the
  * marks, and the explorer's slim view plans the same way. */
-#include "cli.h"
+#include "cli/cli.h"
 #include "analyzer/reach.h"
 #include "slimmer/slim_image.h"
 

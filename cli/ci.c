@@ -6,7 +6,7 @@
  * 0..1, sizes as go-humanize's ParseBytes does ("20MB" and "20Mb" are
  * 20,000,000 bytes, "20MiB" 20,971,520); "", "disabled", "off" or "false"
  * disable a rule. Comparisons are dive's, strict. */
-#include "cli.h"
+#include "cli/cli.h"
 
 #include <ctype.h>
 #include <errno.h>

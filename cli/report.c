@@ -1,5 +1,5 @@
 /* report: the whittle.report/v1 JSON document, built from the model. */
-#include "cli.h"
+#include "cli/cli.h"
 #include "analyzer/reach.h"
 
 #include <errno.h>

@@ -14,8 +14,8 @@
 #ifndef WH_SLIM_IMAGE_H
 #define WH_SLIM_IMAGE_H
 
-#include "slim_plan.h"
-#include "slim_write.h"
+#include "slimmer/slim_plan.h"
+#include "slimmer/slim_write.h"
 
 #define SLIM_LABEL_SOURCE "org.whittle.source-image-id"
 

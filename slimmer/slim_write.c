@@ -1,4 +1,4 @@
-#include "slim_write.h"
+#include "slimmer/slim_write.h"
 
 #include <archive.h>
 #include <archive_entry.h>

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "slim_plan.h"
+#include "slimmer/slim_plan.h"
 
 enum slim_compression { SLIM_COMP_NONE, SLIM_COMP_GZIP, SLIM_COMP_ZSTD };
 
