@@ -3,8 +3,10 @@
 # whtest.py (imports json, hashlib, ssl, ctypes, decimal, bz2, lzma, zlib)
 # slimmed with --rule python=off and --probe whtest.py keeps only what the
 # program imported. Independently of whittle: the original, unpacked by
-# umoci, runs whtest.py under chroot through runpy and lists the files of
-# the modules it imported (sys.modules' __file__); every one is in the
+# umoci, runs whtest.py under chroot with -X importtime, which names every
+# module imported, and importlib finds their files (frozen ones left out:
+# python 3.11 never reads their files), plus os.py, the landmark python
+# looks for to find its standard library; every one is in the
 # output, and every .py file of the output's /usr/lib/python3.11 is one of
 # them (a module nothing imported, http/server.py, is gone). The output,
 # unpacked by umoci, runs whtest.py under chroot with the same stdout,
@@ -30,19 +32,24 @@ eq "the proof compared the probe's output" \
 umoci unpack --image "$DEBIAN_OCI:bookworm" "$T/orig" >/dev/null
 umoci unpack --image "$T/slim:py" "$T/out" >/dev/null
 
-# the original: the modules whtest.py imports (files under the stdlib)
-cat >"$T/orig/rootfs/tmp/imports.py" <<'PY'
-import runpy, sys
-runpy.run_path("/usr/local/bin/whtest.py", run_name="__main__")
-with open("/tmp/imported", "w") as f:
-    for m in list(sys.modules.values()):
-        p = getattr(m, "__file__", None)
-        if p:
-            print(p.lstrip("/"), file=f)
+# the original: the modules whtest.py imports (python -X importtime names
+# each), then the file each is loaded from (importlib's find_spec; frozen
+# and built-in ones left out: python 3.11 never reads a file for them)
+chroot_run "$T/orig/rootfs" importtime /usr/bin/python3 -X importtime /usr/local/bin/whtest.py
+eq "the original runs whtest.py with -X importtime" "$(cat "$T/importtime.rc")" 0
+sed -n 's/^import time: *[0-9]* | *[0-9]* | *//p' "$T/importtime.stderr" >"$T/orig/rootfs/tmp/names"
+cat >"$T/orig/rootfs/tmp/origins.py" <<'PY'
+import importlib.util
+for name in open("/tmp/names").read().split():
+    spec = importlib.util.find_spec(name)
+    if spec and spec.has_location and spec.origin not in ("frozen", "built-in"):
+        print(spec.origin.lstrip("/"))
 PY
-chroot_run "$T/orig/rootfs" imports /usr/bin/python3 /tmp/imports.py
-eq "the original runs whtest.py through runpy" "$(cat "$T/imports.rc")" 0
-grep "^$PYLIB/.*\.py$" "$T/orig/rootfs/tmp/imported" | sort -u >"$T/imported"
+chroot_run "$T/orig/rootfs" origins /usr/bin/python3 /tmp/origins.py
+eq "the modules' files found" "$(cat "$T/origins.rc")" 0
+# plus os.py, the landmark by which python finds its standard library
+# (Modules/getpath.py: STDLIB_LANDMARKS), though os itself is frozen
+{ grep "^$PYLIB/.*\.py$" "$T/origins.out"; echo "$PYLIB/os.py"; } | sort -u >"$T/imported"
 check "the original imports json/decoder.py" grep -qx "$PYLIB/json/decoder.py" "$T/imported"
 (cd "$T/out/rootfs" && find "$PYLIB" -name '*.py' -not -path '*/__pycache__/*' | sort) >"$T/kept"
 missing=$(comm -23 "$T/imported" "$T/kept" | head -5)

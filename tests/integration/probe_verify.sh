@@ -45,8 +45,9 @@ check "no probe tree left" no_tree_left
 # the same into docker-archive: nothing left either
 rc=0
 "$WHITTLE" --auto -q -o "docker-archive:$T/out/slim-d.tar" --drop /root/saved.txt \
-	--probe 'cat /root/saved.txt' "$IMG" >/dev/null 2>&1 || rc=$?
+	--probe 'cat /root/saved.txt' "$IMG" >/dev/null 2>"$T/e1d" || rc=$?
 eq "docker-archive: exit status" "$rc" 3
+check "docker-archive: the proof failed on /root/saved.txt" grep -q "the proof failed.*could not find /root/saved.txt" "$T/e1d"
 eq "docker-archive: nothing left beside the destination" "$(ls -A "$T/out")" ""
 
 # 2. an existing layout keeps its index.json, tags and blobs
