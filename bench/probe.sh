@@ -1,7 +1,7 @@
 #!/bin/bash
 # bench/probe.sh: what a probe costs (not run by CI).
 #
-# For each image and command, the median of N runs (default 3) of:
+# For each image and command, the median of N runs (default 3, interleaved) of:
 #   base     whittle --auto -q (no probe)
 #   probe    whittle --auto -q --probe CMD --no-verify-probes
 #   proof    whittle --auto -q --probe CMD (the probe, then the proof)
@@ -36,33 +36,39 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/whittle-bench.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 
 now() { date +%s.%N; }
-# median of N wall-clock seconds of a command
-timed() {
-	local i t0 ts=()
-	for ((i = 0; i < N; i++)); do
-		rm -rf "$T/o" "$T/o.tar"
-		t0=$(now)
-		"$@" >/dev/null 2>&1 || { echo "bench/probe.sh: failed: $*" >&2; return 1; }
-		ts+=("$($PY -c "import sys; print(float(sys.argv[2]) - float(sys.argv[1]))" "$t0" "$(now)")")
-	done
-	printf '%s\n' "${ts[@]}" | sort -g | sed -n "$(((N + 1) / 2))p"
+# seconds one run of a command takes (wall clock)
+once() {
+	local t0
+	rm -rf "$T/o.tar"
+	t0=$(now)
+	"$@" >/dev/null 2>&1 || { echo "bench/probe.sh: failed: $*" >&2; return 1; }
+	$PY -c "import sys; print(float(sys.argv[2]) - float(sys.argv[1]))" "$t0" "$(now)"
 }
+median() { sort -g | sed -n "$(((N + 1) / 2))p"; }
 
 rows=()
-# bench LABEL SOURCE_REF CMD_JSON CMD_WORDS...
+# bench LABEL SOURCE_REF PROBE_TEXT CMD_WORDS... (the same command for chroot)
 bench() {
 	local label=$1 src=$2 cmd=$3
 	shift 3
 	echo "timing $label: $cmd ..." >&2
 	skopeo copy -q "$src" "oci:$T/img:orig"
 	umoci unpack --image "$T/img:orig" "$T/root" >/dev/null
-	local base probe proof chr
-	base=$(timed "$WHITTLE" --auto -q -o "oci-archive:$T/o.tar" "$src")
-	probe=$(timed "$WHITTLE" --auto -q -o "oci-archive:$T/o.tar" --no-verify-probes --probe "$cmd" "$src")
-	proof=$(timed "$WHITTLE" --auto -q -o "oci-archive:$T/o.tar" --probe "$cmd" "$src")
+	local base probe proof chr i
+	# interleaved, so that a change of the machine's load falls on all three alike
+	for ((i = 0; i < N; i++)); do
+		once "$WHITTLE" --auto -q -o "oci-archive:$T/o.tar" "$src" >>"$T/base"
+		once "$WHITTLE" --auto -q -o "oci-archive:$T/o.tar" --no-verify-probes --probe "$cmd" "$src" >>"$T/probe"
+		once "$WHITTLE" --auto -q -o "oci-archive:$T/o.tar" --probe "$cmd" "$src" >>"$T/proof"
+		once env -i PATH="$IMAGE_PATH" LC_ALL=C chroot "$T/root/rootfs" "$@" >>"$T/chroot"
+	done
+	base=$(median <"$T/base")
+	probe=$(median <"$T/probe")
+	proof=$(median <"$T/proof")
+	chr=$(median <"$T/chroot")
+	rm -f "$T/base" "$T/probe" "$T/proof" "$T/chroot"
 	"$WHITTLE" --auto -q -o "oci-archive:$T/o2.tar" --report "$T/r.json" --no-verify-probes --probe "$cmd" "$src" \
 		>/dev/null 2>&1
-	chr=$(timed env -i PATH="$IMAGE_PATH" LC_ALL=C chroot "$T/root/rootfs" "$@")
 	rows+=("$($PY - "$label" "$cmd" "$base" "$probe" "$proof" "$chr" "$T/r.json" <<'PY'
 import json, sys
 label, cmd, base, probe, proof, chr_, rep = sys.argv[1:]
