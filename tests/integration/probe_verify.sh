@@ -12,6 +12,7 @@
 #     random UUID from the kernel) passes, the report lists stdout under
 #     not_compared and stderr under compared;
 #   - --no-verify-probes skips the proof (the broken output is written);
+#   - SIGINT during the proof: exit 130, nothing left;
 #   - a probe that behaves the same: exit 0, verify.equal true.
 . "$(dirname "$0")/lib.sh"
 need_cmd bwrap /usr/bin/python3 sha256sum
@@ -81,6 +82,27 @@ rc=0
 eq "--no-verify-probes: exit status" "$rc" 0
 check "--no-verify-probes: written" test -s "$T/out/unproven.tar"
 if has_verify "$T/r4.json"; then bad "--no-verify-probes: the report has a verify"; else ok "--no-verify-probes: no verify in the report"; fi
+
+# 4b. SIGINT during the proof (the staging directory exists, a probe runs):
+# exit 130, nothing left beside the destination or in $TMPDIR
+M="whittle-test-$$-proof"
+mkdir "$T/int"
+"$WHITTLE" --auto -q -o "oci-archive:$T/int/o.tar" --probe "[\"sh\",\"-c\",\"sleep 2; echo x\",\"$M\"]" \
+	"$IMG" >/dev/null 2>"$T/e4b" &
+pid=$!
+for _ in $(seq 200); do
+	if ls -A "$T/int" | grep -q whittle-tmp && pgrep -f "^sh -c sleep 2; echo x $M" >/dev/null; then break; fi
+	sleep 0.1
+done
+check "SIGINT: the proof is running" bash -c "ls -A '$T/int' | grep -q whittle-tmp"
+kill -INT "$pid"
+rc=0
+wait "$pid" || rc=$?
+eq "SIGINT during the proof: exit status" "$rc" 130
+sleep 0.3
+eq "SIGINT during the proof: nothing beside the destination" "$(ls -A "$T/int")" ""
+check "SIGINT during the proof: no probe tree left" no_tree_left
+check "SIGINT during the proof: no probe process left" bash -c "! pgrep -f '[w]hittle-test-$$-proof' >/dev/null"
 
 # 5. a probe that behaves the same passes the proof
 rc=0
