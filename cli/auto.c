@@ -6,6 +6,7 @@
  * marks, and the explorer's slim view plans the same way. */
 #include "cli/cli.h"
 #include "analyzer/reach.h"
+#include "slimmer/probe_verify.h"
 #include "slimmer/slim_image.h"
 
 #include <limits.h>
@@ -220,6 +221,7 @@ int auto_run(struct analysis *a, const struct cli_opts *o, struct slim_session *
 			io.progress.cb = write_progress_cb;
 			io.progress.ctx = &wp;
 		}
+		slim_session_proof(s, &io, stderr);
 		int wr = slim_image_write(a, plan, &io, &res, &err);
 		if (wp.shown)
 			fputs("\r\033[K", stderr);
@@ -242,6 +244,7 @@ int auto_run(struct analysis *a, const struct cli_opts *o, struct slim_session *
 			        (unsigned long long)fc.kept, (unsigned long long)(fc.files - fc.kept),
 			        (unsigned long long)plan->kept_entries, (unsigned long long)removed_entries);
 			fprintf(out, "  config           %s\n", res.config_digest);
+			probe_verify_print_summary(&s->probes, out, "  ");
 			if (g.n) /* g.v is NULL when nothing goes */
 				qsort(g.v, g.n, sizeof *g.v, cmp_gone_size);
 			print_removed(out, &g, plan, "  ");

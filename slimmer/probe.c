@@ -11,6 +11,7 @@
 
 #include "analyzer/pathres.h"
 #include "slimmer/materialize.h"
+#include "slimmer/probe_verify.h"
 
 /* --- options -------------------------------------------------------------------- */
 
@@ -115,6 +116,10 @@ int probe_opts_take(int *argc, char **argv, struct probe_opts *o, struct wh_erro
 		}
 		int is_probe = !strncmp(a, "--probe", 7) && (a[7] == 0 || a[7] == '=');
 		int is_to = !strncmp(a, "--probe-timeout", 15) && (a[15] == 0 || a[15] == '=');
+		if (!strcmp(a, "--no-verify-probes")) {
+			o->no_verify = 1;
+			continue;
+		}
 		if (!is_probe && !is_to) {
 			argv[out++] = argv[i];
 			continue;
@@ -281,7 +286,10 @@ static void push(char ***v, size_t *n, const char *s)
 	(*v)[(*n)++] = xstrdup(s);
 }
 
-static void collect(const struct analysis *a, struct trace *t, struct probe_result *pr)
+/* ORIGINAL: touched = the paths that exist in orig's image, missing =
+ * those that failed with ENOENT and do not. SLIM: missing = the paths that
+ * failed with ENOENT and exist in orig's image (what the slimmed image lacks). */
+static void collect(const struct analysis *orig, struct trace *t, int kind, struct probe_result *pr)
 {
 	size_t n;
 	const struct trace_path *tp = trace_paths(t, &n);
@@ -289,16 +297,21 @@ static void collect(const struct analysis *a, struct trace *t, struct probe_resu
 		if (sandboxed_path(tp[i].path) || !strcmp(tp[i].path, "/"))
 			continue;
 		struct pathres r;
-		int exists = pathres_resolve(&a->tree, NULL, tp[i].path, 0, &r, NULL) == 0 && r.node;
+		int exists = pathres_resolve(&orig->tree, NULL, tp[i].path, 0, &r, NULL) == 0 && r.node;
 		pathres_free(&r);
-		if (exists)
+		int enoent = (tp[i].flags & TRACE_ENOENT) != 0;
+		if (kind == PROBE_PASS_SLIM) {
+			if (exists && enoent)
+				push(&pr->missing, &pr->n_missing, tp[i].path);
+		} else if (exists) {
 			push(&pr->touched, &pr->n_touched, tp[i].path);
-		else if (tp[i].flags & TRACE_ENOENT)
+		} else if (enoent) {
 			push(&pr->missing, &pr->n_missing, tp[i].path);
+		}
 	}
 }
 
-static int run_one(const struct analysis *a, const struct probe_cmd *cmd, struct sbx_config *sc,
+static int run_one(const struct analysis *orig, const struct probe_cmd *cmd, int kind, struct sbx_config *sc,
                    struct probe_result *pr, struct wh_error *err)
 {
 	struct trace *t = trace_new();
@@ -306,29 +319,28 @@ static int run_one(const struct analysis *a, const struct probe_cmd *cmd, struct
 	sc->trace = t;
 	int rc = sandbox_run(sc, &pr->run, err);
 	if (rc == 0)
-		collect(a, t, pr);
+		collect(orig, t, kind, pr);
 	trace_free(t);
 	return rc;
 }
 
-int probe_run_all(const struct analysis *a, const struct probe_opts *o, struct probe_results *res,
-                  struct wh_error *err)
+int probe_run_pass(const struct analysis *orig, const struct analysis *img, const struct probe_opts *o, int kind,
+                   struct probe_result *v, size_t *n_done, struct wh_error *err)
 {
-	memset(res, 0, sizeof *res);
-	if (!o->n)
-		return 0;
-	const char *arch = a->img.architecture ? a->img.architecture : "unknown";
+	*n_done = 0;
+	const char *arch = orig->img.architecture ? orig->img.architecture : "unknown";
 	if (strcmp(arch, probe_host_arch()))
 		return wh_err(err, WH_EINPUT, "the image is for %s, this machine is %s: a probe cannot run it (no "
 		              "emulation)", arch, probe_host_arch());
+	/* the original's run settings, for the slimmed image too (its config copies them) */
 	struct sbx_config sc = {.timeout_s = o->timeout_s > 0 ? o->timeout_s : 60, .grace_s = 2};
-	int rc = image_user(a, &sc.uid, &sc.gid, err);
+	int rc = image_user(orig, &sc.uid, &sc.gid, err);
 	if (rc < 0)
 		return rc;
 	sc.id_base = getuid() == 0 ? sandbox_id_base() : -1;
-	char **env = image_env(a);
+	char **env = image_env(orig);
 	sc.env = env;
-	sc.workdir = image_config_str(&a->img, "WorkingDir");
+	sc.workdir = image_config_str(&orig->img, "WorkingDir");
 	mat_remove_stale(o->tmpdir);
 	probe_sig = 0;
 	sandbox_interrupted = 0;
@@ -336,17 +348,16 @@ int probe_run_all(const struct analysis *a, const struct probe_opts *o, struct p
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
-	res->v = xcalloc(o->n, sizeof *res->v);
 	/* one copy of the filesystem for all the probes, in order (what one writes, the next sees) */
 	struct materialized m = {0};
 	struct mat_opts mo = {.tmpdir = o->tmpdir, .uid_base = sc.id_base, .gid_base = sc.id_base,
 	                      .stop = &sandbox_interrupted};
-	rc = probe_sig ? 0 : materialize(a, &mo, &m, err);
+	rc = probe_sig ? 0 : materialize(img, &mo, &m, err);
 	sc.rootfs = m.rootfs;
 	for (size_t i = 0; i < o->n && rc == 0 && !probe_sig; i++) {
-		struct probe_result *pr = &res->v[res->n++];
+		struct probe_result *pr = &v[(*n_done)++];
 		pr->cmd = &o->cmds[i];
-		rc = run_one(a, &o->cmds[i], &sc, pr, err);
+		rc = run_one(orig, &o->cmds[i], kind, &sc, pr, err);
 		if (rc < 0)
 			wh_err_prefix(err, "probe `%s`: ", o->cmds[i].text);
 	}
@@ -366,22 +377,37 @@ int probe_run_all(const struct analysis *a, const struct probe_opts *o, struct p
 	return rc;
 }
 
+int probe_run_all(const struct analysis *a, const struct probe_opts *o, struct probe_results *res,
+                  struct wh_error *err)
+{
+	memset(res, 0, sizeof *res);
+	if (!o->n)
+		return 0;
+	res->v = xcalloc(o->n, sizeof *res->v);
+	return probe_run_pass(a, a, o, PROBE_PASS_ORIGINAL, res->v, &res->n, err);
+}
+
+void probe_result_free(struct probe_result *p)
+{
+	sbx_result_free(&p->run);
+	for (size_t k = 0; k < p->n_touched; k++)
+		free(p->touched[k]);
+	for (size_t k = 0; k < p->n_missing; k++)
+		free(p->missing[k]);
+	for (size_t k = 0; k < p->n_added; k++)
+		free(p->added[k]);
+	free(p->touched);
+	free(p->missing);
+	free(p->why);
+	free(p->added);
+	probe_verify_free(p->verify);
+	memset(p, 0, sizeof *p);
+}
+
 void probe_results_free(struct probe_results *res)
 {
-	for (size_t i = 0; i < res->n; i++) {
-		struct probe_result *p = &res->v[i];
-		sbx_result_free(&p->run);
-		for (size_t k = 0; k < p->n_touched; k++)
-			free(p->touched[k]);
-		for (size_t k = 0; k < p->n_missing; k++)
-			free(p->missing[k]);
-		for (size_t k = 0; k < p->n_added; k++)
-			free(p->added[k]);
-		free(p->touched);
-		free(p->missing);
-		free(p->why);
-		free(p->added);
-	}
+	for (size_t i = 0; i < res->n; i++)
+		probe_result_free(&res->v[i]);
 	free(res->v);
 	str_list_free(&res->keep);
 	free(res->keep_why);
@@ -486,6 +512,8 @@ json_t *probe_report_json(const struct probe_results *res)
 			json_object_set_new(o, "stdout", so);
 		if (se)
 			json_object_set_new(o, "stderr", se);
+		if (p->verify)
+			json_object_set_new(o, "verify", probe_verify_json(p->verify));
 		json_array_append_new(list, o);
 	}
 	return list;

@@ -7,7 +7,8 @@
  * plain words and quotes, no expansion; or a JSON array of strings),
  * --probe-timeout SECONDS (default 60). The command runs as the image's
  * User, with its Env and WorkingDir; stdout and stderr are captured (1 MiB
- * each). A probe cannot run an image of another architecture (exit 2). */
+ * each). A probe cannot run an image of another architecture (exit 2).
+ * --no-verify-probes: no proof after writing (probe_verify.h). */
 #ifndef WH_PROBE_H
 #define WH_PROBE_H
 
@@ -27,7 +28,10 @@ struct probe_opts {
 	size_t n;
 	double timeout_s;  /* 60 */
 	const char *tmpdir; /* NULL: $TMPDIR */
+	int no_verify;      /* --no-verify-probes */
 };
+
+struct probe_verify; /* probe_verify.h: the proof's verdict on one probe */
 
 struct probe_result {
 	const struct probe_cmd *cmd;
@@ -39,6 +43,7 @@ struct probe_result {
 	char **added;        /* kept only because of this probe (probe_apply), sorted */
 	char *why;           /* "probe: CMD": the reason of its keeps (reach items point to it) */
 	size_t n_added;
+	struct probe_verify *verify; /* after the proof, or NULL */
 };
 
 struct probe_results {
@@ -50,7 +55,7 @@ struct probe_results {
 	const char **keep_why;
 };
 
-/* Take --probe and --probe-timeout (either "--opt VALUE" or "--opt=VALUE")
+/* Take --probe, --probe-timeout and --no-verify-probes (either "--opt VALUE" or "--opt=VALUE")
  * out of argv, shifting the rest down; *argc is updated. 0, or WH_EINPUT
  * (bad JSON, bad number, no value). */
 int probe_opts_take(int *argc, char **argv, struct probe_opts *o, struct wh_error *err);
@@ -69,6 +74,19 @@ const char *probe_host_arch(void);
 int probe_run_all(const struct analysis *a, const struct probe_opts *o, struct probe_results *res,
                   struct wh_error *err);
 void probe_results_free(struct probe_results *res);
+void probe_result_free(struct probe_result *p);
+
+enum { PROBE_PASS_ORIGINAL, PROBE_PASS_SLIM };
+
+/* One pass: img's filesystem materialized once, every probe of o run on it
+ * in order with orig's run settings (User, Env, WorkingDir; its
+ * architecture checked), traced; v[i] (o->n of them, zeroed) gets cmd and
+ * run, and the paths classified against orig's tree: ORIGINAL (img is
+ * orig) as probe_run_all; SLIM: only missing, the paths that failed with
+ * ENOENT and exist in orig. *n_done counts the results filled. Errors as
+ * probe_run_all's. */
+int probe_run_pass(const struct analysis *orig, const struct analysis *img, const struct probe_opts *o, int kind,
+                   struct probe_result *v, size_t *n_done, struct wh_error *err);
 
 /* The keep set with the probes: every touched non-directory path is kept
  * (reach_opts.keep_probe: rule "probe", reason "probe: CMD", with the

@@ -732,7 +732,8 @@ static int package_docker_archive(struct stage *s, struct wh_error *err)
 	return rc;
 }
 
-/* Package as the destination's form, then read it back and compare. */
+/* Package as the destination's form, read it back and compare, then the
+ * caller's hook on the staged output (before anything is committed). */
 static int package_and_verify(struct stage *s, struct wh_error *err)
 {
 	int rc = 0;
@@ -746,6 +747,8 @@ static int package_and_verify(struct stage *s, struct wh_error *err)
 	}
 	if (rc == 0)
 		rc = verify(ref, s->p, s->r, s->o->jobs, &s->tick, err);
+	if (rc == 0 && s->o->before_commit)
+		rc = s->o->before_commit(s->o->before_commit_ctx, ref, err);
 	free(ref);
 	return rc;
 }

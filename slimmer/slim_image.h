@@ -8,8 +8,9 @@
  * layout in a temporary directory beside the destination (tmpfiles.h:
  * removed on error and by the signal handlers of cli/ and tui/), package
  * it as oci / oci-archive / docker-archive, read it back and verify it
- * with whittle's own reader, commit (rename; or add to an existing oci:
- * layout through oci_layout, under its lock). JSON is compact with
+ * with whittle's own reader, run the before_commit hook on it (the
+ * probes' proof), commit (rename; or add to an existing oci: layout
+ * through oci_layout, under its lock). JSON is compact with
  * sorted keys. */
 #ifndef WH_SLIM_IMAGE_H
 #define WH_SLIM_IMAGE_H
@@ -25,6 +26,12 @@ struct slim_image_opts {
 	int force;                 /* replace an existing destination file */
 	int jobs;                  /* threads for the verification read (never changes the output) */
 	struct slim_progress progress; /* slim_write.h: re-reading, writing, packing, verifying */
+	/* Run on the staged output once it is verified, before the commit
+	 * stage (NULL: none; the proof of probe_verify.h): staged_ref is its
+	 * transport reference. A negative return commits nothing (the staged
+	 * output is removed) and is slim_image_write's. */
+	int (*before_commit)(void *ctx, const char *staged_ref, struct wh_error *err);
+	void *before_commit_ctx;
 };
 
 struct slim_result {

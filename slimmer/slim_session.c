@@ -1,5 +1,7 @@
 #include "slimmer/slim_session.h"
 
+#include "slimmer/probe_verify.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -148,4 +150,19 @@ int slim_session_plan(struct slim_session *s, struct wh_error *err)
 	s->have_plan = 1;
 	s->t_plan = now() - t0;
 	return 0;
+}
+
+static int proof_hook(void *ctx, const char *staged_ref, struct wh_error *err)
+{
+	struct slim_session *s = ctx;
+	return probe_verify_run(s->a, staged_ref, &s->o->probe, s->o->jobs, &s->probes, s->proof_out, err);
+}
+
+void slim_session_proof(struct slim_session *s, struct slim_image_opts *io, FILE *out)
+{
+	if (!s->probes.n || s->o->probe.no_verify)
+		return;
+	s->proof_out = out;
+	io->before_commit = proof_hook;
+	io->before_commit_ctx = s;
 }

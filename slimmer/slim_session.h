@@ -16,6 +16,7 @@
 #include "analyzer/dpkg.h"
 #include "analyzer/reach.h"
 #include "slimmer/probe.h"
+#include "slimmer/slim_image.h"
 #include "slimmer/slim_plan.h"
 
 /* What to keep and how to write it: the command line's reachability and
@@ -62,6 +63,7 @@ struct slim_session {
 	int have_plan;
 	struct probe_results probes;   /* after slim_session_probe */
 	double t_reach, t_plan;    /* seconds the last computation of each took */
+	FILE *proof_out;           /* where the proof prints a difference (slim_session_proof) */
 };
 
 /* o must outlive the session. Loads nothing yet. */
@@ -88,5 +90,12 @@ int slim_session_probe(struct slim_session *s, FILE *out, struct wh_error *err);
  * package database, slim_keep_from_reach) and the plan, marking the tree
  * (SLIM_KEEP, SLIM_OUT). Returns 0 or a negative error. */
 int slim_session_plan(struct slim_session *s, struct wh_error *err);
+
+/* The proof (probe_verify.h): when probes ran (slim_session_probe) and
+ * --no-verify-probes was not given, set io's before_commit hook so that
+ * slim_image_write runs the probes again on the staged output and commits
+ * nothing when one behaves differently (WH_EOUTPUT; out, or NULL, gets the
+ * details; s->probes.v[i].verify the verdicts). Else io is left as it is. */
+void slim_session_proof(struct slim_session *s, struct slim_image_opts *io, FILE *out);
 
 #endif

@@ -60,8 +60,9 @@ eq "probe exit status in the report" "$(probe_field "$T/r1.json" 0 exit_status)"
 eq "added_by_probe names /root/saved.txt" "$(probe_field "$T/r1.json" 0 added_by_probe | grep -o "'/root/saved.txt'")" "'/root/saved.txt'"
 eq "the kept list gives rule probe for /root/saved.txt" \
 	"$(/usr/bin/python3 -c 'import json,sys; print([k["rule"] for k in json.load(open(sys.argv[1]))["reach"]["kept"] if k["path"] == "/root/saved.txt"])' "$T/r1.json")" "['probe']"
-# --drop wins over the probe
-"$WHITTLE" --auto -q -o "oci-archive:$T/dropped.tar" --drop /root/saved.txt --probe 'cat /root/saved.txt' "$IMG" >/dev/null 2>&1
+# --drop wins over the probe (the proof would refuse the output: probe_verify.sh)
+"$WHITTLE" --auto -q -o "oci-archive:$T/dropped.tar" --no-verify-probes --drop /root/saved.txt \
+	--probe 'cat /root/saved.txt' "$IMG" >/dev/null 2>&1
 if layer_files "$T/dropped.tar" | grep -qx 'root/saved.txt'; then bad "--drop did not win over the probe"; else ok "--drop wins over the probe"; fi
 check "no temporary tree after success" no_tree_left
 
