@@ -125,6 +125,48 @@ static void write_progress_cb(void *ctx, enum slim_phase phase, size_t layer, si
 	wp->shown = 1;
 }
 
+/* Does a JSON value of the config hold a command (a non-empty array)? */
+static int config_has(const struct analysis *a, const char *key)
+{
+	json_t *v = image_config_get(&a->img, key);
+	return json_is_array(v) && json_array_size(v) > 0;
+}
+
+static int list_has(const struct str_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (l->v[i][0] && strcmp(l->v[i], "[]"))
+			return 1;
+	return 0;
+}
+
+int auto_check_roots(const struct analysis *a, const struct cli_opts *o)
+{
+	const struct slim_opts *so = &o->slim;
+	int entry = so->entrypoint_set ? list_has(&so->entrypoint) : config_has(a, "Entrypoint");
+	int cmd = so->cmd_set ? list_has(&so->cmd) : config_has(a, "Cmd");
+	if (entry || cmd || so->keep.n || so->keep_exe.n || so->keep_package.n || so->keep_from.n)
+		return WH_EXIT_OK;
+	fprintf(stderr, "whittle: --auto: nothing to slim from: the image has no Entrypoint or Cmd and no --entrypoint, "
+	                "--cmd, --keep, --keep-exe, --keep-package or --keep-from was given, so everything would be "
+	                "removed.\n  Name what the image runs, e.g. --entrypoint /usr/bin/myapp, or what to keep, e.g. "
+	                "--keep /app\n");
+	return WH_EXIT_INPUT;
+}
+
+int auto_check_program(const struct reach *r)
+{
+	for (size_t i = 0; i < r->n_unresolved; i++) {
+		const struct reach_unresolved *u = &r->unresolved[i];
+		if (strcmp(u->path, "/") || (strncmp(u->needs, "Entrypoint command ", 19) && strncmp(u->needs, "Cmd command ", 12)))
+			continue;
+		fprintf(stderr, "whittle: --auto: the image's program is not in the image: %s.\n  Give the program with "
+		                "--entrypoint PATH (and --cmd ARGS), or what to keep with --keep PATH\n", u->needs);
+		return WH_EXIT_INPUT;
+	}
+	return WH_EXIT_OK;
+}
+
 int auto_run(struct analysis *a, const struct cli_opts *o, struct slim_session *s, json_t **slim_section)
 {
 	const struct reach *r = &s->r;
@@ -186,6 +228,8 @@ int auto_run(struct analysis *a, const struct cli_opts *o, struct slim_session *
 		struct slim_image_opts io = {.output = o->slim.output ? o->slim.output : def,
 		                             .compression = o->slim.compression, .force = o->slim.force,
 		                             .jobs = o->slim.jobs};
+		if (def && !o->quiet)
+			fprintf(stderr, "whittle: no -o given: writing %s\n", def);
 		struct write_progress wp = {.phase = -1};
 		if (!o->quiet && isatty(STDERR_FILENO)) {
 			io.progress.cb = write_progress_cb;

@@ -49,5 +49,12 @@ int ci_run(const struct analysis *a, const struct cli_opts *o, FILE *out, struct
  * write, verify, summary; returns an exit code; *slim_section gets the
  * report's "slim" object (or NULL). */
 int auto_run(struct analysis *a, const struct cli_opts *o, struct slim_session *s, json_t **slim_section);
+/* Before --auto's reachability: is there a root (Entrypoint, Cmd, --entrypoint,
+ * --cmd, --keep*, --keep-from)? Without one, says how to name one and
+ * returns WH_EXIT_INPUT (else WH_EXIT_OK). */
+int auto_check_roots(const struct analysis *a, const struct cli_opts *o);
+/* After it: the Entrypoint (or Cmd) program is in the image, or
+ * WH_EXIT_INPUT with why. */
+int auto_check_program(const struct reach *r);
 
 #endif

@@ -245,7 +245,9 @@ int main(int argc, char **argv)
 	/* reachability: for --report, --why and --auto (not for --ci alone) */
 	struct slim_session sess;
 	slim_session_init(&sess, &a, &o.slim);
-	if (o.report || o.why || o.mode_auto) {
+	if (o.mode_auto)
+		exit_code = auto_check_roots(&a, &o);
+	if ((o.report || o.why || o.mode_auto) && exit_code == WH_EXIT_OK) {
 		int rc = slim_session_reach(&sess, NULL, &err);
 		if (!sess.have_db && !o.quiet)
 			fprintf(stderr, "whittle: warning: package database: %s\n", sess.db_err.msg);
@@ -255,6 +257,8 @@ int main(int argc, char **argv)
 		}
 	}
 	int have_reach = sess.have_reach;
+	if (o.mode_auto && have_reach && exit_code == WH_EXIT_OK)
+		exit_code = auto_check_program(&sess.r);
 	if (o.why && have_reach) {
 		if (reach_why(&sess.r, &a, o.why, stdout, &err) < 0) {
 			fprintf(stderr, "whittle: %s\n", err.msg);

@@ -35,6 +35,7 @@ void slim_view_free(struct slim_view *sv)
 	for (size_t i = 0; i < sv->n_undo; i++)
 		free(sv->undo[i].name);
 	free(sv->undo);
+	free(sv->pending);
 	memset(sv, 0, sizeof *sv);
 }
 
@@ -329,6 +330,103 @@ void slim_view_why(const struct slim_view *sv, const struct wh_node *n, char *ou
 #undef ADD
 }
 
+/* --- what a drop breaks ----------------------------------------------------------------- */
+
+/* The needs left unmet and the files kept, to compare two computations. */
+struct sv_snap {
+	char **unres;                /* "PATH\tNEEDS", sorted */
+	size_t n_unres;
+	const struct wh_node **kept; /* kept nodes that are not directories, sorted */
+	size_t n_kept;
+	uint64_t bytes;              /* the projection */
+};
+
+static int cmp_str(const void *x, const void *y)
+{
+	return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+static int cmp_ptr(const void *x, const void *y)
+{
+	uintptr_t a = (uintptr_t) * (const void *const *)x, b = (uintptr_t) * (const void *const *)y;
+	return a < b ? -1 : a > b;
+}
+
+static void snap_take(const struct slim_view *sv, struct sv_snap *s)
+{
+	const struct reach *r = &sv->s.r;
+	memset(s, 0, sizeof *s);
+	s->unres = xcalloc(r->n_unresolved + 1, sizeof *s->unres);
+	for (size_t i = 0; i < r->n_unresolved; i++) {
+		size_t n = strlen(r->unresolved[i].path) + strlen(r->unresolved[i].needs) + 2;
+		s->unres[i] = xmalloc(n);
+		snprintf(s->unres[i], n, "%s\t%s", r->unresolved[i].path, r->unresolved[i].needs);
+	}
+	s->n_unres = r->n_unresolved;
+	qsort(s->unres, s->n_unres, sizeof *s->unres, cmp_str);
+	s->kept = xcalloc(r->n_items + 1, sizeof *s->kept);
+	for (size_t i = 0; i < r->n_items; i++)
+		if (r->items[i].node->type != WH_T_DIR)
+			s->kept[s->n_kept++] = r->items[i].node;
+	qsort(s->kept, s->n_kept, sizeof *s->kept, cmp_ptr);
+	s->bytes = sv->s.have_plan ? sv->s.plan.kept_bytes : 0;
+}
+
+static void snap_free(struct sv_snap *s)
+{
+	for (size_t i = 0; i < s->n_unres; i++)
+		free(s->unres[i]);
+	free(s->unres);
+	free(s->kept);
+}
+
+/* What the current computation changed from the snapshot: the needs now
+ * unmet (and how many distinct files need them, the first one named) and
+ * the files now kept that were not (a need met by another file). */
+struct sv_diff {
+	size_t n_broken, n_needers, n_new;
+	char needer[PATH_MAX], first_new[PATH_MAX];
+};
+
+static void snap_diff(const struct slim_view *sv, const struct sv_snap *before, struct sv_diff *d)
+{
+	memset(d, 0, sizeof *d);
+	const struct reach *r = &sv->s.r;
+	const char *last = NULL;
+	for (size_t i = 0; i < r->n_unresolved; i++) {
+		const struct reach_unresolved *u = &r->unresolved[i];
+		char key[2 * PATH_MAX];
+		snprintf(key, sizeof key, "%s\t%s", u->path, u->needs);
+		const char *k = key;
+		if (bsearch(&k, before->unres, before->n_unres, sizeof *before->unres, cmp_str))
+			continue;
+		d->n_broken++;
+		if (last && !strcmp(last, u->path))
+			continue;
+		last = u->path;
+		/* "/": the image config (Entrypoint, Cmd) or the command line */
+		if (!d->n_needers++ || !strcmp(d->needer, "the image's Entrypoint or Cmd"))
+			snprintf(d->needer, sizeof d->needer, "%s",
+			         strcmp(u->path, "/") ? u->path : "the image's Entrypoint or Cmd");
+	}
+	for (size_t i = 0; i < r->n_items; i++) {
+		const struct wh_node *n = r->items[i].node;
+		if (n->type == WH_T_DIR || bsearch(&n, before->kept, before->n_kept, sizeof *before->kept, cmp_ptr))
+			continue;
+		if (!d->n_new++)
+			tree_path(n, d->first_new, sizeof d->first_new);
+	}
+}
+
+/* " and N more" */
+static const char *more(size_t n, char *buf, size_t len)
+{
+	if (n <= 1)
+		return "";
+	snprintf(buf, len, " and %zu more", n - 1);
+	return buf;
+}
+
 /* --- overrides -------------------------------------------------------------------------- */
 
 /* Set (keep 0/1) or clear (-1) an override; returns the one before. */
@@ -361,7 +459,7 @@ static void projected(const struct slim_view *sv, char *out, size_t len)
 {
 	char b[32];
 	fmt_size(b, sizeof b, sv->s.plan.kept_bytes);
-	snprintf(out, len, "projected %s, reach %.0f ms, plan %.0f ms", b, sv->s.t_reach * 1e3, sv->s.t_plan * 1e3);
+	snprintf(out, len, "the slimmed image would hold %s", b);
 }
 
 static int toggle(struct slim_view *sv, int pkg, const char *name, int keep, const char *what, char *msg,
@@ -369,11 +467,34 @@ static int toggle(struct slim_view *sv, int pkg, const char *name, int keep, con
 {
 	int prev = set_ov(sv, pkg, name, keep);
 	push_undo(sv, pkg, name, prev);
+	sv->unsaved = 1;
 	if (slim_view_compute(sv) < 0)
 		return -1;
 	char pr[128];
 	projected(sv, pr, sizeof pr);
 	snprintf(msg, len, "%s %s%s: %s (z undoes)", keep ? "kept" : "dropped", what, name, pr);
+	return 0;
+}
+
+/* A drop of p applied (the override before: prev): its undo, and what
+ * it did in msg: the projection before and after, the needs it left
+ * unmet, and the files now kept in its place. */
+static int dropped(struct slim_view *sv, const char *p, int prev, const struct sv_snap *before,
+                   const struct sv_diff *d, char *msg, size_t len)
+{
+	push_undo(sv, 0, p, prev);
+	sv->unsaved = 1;
+	char a[32], b[32], m[32];
+	fmt_size(a, sizeof a, before->bytes);
+	fmt_size(b, sizeof b, sv->s.plan.kept_bytes);
+	int o = snprintf(msg, len, "dropped %s: the slimmed image would hold %s (was %s)", p, b, a);
+	if (d->n_broken && o > 0 && (size_t)o < len)
+		o += snprintf(msg + o, len - (size_t)o, "; %zu need%s unmet", d->n_broken, d->n_broken == 1 ? "" : "s");
+	if (d->n_new && o > 0 && (size_t)o < len)
+		o += snprintf(msg + o, len - (size_t)o, "; now kept in its place: %s%s", d->first_new,
+		              more(d->n_new, m, sizeof m));
+	if (o > 0 && (size_t)o < len)
+		snprintf(msg + o, len - (size_t)o, " (z undoes)");
 	return 0;
 }
 
@@ -391,12 +512,64 @@ int slim_view_toggle_node(struct slim_view *sv, const struct wh_node *n, char *m
 	char p[PATH_MAX];
 	tree_path(n, p, sizeof p);
 	int keep = !(n->mark & SLIM_OUT);
-	int rc = toggle(sv, 0, p, keep, "", msg, len);
-	if (rc == 0 && keep && !(n->mark & SLIM_OUT)) {
-		char why[600];
-		slim_view_why(sv, n, why, sizeof why);
-		snprintf(msg, len, "%s stays %s", p, why);
+	if (keep) {
+		int rc = toggle(sv, 0, p, keep, "", msg, len);
+		if (rc == 0 && !(n->mark & SLIM_OUT)) {
+			char why[600];
+			slim_view_why(sv, n, why, sizeof why);
+			snprintf(msg, len, "%s stays %s", p, why);
+		}
+		return rc;
 	}
+	/* a drop: computed once to see what it breaks; if something, the view
+	 * goes back to what it was and asks */
+	struct sv_snap before;
+	snap_take(sv, &before);
+	int prev = set_ov(sv, 0, p, 0);
+	int rc = slim_view_compute(sv);
+	struct sv_diff d;
+	if (rc == 0)
+		snap_diff(sv, &before, &d);
+	if (rc == 0 && d.n_broken) {
+		set_ov(sv, 0, p, prev);
+		snap_free(&before);
+		if (slim_view_compute(sv) < 0)
+			return -1;
+		free(sv->pending);
+		sv->pending = xstrdup(p);
+		char m[32];
+		snprintf(msg, len, "dropping %s breaks %zu need%s: needed by %s%s. Drop it anyway? y/n", p, d.n_broken,
+		         d.n_broken == 1 ? "" : "s", d.needer, more(d.n_needers, m, sizeof m));
+		return 1;
+	}
+	if (rc == 0)
+		rc = dropped(sv, p, prev, &before, &d, msg, len);
+	snap_free(&before);
+	return rc;
+}
+
+int slim_view_confirm(struct slim_view *sv, int yes, char *msg, size_t len)
+{
+	char *p = sv->pending;
+	sv->pending = NULL;
+	if (!p)
+		return 0;
+	int rc = 0;
+	if (!yes) {
+		snprintf(msg, len, "not dropped: %s stays", p);
+	} else {
+		struct sv_snap before;
+		snap_take(sv, &before);
+		int prev = set_ov(sv, 0, p, 0);
+		rc = slim_view_compute(sv);
+		struct sv_diff d;
+		if (rc == 0) {
+			snap_diff(sv, &before, &d);
+			rc = dropped(sv, p, prev, &before, &d, msg, len);
+		}
+		snap_free(&before);
+	}
+	free(p);
 	return rc;
 }
 
@@ -415,12 +588,13 @@ int slim_view_undo(struct slim_view *sv, char *msg, size_t len)
 	}
 	struct sv_undo u = sv->undo[--sv->n_undo];
 	set_ov(sv, u.pkg, u.name, u.prev);
+	sv->unsaved = 1;
 	int rc = slim_view_compute(sv);
 	if (rc == 0) {
 		char pr[128];
 		projected(sv, pr, sizeof pr);
 		snprintf(msg, len, "undone: %s%s %s: %s", u.pkg ? "package " : "", u.name,
-		         u.prev < 0 ? "as reach has it" : u.prev ? "kept" : "dropped", pr);
+		         u.prev < 0 ? "back to what slimming decides" : u.prev ? "kept" : "dropped", pr);
 	}
 	free(u.name);
 	return rc;

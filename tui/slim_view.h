@@ -64,6 +64,8 @@ struct slim_view {
 	size_t n_pkgs;
 	uint64_t files, files_kept; /* non-directory nodes of the final tree, of them in the output */
 	char err[512];             /* the last computation's error, "" when fine */
+	char *pending;             /* a drop that would break a need, waiting for y/n (not applied) */
+	int unsaved;               /* keeps or drops changed since the last write or save */
 };
 
 void slim_view_init(struct slim_view *sv, struct analysis *a, const struct slim_opts *o);
@@ -85,9 +87,15 @@ void slim_view_why(const struct slim_view *sv, const struct wh_node *n, char *ou
 /* The user's override of a path or a package: -1 none, 0 drop, 1 keep. */
 int slim_view_override(const struct slim_view *sv, int pkg, const char *name);
 /* x on n (a node of the final tree): keep what is removable, drop what
- * is kept; then recompute. msg gets
- * what happened. Returns 0 or -1 (sv->err). */
+ * is kept; then recompute. msg gets what happened (a drop names the
+ * needs that now resolve to other files). A drop that would leave a need
+ * of a kept file unmet is not applied: msg names what would break and
+ * asks, sv->pending holds the path, and the answer goes to
+ * slim_view_confirm. Returns 0, 1 (asks), or -1 (sv->err). */
 int slim_view_toggle_node(struct slim_view *sv, const struct wh_node *n, char *msg, size_t len);
+/* The answer to a pending drop: yes applies it, no leaves the view as it
+ * was. Returns 0 or -1 (sv->err). */
+int slim_view_confirm(struct slim_view *sv, int yes, char *msg, size_t len);
 int slim_view_toggle_pkg(struct slim_view *sv, const struct sv_pkg *p, char *msg, size_t len);
 /* z: undo the last x. Returns 0 (msg says what), 1 when there is nothing to undo, -1 (sv->err). */
 int slim_view_undo(struct slim_view *sv, char *msg, size_t len);

@@ -21,7 +21,10 @@
 #include "tui/packages_panel.h"
 #include "tui/slim_view.h"
 
-enum input { IN_NONE, IN_FILTER, IN_SEARCH, IN_WRITE, IN_CONFIRM };
+/* the input line, or a y/n question (IN_CONFIRM: replace the destination;
+ * IN_ASK_DROP: a drop that breaks a need; IN_ASK_QUIT: quit with unwritten
+ * keeps and drops); the questions' text is in status */
+enum input { IN_NONE, IN_FILTER, IN_SEARCH, IN_WRITE, IN_CONFIRM, IN_ASK_DROP, IN_ASK_QUIT };
 
 struct tui {
 	const struct slim_opts *o;
@@ -40,7 +43,7 @@ struct tui {
 	enum input input;
 	char line[256];      /* the input line */
 	char saved[256];     /* the filter or search before editing (esc restores) */
-	char status[256];    /* a one-off message for the key bar */
+	char status[1024];   /* a one-off message for the key bar */
 	struct crt_rect r[N_PANES]; /* each pane's place on the screen */
 	struct crt_rect r_details;
 	int too_small;
@@ -238,6 +241,18 @@ static void draw_bar(struct tui *t, int y, int w)
 		crt_put(y, col, w - col, " exists: replace it? y/N", crt_attr(CRT_KEY));
 		return;
 	}
+	if (t->input == IN_ASK_DROP || t->input == IN_ASK_QUIT) {
+		/* the question's end stays visible on a narrow terminal */
+		const char *ask = t->input == IN_ASK_DROP ? " Drop it anyway? y/n" : " Quit anyway? y/N";
+		int aw = crt_width(ask);
+		size_t sl = strlen(t->status), al = strlen(ask);
+		char q[sizeof t->status];
+		snprintf(q, sizeof q, "%.*s", (int)(sl >= al && !strcmp(t->status + sl - al, ask) ? sl - al : sl), t->status);
+		crt_put(y, 0, w > aw ? w - aw : 0, q, crt_attr(CRT_KEY));
+		int col = crt_width(q) < w - aw ? crt_width(q) : w - aw;
+		crt_put(y, col > 0 ? col : 0, w, ask, crt_attr(CRT_KEY));
+		return;
+	}
 	if (t->input != IN_NONE) {
 		const char *label = t->input == IN_FILTER ? "Filter (regex): "
 		                    : t->input == IN_WRITE ? "Write the slimmed image to: "
@@ -418,6 +433,7 @@ static void slim_write(struct tui *t, const char *dest, int force)
 		snprintf(t->status, sizeof t->status, "not written: %s", err.msg);
 		return;
 	}
+	t->sv.unsaved = 0;
 	const struct slim_plan *p = &t->sv.s.plan;
 	char a[32], b[32];
 	fmt_size(a, sizeof a, p->input_bytes);
@@ -481,6 +497,19 @@ static int input_key(struct tui *t, int key)
 	size_t n = strlen(t->line);
 	if (key == CRT_CTRL('c'))
 		return 1;
+	if (t->input == IN_ASK_QUIT) {
+		t->input = IN_NONE;
+		if (key == 'y' || key == 'Y')
+			return 1;
+		snprintf(t->status, sizeof t->status, "not quit: w writes the slimmed image, K saves your keeps and drops");
+		return 0;
+	}
+	if (t->input == IN_ASK_DROP) {
+		t->input = IN_NONE;
+		if (slim_view_confirm(&t->sv, key == 'y' || key == 'Y', t->status, sizeof t->status) < 0)
+			snprintf(t->status, sizeof t->status, "slimming: %s", t->sv.err);
+		return 0;
+	}
 	if (t->input == IN_CONFIRM) {
 		t->input = IN_NONE;
 		if (key == 'y' || key == 'Y')
@@ -555,10 +584,17 @@ static void mouse(struct tui *t)
 
 /* --- the actions of the key table (keys.c); each returns 1 to quit ----------- */
 
+/* q asks first when keeps or drops would be lost; Ctrl+C quits at once */
 static int act_quit(struct tui *t, int k)
 {
-	(void)t, (void)k;
-	return 1;
+	if (k == CRT_CTRL('c') || !t->sv.unsaved || !t->sv.n_ov)
+		return 1;
+	t->help.open = 0;
+	t->pk.open = 0;
+	snprintf(t->status, sizeof t->status, "%zu keep/drop choice%s of yours %s not written or saved. Quit anyway? y/N",
+	         t->sv.n_ov, t->sv.n_ov == 1 ? "" : "s", t->sv.n_ov == 1 ? "is" : "are");
+	t->input = IN_ASK_QUIT;
+	return 0;
 }
 
 static int act_pane_cycle(struct tui *t, int k)
@@ -667,8 +703,11 @@ static int act_keep_drop(struct tui *t, int k)
 		return 0;
 	}
 	struct wh_node *cur = tree_model_cursor(&t->ft.m);
-	if (slim_view_toggle_node(&t->sv, cur ? slim_view_node(&t->sv, cur) : NULL, t->status, sizeof t->status) < 0)
-		snprintf(t->status, sizeof t->status, "reachability: %s", t->sv.err);
+	int rc = slim_view_toggle_node(&t->sv, cur ? slim_view_node(&t->sv, cur) : NULL, t->status, sizeof t->status);
+	if (rc < 0)
+		snprintf(t->status, sizeof t->status, "slimming: %s", t->sv.err);
+	else if (rc == 1)
+		t->input = IN_ASK_DROP;
 	return 0;
 }
 

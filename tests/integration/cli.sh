@@ -100,4 +100,38 @@ check "-q silences the write progress on a terminal" \
 	sh -c "! grep -Eq 're-reading|writing the layer|packing|verifying' '$T/tty.out'"
 check "-q on a terminal still writes the image" test -s "$T/w-q.tar"
 
+# --auto with nothing to slim from: no Entrypoint, Cmd, --entrypoint, --cmd,
+# --keep*, --keep-from: exit 2, saying how to name one, nothing written
+for extra in "" "--entrypoint '' --cmd ''"; do
+	set +e
+	(cd "$T" && eval "'$WHITTLE' --auto $extra '$T/w.tar'") >"$T/out" 2>"$T/err"; rc=$?
+	set -e
+	eq "--auto without a root ($extra) exits 2" "$rc" 2
+	check "--auto without a root ($extra): says how to name one" grep -q -- "--entrypoint /usr/bin/myapp.*--keep /app" "$T/err"
+	check "--auto without a root ($extra): writes nothing" test ! -e "$T/w-slim.tar"
+done
+# a root of any kind is enough
+for extra in "--keep /etc/hello" "--keep-exe hello" "--entrypoint /etc/hello"; do
+	set +e
+	# shellcheck disable=SC2086
+	"$WHITTLE" --auto --dry-run $extra "$T/w.tar" >"$T/out" 2>"$T/err"; rc=$?
+	set -e
+	check "--auto with $extra is not refused for want of a root" sh -c "! grep -q 'nothing to slim from' '$T/err'"
+done
+# an Entrypoint that is not in the image: exit 2 naming it, nothing written
+"$MKIMAGE" --format oci-archive --tag t --entrypoint '["/usr/bin/missing"]' "$T/w.spec" "$T/noprog.tar"
+set +e
+"$WHITTLE" --auto -o "oci-archive:$T/noprog-slim.tar" "$T/noprog.tar" >"$T/out" 2>"$T/err"; rc=$?
+set -e
+eq "--auto with an Entrypoint missing from the image exits 2" "$rc" 2
+check "the error names the missing program" grep -q 'Entrypoint command "/usr/bin/missing"' "$T/err"
+check "nothing written for a missing Entrypoint" test ! -e "$T/noprog-slim.tar"
+set +e
+"$WHITTLE" --auto --entrypoint /opt/nope -o "oci-archive:$T/noprog-slim.tar" "$T/w.tar" >"$T/out" 2>"$T/err"; rc=$?
+set -e
+eq "--auto --entrypoint PATH missing from the image exits 2" "$rc" 2
+# without -o: where it writes, said before it starts
+(cd "$T" && "$WHITTLE" --auto --keep /etc "$T/w.tar") >"$T/out" 2>"$T/err"
+check "--auto without -o says where it writes" grep -q "no -o given: writing oci-archive:$T/w-slim.tar" "$T/err"
+
 finish

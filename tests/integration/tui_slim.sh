@@ -154,10 +154,29 @@ read -r _ k3 <<<"$(figures)"
 eq "z: the projection is back" "$k3" "$kept_bytes"
 eq "z: a.bin removable again" "$(marker_of /opt/junk/a.bin)" "✗"
 goto m "$(basename "$libm")"
+# libm is needed by /app/hello (the test links it with -lm): x asks first
 keys m x
+w m "Drop it anyway? y/n"
+check "x on libm: names what would break" on_screen "dropping $libm breaks 1 need: needed by /app/hello."
+read -r _ kq <<<"$(figures)"
+eq "x on libm: nothing dropped while asking" "$kq" "$kept_bytes"
+keys m n
+w m "not dropped: $libm stays"
+read -r _ kn <<<"$(figures)"
+eq "n: the projection unchanged" "$kn" "$kept_bytes"
+eq "n: libm still kept" "$(marker_of "$libm")" "✓"
+keys m x
+w m "Drop it anyway? y/n"
+keys m y
 w m "dropped $libm"
+check "y: the message says the need is left unmet" on_screen "1 need unmet"
 read -r _ k4 <<<"$(figures)"
 eq "x on libm: the projection shrinks by its size" "$k4" "$((kept_bytes - $(size "${KEEP_SRC[$libm]}")))"
+# the same as --auto --drop would write
+"$WHITTLE" -q --auto --drop "$libm" -o "oci-archive:$T/drop.tar" --report "$T/drop.json" "$IMG" >/dev/null 2>&1 ||
+	bad "--auto --drop $libm failed"
+eq "x on libm: the projection = the visible bytes --auto --drop writes" "$k4" \
+	"$(/usr/bin/python3 -c "import json; print(json.load(open('$T/drop.json'))['slim']['visible_bytes'])")"
 eq "x on libm: marked as the user's drop" "$(marker_of "$libm")" "D"
 check "x on libm: why says the user dropped it" why_has "removable ($(human "$(size "${KEEP_SRC[$libm]}")")): dropped by you (x)"
 keys m z
@@ -242,6 +261,36 @@ check "help: w" on_screen "write the slimmed image"
 keys m q
 w m "EXITED 0"
 ok "q after writing exits 0"
+
+# --- q with unwritten keeps and drops asks; Ctrl+C does not -----------------------------
+start q "$IMG"
+w q "Layers (per layer)"
+keys q s
+w q "Slim "
+goto q a.bin
+keys q x
+w q "kept /opt/junk/a.bin"
+keys q q
+w q "Quit anyway? y/N"
+check "q with a keep not written: asks" on_screen "1 keep/drop choice of yours is not written or saved."
+keys q n
+w q "not quit"
+check "n: the explorer goes on" sh -c "! grep -q EXITED '$T/screen'"
+keys q q
+w q "Quit anyway? y/N"
+keys q y
+w q "EXITED 0"
+ok "q, y: quits"
+start c "$IMG"
+w c "Layers (per layer)"
+keys c s
+w c "Slim "
+goto c a.bin
+keys c x
+w c "kept /opt/junk/a.bin"
+keys c C-c
+w c "EXITED"
+check "Ctrl+C quits at once" sh -c "! grep -q 'Quit anyway' '$T/screen'"
 
 # --- the Debian image: packages -------------------------------------------------------
 if [ -z "${WH_SKIP_DEBIAN:-}" ]; then
