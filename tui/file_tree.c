@@ -265,9 +265,13 @@ static void draw_details(struct file_tree *ft, const struct wh_image *img, int y
 
 void file_tree_draw(struct file_tree *ft, const struct wh_image *img, struct crt_rect r, int focused)
 {
-	char title[160];
-	if (ft->slim)
-		snprintf(title, sizeof title, "Files: slim view of the final image (layers 0-%zu)", ft->m.layer);
+	char title[600];
+	if (ft->slim) {
+		char root[400];
+		slim_view_root(ft->slim, root, sizeof root);
+		snprintf(title, sizeof title, "Files: slim view of the final image (layers 0-%zu), slimming from %s",
+		         ft->m.layer, root[0] ? root : "nothing (e names a program)");
+	}
 	else if (ft->m.built && ft->m.aggregated)
 		snprintf(title, sizeof title, "Files: layers 0-%zu aggregated", ft->m.layer);
 	else

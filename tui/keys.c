@@ -73,6 +73,10 @@ const struct tui_key tui_keys[] = {
 	 "p", "packages (dpkg) by size, with the bytes kept", "p", "packages"},
 	{KEYS('w'), PANE_ANY, KM_SLIM, KS_SLIM, 0, KA_WRITE, 6,
 	 "w", "write the slimmed image (asks where)", "w", "write"},
+	{KEYS('e'), PANE_ANY, KM_SLIM, KS_SLIM, 0, KA_ROOT, 19,
+	 "e", "edit the entrypoint and cmd slimming starts from (Enter on \"\": the image's)", "e", "entrypoint"},
+	{KEYS('K'), PANE_ANY, KM_SLIM, KS_SLIM, 0, KA_SAVE, 20,
+	 "K", "save your keeps and drops as a --keep-from file", "K", "save"},
 	{KEYS(CRT_KEY_NONE), PANE_ANY, KM_ALWAYS, KS_SLIM, 0, KA_NONE, 0,
 	 "markers", "kept, partly kept, removable; K, D: your x", NULL, NULL},
 

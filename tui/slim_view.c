@@ -1,6 +1,7 @@
 #include "tui/slim_view.h"
 #include "tui/crt.h"
 
+#include <errno.h>
 #include <fnmatch.h>
 #include <limits.h>
 #include <stdio.h>
@@ -12,7 +13,8 @@ void slim_view_init(struct slim_view *sv, struct analysis *a, const struct slim_
 	memset(sv, 0, sizeof *sv);
 	sv->a = a;
 	sv->o = o;
-	slim_session_init(&sv->s, a, o);
+	sv->opts = *o;
+	slim_session_init(&sv->s, a, &sv->opts);
 }
 
 static void drop_figures(struct slim_view *sv)
@@ -36,6 +38,10 @@ void slim_view_free(struct slim_view *sv)
 		free(sv->undo[i].name);
 	free(sv->undo);
 	free(sv->pending);
+	if (sv->root_edited) {
+		str_list_free(&sv->opts.entrypoint);
+		str_list_free(&sv->opts.cmd);
+	}
 	memset(sv, 0, sizeof *sv);
 }
 
@@ -616,4 +622,144 @@ void slim_view_summary(const struct slim_view *sv, char *out, size_t len)
 	                 (unsigned long long)sv->files_kept, (unsigned long long)sv->files);
 	if (sv->n_ov && o > 0 && (size_t)o < len)
 		snprintf(out + o, len - (size_t)o, ", %zu yours", sv->n_ov);
+}
+
+/* --- the root ------------------------------------------------------------------------- */
+
+/* The words of an --entrypoint / --cmd list (one JSON array, or words; a
+ * single "" is none), or of the config's array when not set. */
+static void words_of(const struct str_list *l, int set, json_t *cfg, struct str_list *out)
+{
+	json_t *j = NULL;
+	if (set && l->n == 1 && l->v[0][0] == '[')
+		cfg = j = json_loads(l->v[0], 0, NULL);
+	else if (set) {
+		for (size_t i = 0; i < l->n; i++)
+			if (l->n > 1 || l->v[i][0])
+				str_list_add(out, l->v[i]);
+		return;
+	}
+	size_t i;
+	json_t *v;
+	if (json_is_array(cfg))
+		json_array_foreach(cfg, i, v) if (json_is_string(v)) str_list_add(out, json_string_value(v));
+	json_decref(j);
+}
+
+void slim_view_root(const struct slim_view *sv, char *out, size_t len)
+{
+	struct str_list w = {0};
+	words_of(&sv->opts.entrypoint, sv->opts.entrypoint_set, image_config_get(&sv->a->img, "Entrypoint"), &w);
+	words_of(&sv->opts.cmd, sv->opts.cmd_set, image_config_get(&sv->a->img, "Cmd"), &w);
+	size_t o = 0;
+	out[0] = 0;
+	for (size_t i = 0; i < w.n && o < len; i++) {
+		int q = !w.v[i][0] || strpbrk(w.v[i], " \t'\"") != NULL;
+		o += (size_t)snprintf(out + o, len - o, "%s%s%s%s", i ? " " : "", q ? "'" : "", w.v[i], q ? "'" : "");
+	}
+	str_list_free(&w);
+}
+
+int slim_view_set_root(struct slim_view *sv, const char *line, char *msg, size_t len)
+{
+	struct slim_opts before = sv->opts;
+	int edited = sv->root_edited;
+	if (!line[strspn(line, " \t")]) {
+		sv->opts.entrypoint = sv->o->entrypoint;
+		sv->opts.entrypoint_set = sv->o->entrypoint_set;
+		sv->opts.cmd = sv->o->cmd;
+		sv->opts.cmd_set = sv->o->cmd_set;
+		sv->root_edited = 0;
+	} else {
+		struct str_list e = {0}, c = {0};
+		if (line[strspn(line, " \t")] == '[') {
+			str_list_add(&e, line + strspn(line, " \t"));
+		} else {
+			char *copy = xstrdup(line), *save = NULL;
+			for (char *w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save))
+				str_list_add(&e, w);
+			free(copy);
+		}
+		str_list_add(&c, "");
+		sv->opts.entrypoint = e;
+		sv->opts.cmd = c;
+		sv->opts.entrypoint_set = sv->opts.cmd_set = 1;
+		sv->root_edited = 1;
+	}
+	if (slim_view_compute(sv) < 0) {
+		snprintf(msg, len, "not changed: %s", sv->err);
+		if (sv->root_edited) {
+			str_list_free(&sv->opts.entrypoint);
+			str_list_free(&sv->opts.cmd);
+		}
+		sv->opts = before;
+		sv->root_edited = edited;
+		slim_view_compute(sv);
+		return -1;
+	}
+	if (edited) {
+		str_list_free(&before.entrypoint);
+		str_list_free(&before.cmd);
+	}
+	char root[512], b[32];
+	slim_view_root(sv, root, sizeof root);
+	fmt_size(b, sizeof b, sv->s.plan.kept_bytes);
+	snprintf(msg, len, "slimming from %s: the slimmed image would hold %s", root[0] ? root : "nothing", b);
+	return 0;
+}
+
+/* --- saving the keeps and drops ------------------------------------------------------- */
+
+/* One --keep-from line for path (glob characters escaped as add_path
+ * does); a path --keep-from cannot hold (a newline, blanks at an end) is
+ * counted in *skipped. */
+static void save_line(FILE *f, int keep, const char *path, size_t *n, size_t *skipped)
+{
+	size_t l = strlen(path);
+	if (strchr(path, '\n') || strchr(path, '\r') || !l || strchr(" \t", path[l - 1])) {
+		(*skipped)++;
+		return;
+	}
+	struct str_list one = {0};
+	add_path(&one, path, !keep);
+	fprintf(f, "%c%s\n", keep ? '+' : '-', one.v[0]);
+	str_list_free(&one);
+	(*n)++;
+}
+
+int slim_view_save(struct slim_view *sv, const char *file, char *msg, size_t len)
+{
+	FILE *f = fopen(file, "w");
+	if (!f) {
+		snprintf(msg, len, "not saved: %s: %s", file, strerror(errno));
+		return -1;
+	}
+	char root[512];
+	slim_view_root(sv, root, sizeof root);
+	fprintf(f, "# whittle --keep-from file: your keeps (+) and drops (-) in the explorer\n");
+	fprintf(f, "# (the explorer slimmed from: %s)\n", root[0] ? root : "nothing");
+	size_t n = 0, skipped = 0;
+	for (size_t i = 0; i < sv->n_ov; i++) {
+		const struct sv_override *v = &sv->ov[i];
+		if (!v->pkg) {
+			save_line(f, v->keep, v->name, &n, &skipped);
+			continue;
+		}
+		const char *const *paths = NULL;
+		long np = sv->s.have_db ? dpkg_reach_files_of(&sv->s.db, v->name, &paths) : -1;
+		fprintf(f, "# package %s\n", v->name);
+		for (long k = 0; k < np; k++)
+			save_line(f, v->keep, paths[k], &n, &skipped);
+	}
+	if (fclose(f) != 0) {
+		snprintf(msg, len, "not saved: %s: %s", file, strerror(errno));
+		return -1;
+	}
+	sv->unsaved = 0;
+	int o = snprintf(msg, len, "saved %zu line%s to %s: whittle --keep-from %s loads them", n, n == 1 ? "" : "s", file,
+	                 file);
+	if (skipped && o > 0 && (size_t)o < len)
+		snprintf(msg + o, len - (size_t)o, " (%zu path%s with a newline or blanks at the end left out)", skipped,
+		         skipped == 1 ? "" : "s");
+	return 0;
 }

@@ -51,7 +51,9 @@ struct sv_dirsum {
 
 struct slim_view {
 	struct analysis *a;
-	const struct slim_opts *o;
+	const struct slim_opts *o; /* the command line's */
+	struct slim_opts opts;     /* what the session reads: o's, with the root edited (e) */
+	int root_edited;           /* opts.entrypoint and opts.cmd are the view's own lists */
 	int ready;                 /* computed at least once */
 	struct slim_session s;     /* s.db, s.r, s.plan (have_db, have_reach, have_plan) */
 	struct sv_override *ov;
@@ -99,6 +101,17 @@ int slim_view_confirm(struct slim_view *sv, int yes, char *msg, size_t len);
 int slim_view_toggle_pkg(struct slim_view *sv, const struct sv_pkg *p, char *msg, size_t len);
 /* z: undo the last x. Returns 0 (msg says what), 1 when there is nothing to undo, -1 (sv->err). */
 int slim_view_undo(struct slim_view *sv, char *msg, size_t len);
+
+/* The program slimming starts from: the Entrypoint and Cmd words (the
+ * command line's or the user's, else the image config's), one line. */
+void slim_view_root(const struct slim_view *sv, char *out, size_t len);
+/* e: slim from line instead: a JSON array or words, the Entrypoint (the
+ * Cmd then empty); "" goes back to the command line's and the image's.
+ * Recomputes. Returns 0, or -1 (msg says why; the root before stays). */
+int slim_view_set_root(struct slim_view *sv, const char *line, char *msg, size_t len);
+/* K: the user's keeps and drops as a --keep-from file (+PATH, -PATH
+ * lines; a package as its files). Returns 0 or -1 (msg says what). */
+int slim_view_save(struct slim_view *sv, const char *file, char *msg, size_t len);
 
 /* The projected figures as one line: bytes now -> after, ratio, files. */
 void slim_view_summary(const struct slim_view *sv, char *out, size_t len);

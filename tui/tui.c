@@ -24,7 +24,7 @@
 /* the input line, or a y/n question (IN_CONFIRM: replace the destination;
  * IN_ASK_DROP: a drop that breaks a need; IN_ASK_QUIT: quit with unwritten
  * keeps and drops); the questions' text is in status */
-enum input { IN_NONE, IN_FILTER, IN_SEARCH, IN_WRITE, IN_CONFIRM, IN_ASK_DROP, IN_ASK_QUIT };
+enum input { IN_NONE, IN_FILTER, IN_SEARCH, IN_WRITE, IN_CONFIRM, IN_ASK_DROP, IN_ASK_QUIT, IN_ROOT, IN_SAVE };
 
 struct tui {
 	const struct slim_opts *o;
@@ -254,13 +254,18 @@ static void draw_bar(struct tui *t, int y, int w)
 		return;
 	}
 	if (t->input != IN_NONE) {
-		const char *label = t->input == IN_FILTER ? "Filter (regex): "
+		const char *label = t->input == IN_FILTER  ? "Filter (regex): "
 		                    : t->input == IN_WRITE ? "Write the slimmed image to: "
+		                    : t->input == IN_ROOT  ? "Slim from (entrypoint and cmd: words or a JSON array): "
+		                    : t->input == IN_SAVE  ? "Save your keeps and drops (--keep-from file) to: "
 		                                           : "Search (regex): ";
 		int col = crt_put(y, 0, w, label, crt_attr(CRT_KEY));
 		col += crt_put(y, col, w - col, t->line, crt_attr(CRT_BAR));
 		crt_put(y, col, w - col, "_", crt_attr(CRT_KEY));
-		const char *hint = t->input == IN_WRITE ? "  Enter write  Esc cancel" : "  Enter keep  Esc cancel";
+		const char *hint = t->input == IN_WRITE  ? "  Enter write  Esc cancel"
+		                   : t->input == IN_ROOT ? "  Enter recompute  Esc cancel"
+		                   : t->input == IN_SAVE ? "  Enter save  Esc cancel"
+		                                         : "  Enter keep  Esc cancel";
 		int hw = crt_width(hint);
 		if (col + 2 + hw < w)
 			crt_put(y, w - hw, hw, hint, crt_attr(CRT_BAR));
@@ -527,6 +532,19 @@ static int input_key(struct tui *t, int key)
 		snprintf(t->status, sizeof t->status, "not written");
 		return 0;
 	}
+	if ((t->input == IN_ROOT || t->input == IN_SAVE) && (key == '\r' || key == '\n' || key == CRT_ESC)) {
+		enum input in = t->input;
+		t->input = IN_NONE;
+		if (key == CRT_ESC)
+			snprintf(t->status, sizeof t->status, in == IN_ROOT ? "not changed" : "not saved");
+		else if (in == IN_ROOT)
+			slim_view_set_root(&t->sv, t->line, t->status, sizeof t->status);
+		else if (!t->line[0])
+			snprintf(t->status, sizeof t->status, "not saved: no file name");
+		else
+			slim_view_save(&t->sv, t->line, t->status, sizeof t->status);
+		return 0;
+	}
 	if (key == CRT_ESC) {
 		snprintf(t->line, sizeof t->line, "%s", t->saved);
 		input_apply(t);
@@ -711,6 +729,21 @@ static int act_keep_drop(struct tui *t, int k)
 	return 0;
 }
 
+/* e, K: an input line prefilled with the root / a file name */
+static int act_root_save(struct tui *t, int k)
+{
+	if (slim_ready(t) < 0)
+		return 0;
+	if (k == 'e')
+		slim_view_root(&t->sv, t->line, sizeof t->line);
+	else
+		snprintf(t->line, sizeof t->line, "whittle-keep.txt");
+	t->saved[0] = 0;
+	t->status[0] = 0;
+	t->input = k == 'e' ? IN_ROOT : IN_SAVE;
+	return 0;
+}
+
 static int act_aggregated(struct tui *t, int k)
 {
 	t->aggregated = k == CRT_CTRL('a');
@@ -750,6 +783,8 @@ static int (*const actions[KA_COUNT])(struct tui *t, int k) = {
 	[KA_PER_LAYER] = act_aggregated,
 	[KA_PANE_KEY] = act_pane_key,
 	[KA_OVERLAY_KEY] = act_overlay_key,
+	[KA_ROOT] = act_root_save,
+	[KA_SAVE] = act_root_save,
 };
 
 /* A key, through the key table. Returns 1 to quit. */

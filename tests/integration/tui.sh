@@ -79,6 +79,24 @@ while IFS='|' read -r c s p; do
 	check "image details: inefficient $p" on_screen "$(printf '%6s %11s  %s' "$c" "$s" "${p:0:20}")"
 done <"$T/ineff"
 check "key bar" on_screen "? help"
+# what the image runs, from its config (read from the archive here)
+cfg_cmd=$(/usr/bin/python3 - "$IMG" <<'PY'
+import json, sys, tarfile
+t = tarfile.open(sys.argv[1])
+m = json.load(t.extractfile("manifest.json"))[0]
+c = json.load(t.extractfile(m["Config"]))["config"]
+print(json.dumps(c.get("Cmd"), separators=(",", ":")), json.dumps(c.get("Entrypoint")))
+PY
+)
+keys m Tab Tab End
+w m "Runs (what slimming starts from)"
+check "image details: the Cmd ${cfg_cmd% *}" on_screen "Cmd          ${cfg_cmd% *}"
+[ "${cfg_cmd#* }" = null ] && check "image details: no Entrypoint" on_screen "Entrypoint   (none)"
+check "image details: the User" on_screen "User         (none: root)"
+check "image details: user wasted explained" on_screen "user wasted %: dive's figure"
+keys m Home Tab
+w m "Layers (per layer)"
+sleep 0.2
 
 # --- keys of the layers pane -----------------------------------------------------
 pressok m j "Files: layer 1 changes" "j Files: layer 1 changes"; check "j: layer 1 details" on_screen "Layer    1 (of 14 layers)"

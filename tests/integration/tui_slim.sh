@@ -110,7 +110,8 @@ start m "$IMG"
 w m "Layers (per layer)"
 keys m s
 wait_for m "Slim " || { bad "the slim view did not open"; finish; exit 1; }
-check "slim view: the title" on_screen "Files: slim view of the final image (layers 0-1)"
+check "slim view: the title names the program slimming starts from" \
+	on_screen "Files: slim view of the final image (layers 0-1), slimming from /app/hello"
 check "slim view: a status with the reachability time" grep -q "reachability [0-9]* ms" "$T/screen"
 read -r got_visible got_kept <<<"$(figures)"
 eq "slim view: visible bytes now" "$got_visible" "$visible"
@@ -177,6 +178,16 @@ eq "x on libm: the projection shrinks by its size" "$k4" "$((kept_bytes - $(size
 	bad "--auto --drop $libm failed"
 eq "x on libm: the projection = the visible bytes --auto --drop writes" "$k4" \
 	"$(/usr/bin/python3 -c "import json; print(json.load(open('$T/drop.json'))['slim']['visible_bytes'])")"
+# K: the choices as a --keep-from file, which --auto loads to the same projection
+keys m K
+w m "Save your keeps and drops (--keep-from file) to: whittle-keep.txt_"
+keys m Enter
+w m "saved 1 line to whittle-keep.txt"
+check "K: the file holds the drop as -PATH" grep -qx -- "-$libm" "$T/whittle-keep.txt"
+"$WHITTLE" -q --auto --keep-from "$T/whittle-keep.txt" -o "oci-archive:$T/kf.tar" --report "$T/kf.json" "$IMG" >/dev/null 2>&1 ||
+	bad "--auto --keep-from the saved file failed"
+eq "K: --auto --keep-from the saved file writes the projection" "$k4" \
+	"$(/usr/bin/python3 -c "import json; print(json.load(open('$T/kf.json'))['slim']['visible_bytes'])")"
 eq "x on libm: marked as the user's drop" "$(marker_of "$libm")" "D"
 check "x on libm: why says the user dropped it" why_has "removable ($(human "$(size "${KEEP_SRC[$libm]}")")): dropped by you (x)"
 keys m z
@@ -186,6 +197,24 @@ eq "z after a drop: the projection is back" "$k5" "$kept_bytes"
 keys m z
 w m "nothing to undo"
 ok "z with nothing left to undo says so"
+# e: slim from another program; Enter on nothing goes back to the image's
+keys m e
+w m "Slim from (entrypoint and cmd: words or a JSON array): /app/hello_"
+ok "e: the prompt holds the image's Entrypoint"
+keys m C-u
+keys m /opt/junk/a.bin Enter
+w m "slimming from /opt/junk/a.bin: "
+check "e: the title names the new program" on_screen "slimming from /opt/junk/a.bin"
+read -r _ ke <<<"$(figures)"
+eq "e: the projection is the new program and /etc/os-release" "$ke" "$((1000000 + $(size "$T/os-release")))"
+eq "e: the new program is kept" "$(marker_of /opt/junk/a.bin)" "✓"
+eq "e: the old one is removable" "$(marker_of /app/hello)" "✗"
+keys m e
+w m "Slim from (entrypoint"
+keys m C-u Enter
+w m "slimming from /app/hello: "
+read -r _ ke2 <<<"$(figures)"
+eq "e, Enter on nothing: back to the image's program" "$ke2" "$kept_bytes"
 keys m p
 w m "Packages: 0"
 check "p without a package database says so" on_screen "no package database in this image"
