@@ -65,11 +65,11 @@ int file_tree_key(struct file_tree *ft, const struct wh_image *img, int key)
 	case CRT_K_END: tree_model_move(m, (long)m->nrows); return 1;
 	case CRT_K_LEFT: case 'h': tree_model_left(m); return 1;
 	case CRT_K_RIGHT: case 'l': tree_model_right(m); return 1;
-	case ' ': tree_model_fold(m); return 1;
+	case ' ': case '\r': case '\n': tree_model_fold(m); return 1;
 	case 0: /* ctrl+space */ tree_model_toggle_fold_all(m); return 1;
 	case CRT_CTRL('a'): tree_model_toggle_hide(m, WH_C_ADDED); return 1;
 	case CRT_CTRL('r'): tree_model_toggle_hide(m, WH_C_REMOVED); return 1;
-	case CRT_CTRL('m'): tree_model_toggle_hide(m, WH_C_MODIFIED); return 1;
+	case CRT_CTRL('t'): tree_model_toggle_hide(m, WH_C_MODIFIED); return 1;
 	case CRT_CTRL('u'): tree_model_toggle_hide(m, WH_C_NONE); return 1;
 	case 'i':
 		ft->show_type = !ft->show_type;
@@ -233,7 +233,17 @@ static void draw_details(struct file_tree *ft, const struct wh_image *img, int y
 	}
 	char path[PATH_BUF];
 	tree_path(n, path, sizeof path);
-	int col = crt_put(y, x, w, path, crt_attr(CRT_BOLD));
+	/* a path wider than the pane: its end, the name whole (i shows it all) */
+	const char *shown = path;
+	int col = 0;
+	if (crt_width(path) > w && w > 8) {
+		while (*shown && crt_width(shown) > w - 1)
+			do
+				shown++;
+			while (((unsigned char)*shown & 0xc0) == 0x80);
+		col = crt_put(y, x, w, crt_g->ellipsis, crt_attr(CRT_BOLD));
+	}
+	col += crt_put(y, x + col, w - col, shown, crt_attr(CRT_BOLD));
 	char info[600];
 	if (ft->m.msg[0]) {
 		col += crt_put(y, x + col, w - col, "  ", 0);

@@ -36,7 +36,14 @@ void help_draw(struct help *h, int sh, int sw)
 	int n = help_lines(lines, (int)ARRAY_LEN(lines));
 	if (n > (int)ARRAY_LEN(lines))
 		n = (int)ARRAY_LEN(lines);
-	int w = sw - 4 < 78 ? sw - 4 : 78;
+	/* as wide as the longest line needs, up to the terminal's width */
+	int need = 0;
+	for (int i = 0; i < n; i++) {
+		int lw = lines[i].keys ? 22 + crt_width(lines[i].what) + 2 : 2 + crt_width(lines[i].what) + 2;
+		if (lw > need)
+			need = lw;
+	}
+	int w = sw - 2 < need ? sw - 2 : need;
 	int ht = sh - 2 < n + 3 ? sh - 2 : n + 3;
 	if (w < 20 || ht < 5)
 		return;

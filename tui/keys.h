@@ -49,6 +49,7 @@ enum key_action {
 	KA_OVERLAY_KEY,/* the packages overlay's own key */
 	KA_ROOT,       /* e: edit the entrypoint and cmd slimming starts from */
 	KA_SAVE,       /* K: save the keeps and drops as a --keep-from file */
+	KA_INFO,       /* i: the file type; in the slim view the detail view */
 	KA_COUNT
 };
 

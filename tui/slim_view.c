@@ -763,3 +763,39 @@ int slim_view_save(struct slim_view *sv, const char *file, char *msg, size_t len
 		         skipped == 1 ? "" : "s");
 	return 0;
 }
+
+/* --- the detail view (i) ------------------------------------------------------------------ */
+
+char *slim_view_detail(const struct slim_view *sv, const struct wh_node *n, const char *filetype)
+{
+	char *buf = NULL;
+	size_t sz = 0;
+	FILE *f = open_memstream(&buf, &sz);
+	if (!f)
+		return xstrdup("out of memory");
+	char p[PATH_MAX], why[1200], b[32];
+	tree_path(n, p, sizeof p);
+	fprintf(f, "%s\n\n", p);
+	slim_view_why(sv, n, why, sizeof why);
+	fprintf(f, "Slimming  %s\n", why);
+	const struct reach_item *it = sv->s.have_reach ? reach_find(&sv->s.r, n) : NULL;
+	if (it)
+		fprintf(f, "Rule      %s%s%s\n", reach_rule_name(it->rule), it->what ? ": " : "", it->what ? it->what : "");
+	else
+		fprintf(f, "Rule      none: no rule keeps it\n");
+	const char *pkg = sv->s.have_db ? dpkg_owner(&sv->s.db, n) : NULL;
+	int db = sv->s.have_db && sv->s.db.found;
+	fprintf(f, "Package   %s\n", pkg ? pkg : db ? "(none: no package lists it)" : "(no package database)");
+	fprintf(f, "Type      %s\n", filetype);
+	fmt_size(b, sizeof b, n->size);
+	fprintf(f, "Size      %s (%llu B)\n", b, (unsigned long long)n->size);
+	if (sv->s.have_reach) {
+		fprintf(f, "\nwhittle --why %s:\n", p);
+		struct wh_error e = {0};
+		if (reach_why(&sv->s.r, sv->a, p, f, &e) < 0)
+			fprintf(f, "%s\n", e.msg);
+	}
+	fprintf(f, "\n(any key but the arrows, j k, PgUp PgDn closes)");
+	fclose(f);
+	return buf;
+}

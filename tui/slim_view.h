@@ -113,6 +113,11 @@ int slim_view_set_root(struct slim_view *sv, const char *line, char *msg, size_t
  * lines; a package as its files). Returns 0 or -1 (msg says what). */
 int slim_view_save(struct slim_view *sv, const char *file, char *msg, size_t len);
 
+/* i: n (a final-tree node) in full, as text (free it): its path, what
+ * slimming does with it, the rule, the package, filetype (the caller's
+ * libmagic line), the size, and the chain as `whittle --why` prints it. */
+char *slim_view_detail(const struct slim_view *sv, const struct wh_node *n, const char *filetype);
+
 /* The projected figures as one line: bytes now -> after, ratio, files. */
 void slim_view_summary(const struct slim_view *sv, char *out, size_t len);
 

@@ -20,6 +20,7 @@
 #include "tui/layers_panel.h"
 #include "tui/packages_panel.h"
 #include "tui/slim_view.h"
+#include "tui/text_popup.h"
 
 /* the input line, or a y/n question (IN_CONFIRM: replace the destination;
  * IN_ASK_DROP: a drop that breaks a need; IN_ASK_QUIT: quit with unwritten
@@ -38,6 +39,7 @@ struct tui {
 	struct slim_view sv;
 	int slim;            /* s: the slim view is on */
 	struct packages_panel pk;
+	struct text_popup detail; /* i in the slim view */
 	int exit_code;       /* set to leave the loop with it (an interrupted write) */
 	char dest[1024];     /* w: the destination being confirmed */
 	enum input input;
@@ -214,17 +216,40 @@ static const struct pane_ops panes[N_PANES] = {
 
 /* --- drawing ------------------------------------------------------------------ */
 
-/* The key bar's keys for the focused pane and the view, from the key table. */
+/* The key bar's keys for the focused pane and the view, from the key
+ * table, in bar order; when they do not all fit, the later ones go first,
+ * but "? help" and "q quit" always stay. */
+static int bar_shown(const struct tui *t, const struct tui_key *e)
+{
+	if (!e->bar_pos || (e->pane != PANE_ANY && e->pane != t->focus))
+		return 0;
+	return !((e->mode == KM_SLIM && !t->slim) || (e->mode == KM_NOT_SLIM && t->slim));
+}
+
+static int bar_width(const struct tui_key *e)
+{
+	return crt_width(e->bar_keys) + 1 + crt_width(e->bar) + 2;
+}
+
 static void draw_keys(const struct tui *t, int y, int w)
 {
-	int col = 0;
+	int must = 0;
+	for (size_t i = 0; i < tui_n_keys; i++)
+		if (bar_shown(t, &tui_keys[i]) && (tui_keys[i].action == KA_HELP || tui_keys[i].action == KA_QUIT))
+			must += bar_width(&tui_keys[i]);
+	int col = 0, room = 1;
 	for (int pos = 1; pos < 256 && col < w; pos++) {
 		for (size_t i = 0; i < tui_n_keys; i++) {
 			const struct tui_key *e = &tui_keys[i];
-			if (e->bar_pos != pos || (e->pane != PANE_ANY && e->pane != t->focus))
+			if (e->bar_pos != pos || !bar_shown(t, e))
 				continue;
-			if ((e->mode == KM_SLIM && !t->slim) || (e->mode == KM_NOT_SLIM && t->slim))
+			int kept = e->action == KA_HELP || e->action == KA_QUIT;
+			if (!kept && (!room || col + bar_width(e) + must > w)) {
+				room = 0;
 				continue;
+			}
+			if (kept)
+				must -= bar_width(e);
 			col += crt_put(y, col, w - col, e->bar_keys, crt_attr(CRT_KEY));
 			col += crt_put(y, col, w - col, " ", crt_attr(CRT_BAR));
 			col += crt_put(y, col, w - col, e->bar, crt_attr(CRT_BAR));
@@ -295,6 +320,8 @@ static void draw(struct tui *t)
 	draw_bar(t, h - 1, w);
 	if (t->pk.open)
 		packages_panel_draw(&t->pk, &t->sv, h, w);
+	if (t->detail.open)
+		text_popup_draw(&t->detail, h, w);
 	if (t->help.open)
 		help_draw(&t->help, h, w);
 	crt_refresh();
@@ -744,6 +771,23 @@ static int act_root_save(struct tui *t, int k)
 	return 0;
 }
 
+/* i: the file type; in the slim view, the entry in full */
+static int act_info(struct tui *t, int k)
+{
+	struct wh_node *cur = tree_model_cursor(&t->ft.m);
+	struct wh_node *n = t->slim && cur ? slim_view_node(&t->sv, cur) : NULL;
+	if (!n) {
+		file_tree_key(&t->ft, &t->a.img, k);
+		return 0;
+	}
+	char type[512];
+	filetype_describe(&t->a.img, n, type, sizeof type);
+	char *text = slim_view_detail(&t->sv, n, type);
+	text_popup_open(&t->detail, "Slimming: the entry in full (any other key closes)", text);
+	free(text);
+	return 0;
+}
+
 static int act_aggregated(struct tui *t, int k)
 {
 	t->aggregated = k == CRT_CTRL('a');
@@ -785,6 +829,7 @@ static int (*const actions[KA_COUNT])(struct tui *t, int k) = {
 	[KA_OVERLAY_KEY] = act_overlay_key,
 	[KA_ROOT] = act_root_save,
 	[KA_SAVE] = act_root_save,
+	[KA_INFO] = act_info,
 };
 
 /* A key, through the key table. Returns 1 to quit. */
@@ -794,8 +839,12 @@ static int key(struct tui *t, int k)
 		return 0;
 	if (t->input != IN_NONE)
 		return input_key(t, k);
-	int overlay = t->help.open ? 1 : t->pk.open ? 2 : 0;
+	int overlay = t->help.open || t->detail.open ? 1 : t->pk.open ? 2 : 0;
 	const struct tui_key *e = keys_find(k, t->focus, overlay);
+	if (overlay == 1 && !e && !t->help.open) {
+		text_popup_key(&t->detail, k);
+		return 0;
+	}
 	if (overlay == 1 && !e) {
 		help_key(&t->help, k);
 		return 0;
@@ -855,6 +904,7 @@ int tui_main(const char *image, int no_color, const struct analysis_opts *ao, co
 	crt_done();
 	int rc = t->exit_code >= 0 ? t->exit_code : WH_EXIT_OK;
 	file_tree_free(&t->ft);
+	text_popup_close(&t->detail);
 	slim_view_free(&t->sv);
 	filetype_done();
 	analysis_free(&t->a);

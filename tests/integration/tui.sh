@@ -125,6 +125,9 @@ check "PgDn: a page down" test "$(details | cut -c1-6)" != "/bin  "
 pressok m PPage "/bin  directory" "PgUp: a page up"
 pressok m Space "├─⊕ bin" "space collapses /bin"
 pressok m Space "├── bin" "space expands /bin"
+pressok m Enter "├─⊕ bin" "Enter closes /bin (as in dive and ncdu)"
+check "Enter: nothing hidden" sh -c "! grep -q 'hidden:' '$T/screen'"
+pressok m Enter "├── bin" "Enter opens /bin"
 pressok m h "├─⊕ bin" "h collapses"
 pressok m l "├── bin" "l expands"
 pressok m Left "├─⊕ bin" "Left collapses"
@@ -154,7 +157,7 @@ keys m Escape
 keys m '?'
 w m "Keys (any other key closes)"
 for k in "Tab / Shift+Tab" "/" "n / N" "Ctrl+F" "Ctrl+B" "Ctrl+O" "Esc" "q / Ctrl+C" "mouse" \
-	"Ctrl+A" "Ctrl+L" "Left / h" "Right / l" "Space" "Ctrl+Space" "Ctrl+R" "Ctrl+M" "Ctrl+U" "PgUp PgDn / u d" \
+	"Ctrl+A" "Ctrl+L" "Left / h" "Right / l" "Enter / Space" "Ctrl+Space" "Ctrl+R" "Ctrl+T" "Ctrl+U" "PgUp PgDn / u d" \
 	"Up Down / k j"; do
 	check "help lists [$k]" on_screen "$k"
 done
@@ -286,10 +289,10 @@ check "ctrl+a hides the added entries too (layer 9 adds none)" cmp -s "$T/want" 
 keys t C-a C-u
 keys t Tab Tab j j j j Tab
 w t "Files: layer 13 changes"
-pressok t C-m "hidden: modified" "C-m: hidden: modified"
+pressok t C-t "hidden: modified" "C-t: hidden: modified"
 rows m >"$T/got"
-check "ctrl+m hides /root/saved.txt (chmod +x)" sh -c "! grep -q '/root/saved.txt$' '$T/got'"
-check "ctrl+m keeps /root/.saved.txt" grep -q '/root/.saved.txt$' "$T/got"
+check "ctrl+t hides /root/saved.txt (chmod +x)" sh -c "! grep -q '/root/saved.txt$' '$T/got'"
+check "ctrl+t keeps /root/.saved.txt" grep -q '/root/.saved.txt$' "$T/got"
 keys t C-c
 waitok t "EXITED 0" "ctrl+c quits with 0"
 check "ctrl+c: the tty settings are restored" on_screen "TTY-RESTORED"

@@ -135,6 +135,21 @@ check "why /app/hello: the entrypoint" why_has "kept (entrypoint: Entrypoint)"
 goto m "$(basename "$libm")"
 check "why libm: needed by /app/hello, the entrypoint" \
 	why_has "kept (needed) ← /app/hello (entrypoint: Entrypoint)"
+# i: the entry in full
+keys m i
+w m "Slimming: the entry in full"
+check "i: the full path" grep -q "│ $libm *│" "$T/screen"
+check "i: the rule" on_screen "Rule      needed"
+check "i: the package (none: no database)" on_screen "Package   (no package database)"
+want_type=$(file -b -L "${KEEP_SRC[$libm]}")
+check "i: the file type (file(1) on the same bytes: ${want_type:0:30})" on_screen "Type      ${want_type:0:30}"
+check "i: the size" on_screen "($(size "${KEEP_SRC[$libm]}") B)"
+"$WHITTLE" --why "$libm" "$IMG" >"$T/why.out" 2>/dev/null
+check "i: the chain as --why prints it ($(wc -l <"$T/why.out") lines)" \
+	sh -c "while IFS= read -r l; do grep -qF -- \"\$l\" '$T/screen' || exit 1; done <'$T/why.out'"
+check "i: the chain reaches /app/hello" grep -q "<- /app/hello" "$T/screen"
+keys m Escape
+wait_gone m "Slimming: the entry in full" || bad "Esc did not close the detail view"
 goto m os-release
 check "why /etc/os-release: always kept" why_has "kept (always)"
 goto m a.bin
@@ -281,8 +296,17 @@ check "an unwritable destination: the error names it" on_screen "$T/no/such/dir"
 keys m j
 wait_for m "Slim " >/dev/null || true
 check "the UI goes on after a failed write" on_screen "Slim "
+# 80x24: the key bar keeps ? help and q quit (the later hints go first)
+TM resize-window -t m -x 80 -y 24
+wait_for m "q quit" || bad "80x24: no q quit on the key bar"
+check "80x24: the key bar has ? help" sh -c "tail -1 '$T/screen' | grep -q '? help  q quit'"
+check "80x24: the key bar starts with the slim view's keys" sh -c "tail -1 '$T/screen' | grep -q '^x keep/drop  z undo'"
+TM resize-window -t m -x $W -y $H
+sleep 0.3
 keys m '?'
 w m "Keys (any other key closes)"
+check "help: as wide as its longest line (wider than 78 columns)" \
+	on_screen "in the slim view: all about the entry (why, rule, package, type)"
 keys m PgDn
 keys m PgDn
 w m "keep or drop the entry under the cursor"
