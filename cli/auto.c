@@ -189,11 +189,11 @@ int auto_run(struct analysis *a, const struct cli_opts *o, struct slim_session *
 	const struct slim_plan *plan = &s->plan;
 	struct gones g = {0};
 	collect_gone(a->tree.root, &g);
-	struct {
-		uint64_t files, kept;
-	} fc;
-	slim_count_files(&a->tree, &fc.files, &fc.kept);
-	uint64_t removed_entries = plan->input_entries > plan->kept_entries ? plan->input_entries - plan->kept_entries : 0;
+	/* the figures the explorer and --report show too */
+	struct slim_figures fg;
+	slim_session_figures(s, &fg);
+	uint64_t removed_entries = fg.input_entries > fg.entries ? fg.input_entries - fg.entries : 0;
+	uint64_t removed_files = fg.input_files > fg.files ? fg.input_files - fg.files : 0;
 	double ratio = ratio_of(plan->kept_bytes, plan->input_bytes);
 	uint64_t layers_before = 0;
 	for (size_t i = 0; i < a->img.n_layers; i++)
@@ -216,8 +216,8 @@ int auto_run(struct analysis *a, const struct cli_opts *o, struct slim_session *
 			fmt_size(b3, sizeof b3, plan->input_bytes - plan->kept_bytes);
 			fprintf(out, "dry run: visible %s -> %s (ratio %.3f, %s removed), files %llu kept, %llu removed "
 			             "(entries %llu kept, %llu removed); nothing written\n",
-			        b1, b2, ratio, b3, (unsigned long long)fc.kept, (unsigned long long)(fc.files - fc.kept),
-			        (unsigned long long)plan->kept_entries, (unsigned long long)removed_entries);
+			        b1, b2, ratio, b3, (unsigned long long)fg.files, (unsigned long long)removed_files,
+			        (unsigned long long)fg.entries, (unsigned long long)removed_entries);
 			if (g.n) /* g.v is NULL when nothing goes */
 				qsort(g.v, g.n, sizeof *g.v, cmp_gone_size);
 			print_removed(out, &g, plan, "");
@@ -253,9 +253,10 @@ int auto_run(struct analysis *a, const struct cli_opts *o, struct slim_session *
 			fprintf(out, "  visible bytes    %s -> %s  (ratio %.3f)\n", b1, b2, ratio);
 			fprintf(out, "  layer bytes      %s -> %s  (%zu layer%s -> 1, %s)\n", b3, b4, a->img.n_layers,
 			        a->img.n_layers == 1 ? "" : "s", slim_compression_name(res.compression));
-			fprintf(out, "  files            %llu kept, %llu removed  (entries with directories: %llu kept, %llu removed)\n",
-			        (unsigned long long)fc.kept, (unsigned long long)(fc.files - fc.kept),
-			        (unsigned long long)plan->kept_entries, (unsigned long long)removed_entries);
+			fprintf(out, "  files            %llu kept, %llu removed  (entries with directories and links: %llu kept, "
+			             "%llu removed)\n",
+			        (unsigned long long)fg.files, (unsigned long long)removed_files, (unsigned long long)fg.entries,
+			        (unsigned long long)removed_entries);
 			fprintf(out, "  config           %s\n", res.config_digest);
 			if (g.n) /* g.v is NULL when nothing goes */
 				qsort(g.v, g.n, sizeof *g.v, cmp_gone_size);

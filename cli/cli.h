@@ -36,9 +36,11 @@ struct cli_opts {
 
 /* report.c */
 json_t *report_build(const struct analysis *a, const struct cli_opts *o);
-/* The "reach" section (files: with every kept node, --report-files). */
+/* The "reach" section (files: with every kept node, --report-files);
+ * kept_files, kept_bytes and removable_bytes from fg (the written image's
+ * figures, slim_session_figures) when not NULL. */
 struct reach;
-json_t *report_reach(const struct reach *r, int files);
+json_t *report_reach(const struct reach *r, const struct slim_figures *fg, int files);
 int report_write(json_t *doc, const char *dest, struct wh_error *err);
 
 /* ci.c: dive's rules on the analysis; prints dive-style text to out;

@@ -3,6 +3,7 @@
 #include "tui/tui.h"
 #include "analyzer/reach.h"
 #include "analyzer/fetch.h"
+#include "analyzer/transport.h"
 #include "slimmer/slim_session.h"
 
 #include <errno.h>
@@ -212,6 +213,16 @@ int main(int argc, char **argv)
 		return bad_usage("%s", optind >= argc ? "no image given" : "one image at a time");
 	o.image = argv[optind];
 	o.slim.jobs = o.jobs;
+	{
+		/* a typo in a transport is refused before anything is read or written */
+		struct wh_error terr = {0};
+		if ((o.slim.output && transport_check_output(o.slim.output, "-o", &terr) < 0) ||
+		    transport_check_image(o.image, &terr) < 0) {
+			fprintf(stderr, "whittle: %s\n", terr.msg);
+			slim_opts_free(&o.slim);
+			return WH_EXIT_INPUT;
+		}
+	}
 	int tui = !o.report && modes == 0;
 	if (tui && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {
 		fprintf(stderr, "whittle: the explorer needs a terminal; without one, use --report FILE, --ci or --auto\n");
@@ -237,7 +248,11 @@ int main(int argc, char **argv)
 	if (ps.shown)
 		fputs("\r\033[K", stderr);
 	if (rc < 0) {
+		char hint[1200];
+		transport_hint(o.image, hint, sizeof hint);
 		fprintf(stderr, "whittle: %s\n", err.msg);
+		if (hint[0])
+			fprintf(stderr, "whittle: %s\n", hint);
 		slim_opts_free(&o.slim);
 		return WH_EXIT_INPUT;
 	}
@@ -284,8 +299,13 @@ int main(int argc, char **argv)
 	}
 	if (o.report && exit_code != WH_EXIT_INPUT && exit_code != WH_EXIT_INTERRUPTED) {
 		json_t *doc = report_build(&a, &o);
+		/* the figures of the image --auto writes: the plan (--auto made it) */
+		struct slim_figures fg;
+		int have_fg = have_reach && (sess.have_plan || slim_session_plan(&sess, &err) == 0);
+		if (have_fg)
+			slim_session_figures(&sess, &fg);
 		if (have_reach)
-			json_object_set_new(doc, "reach", report_reach(&sess.r, o.report_files));
+			json_object_set_new(doc, "reach", report_reach(&sess.r, have_fg ? &fg : NULL, o.report_files));
 		if (slim_json)
 			json_object_set(doc, "slim", slim_json);
 		if (report_write(doc, o.report, &err) < 0) {

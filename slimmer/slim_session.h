@@ -78,4 +78,16 @@ int slim_session_reach(struct slim_session *s, const struct slim_extra *extra, s
  * (SLIM_KEEP, SLIM_OUT). Returns 0 or a negative error. */
 int slim_session_plan(struct slim_session *s, struct wh_error *err);
 
+/* The figures every front end shows (the explorer, --auto, --report):
+ * those of the image --auto writes, after the plan and the dpkg reduction. */
+struct slim_figures {
+	uint64_t bytes;         /* visible bytes: its regular files' bytes */
+	uint64_t files;         /* its regular files (hard links included) */
+	uint64_t entries;       /* its layer's tar entries (directories, links... all) */
+	uint64_t input_bytes, input_files, input_entries; /* the same of the input's final tree */
+};
+
+/* After slim_session_plan (else all 0). */
+void slim_session_figures(const struct slim_session *s, struct slim_figures *f);
+
 #endif

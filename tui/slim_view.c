@@ -114,7 +114,7 @@ static void figures(struct slim_view *sv)
 				s->kept += e->size;
 		}
 	}
-	slim_count_files(&sv->a->tree, &sv->files, &sv->files_kept);
+	slim_session_figures(&sv->s, &sv->fig);
 	if (sv->s.have_db) {
 		sv->pkgs = xcalloc(sv->s.db.n_pkgs + 1, sizeof *sv->pkgs);
 		for (size_t i = 0; i < sv->s.db.n_pkgs; i++) {
@@ -617,9 +617,9 @@ void slim_view_summary(const struct slim_view *sv, char *out, size_t len)
 	fmt_size(a, sizeof a, p->input_bytes);
 	fmt_size(b, sizeof b, p->kept_bytes);
 	double ratio = p->input_bytes ? (double)p->kept_bytes / (double)p->input_bytes : 0;
-	int o = snprintf(out, len, "Slim %s%s%s  ratio %.3f  [%llu%s%llu B]  %llu/%llu files", a, arrow(), b, ratio,
-	                 (unsigned long long)p->input_bytes, arrow(), (unsigned long long)p->kept_bytes,
-	                 (unsigned long long)sv->files_kept, (unsigned long long)sv->files);
+	int o = snprintf(out, len, "Slim %s%s%s  ratio %.3f  [%llu%s%llu B]  %llu of %llu files kept", a, arrow(), b,
+	                 ratio, (unsigned long long)p->input_bytes, arrow(), (unsigned long long)p->kept_bytes,
+	                 (unsigned long long)sv->fig.files, (unsigned long long)sv->fig.input_files);
 	if (sv->n_ov && o > 0 && (size_t)o < len)
 		snprintf(out + o, len - (size_t)o, ", %zu yours", sv->n_ov);
 }

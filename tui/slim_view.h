@@ -64,7 +64,7 @@ struct slim_view {
 	size_t n_dirs;
 	struct sv_pkg *pkgs;       /* size descending, then name */
 	size_t n_pkgs;
-	uint64_t files, files_kept; /* non-directory nodes of the final tree, of them in the output */
+	struct slim_figures fig;   /* the output's bytes, files, entries (as --auto and --report say) */
 	char err[512];             /* the last computation's error, "" when fine */
 	char *pending;             /* a drop that would break a need, waiting for y/n (not applied) */
 	int unsaved;               /* keeps or drops changed since the last write or save */

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "analyzer/transport.h"
 #include "tui/crt.h"
 #include "tui/file_tree.h"
 #include "tui/filetype.h"
@@ -373,8 +374,12 @@ static int slim_ready(struct tui *t)
 		snprintf(t->status, sizeof t->status, "reachability: %s", t->sv.err);
 		return -1;
 	}
-	snprintf(t->status, sizeof t->status, "reachability %.0f ms, plan %.0f ms: %zu nodes kept", t->sv.s.t_reach * 1e3,
-	         t->sv.s.t_plan * 1e3, t->sv.s.r.n_items);
+	char b[32], in[32];
+	fmt_size(b, sizeof b, t->sv.fig.bytes);
+	fmt_size(in, sizeof in, t->sv.fig.input_bytes);
+	snprintf(t->status, sizeof t->status, "slimmed, the image would keep %llu of %llu files, %s of %s (worked out in %.0f ms)",
+	         (unsigned long long)t->sv.fig.files, (unsigned long long)t->sv.fig.input_files, b, in,
+	         (t->sv.s.t_reach + t->sv.s.t_plan) * 1e3);
 	return 0;
 }
 
@@ -497,6 +502,11 @@ static void write_enter(struct tui *t)
 		return;
 	}
 	snprintf(t->dest, sizeof t->dest, "%s", t->line);
+	struct wh_error err = {0};
+	if (transport_check_output(t->dest, "the destination", &err) < 0) {
+		snprintf(t->status, sizeof t->status, "not written: %s", err.msg);
+		return;
+	}
 	if (dest_file_exists(t->dest) && !t->o->force) {
 		t->input = IN_CONFIRM;
 		return;
@@ -877,6 +887,10 @@ int tui_main(const char *image, int no_color, const struct analysis_opts *ao, co
 	if (analysis_run(image, &opts, &t->a, &err) < 0) {
 		crt_done();
 		fprintf(stderr, "whittle: %s\n", err.msg);
+		char hint[1200];
+		transport_hint(image, hint, sizeof hint);
+		if (hint[0])
+			fprintf(stderr, "whittle: %s\n", hint);
 		free(t);
 		return WH_EXIT_INPUT;
 	}

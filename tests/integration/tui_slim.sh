@@ -112,7 +112,10 @@ keys m s
 wait_for m "Slim " || { bad "the slim view did not open"; finish; exit 1; }
 check "slim view: the title names the program slimming starts from" \
 	on_screen "Files: slim view of the final image (layers 0-1), slimming from /app/hello"
-check "slim view: a status with the reachability time" grep -q "reachability [0-9]* ms" "$T/screen"
+n_kept=$(wc -l <"$T/kept.expect") n_all=$((${#KEEP_SRC[@]} + ${#JUNK[@]} + 1))
+check "slim view: the status counts the files kept in user words ($n_kept of $n_all)" \
+	on_screen "slimmed, the image would keep $n_kept of $n_all files"
+check "slim view: the slim line counts the same files" on_screen "$n_kept of $n_all files kept"
 read -r got_visible got_kept <<<"$(figures)"
 eq "slim view: visible bytes now" "$got_visible" "$visible"
 eq "slim view: projected bytes = the program, its libraries, loader, /etc/os-release" "$got_kept" "$kept_bytes"
@@ -296,7 +299,16 @@ check "an unwritable destination: the error names it" on_screen "$T/no/such/dir"
 keys m j
 wait_for m "Slim " >/dev/null || true
 check "the UI goes on after a failed write" on_screen "Slim "
+# an unknown transport is refused, not taken as a file name
+keys m w
+w m "Write the slimmed image to:"
+keys m C-u
+keys m "oci-achive:$T/typo.tar" Enter
+w m "not written: the destination oci-achive:$T/typo.tar: unknown transport"
+check "w: an unknown transport suggests the nearest" on_screen 'did you mean oci-archive:?'
+check "w: nothing written for an unknown transport" sh -c "! ls '$T' | grep -q -e achive -e typo"
 # 80x24: the key bar keeps ? help and q quit (the later hints go first)
+keys m Escape # (the status of the last key goes; the key bar comes back)
 TM resize-window -t m -x 80 -y 24
 wait_for m "q quit" || bad "80x24: no q quit on the key bar"
 check "80x24: the key bar has ? help" sh -c "tail -1 '$T/screen' | grep -q '? help  q quit'"
@@ -354,6 +366,41 @@ if [ -z "${WH_SKIP_DEBIAN:-}" ]; then
 	w d "Slim " 600
 	read -r dvis dkept <<<"$(figures)"
 	check "debian: projected smaller than visible" test "$dkept" -lt "$dvis"
+	# the libc every program needs: x names what would break and asks
+	goto d libc.so.6
+	keys d x
+	w d "Drop it anyway? y/n" 600
+	check "debian: x on libc.so.6 names its users" \
+		grep -Eq "dropping /usr/lib/x86_64-linux-gnu/libc.so.6 breaks [0-9]+ needs: needed by /[^ ]+ and [0-9]+ more" "$T/screen"
+	keys d n
+	w d "not dropped: /usr/lib/x86_64-linux-gnu/libc.so.6 stays" 600
+	read -r _ dkn <<<"$(figures)"
+	eq "debian: n leaves the projection" "$dkn" "$dkept"
+	dfiles=$(sed -n 's/.*B\]  \([0-9]*\) of [0-9]* files kept.*/\1/p' "$T/screen")
+	# one set of numbers: the explorer, --auto's summary and --report against tar tv of the written layer
+	"$WHITTLE" --auto -o "oci:$T/dn:slim" --report "$T/dn.json" "$DEBIAN_REF" >"$T/dn.out" 2>"$T/dn.err" ||
+		bad "debian: --auto failed: $(head -c 300 "$T/dn.err")"
+	layer=$(/usr/bin/python3 -c "
+import json, os
+d = '$T/dn'
+i = json.load(open(os.path.join(d, 'index.json')))
+m = json.load(open(os.path.join(d, 'blobs', *i['manifests'][0]['digest'].split(':'))))
+print(os.path.join(d, 'blobs', *m['layers'][0]['digest'].split(':')))")
+	tar -tvf "$layer" >"$T/dn.tv"
+	# regular files: '-' (and hard links, 'h', which tar lists with size 0); bytes: the '-' sizes
+	tv_files=$(grep -c '^[-h]' "$T/dn.tv")
+	tv_bytes=$(awk '/^-/ { s += $3 } END { print s + 0 }' "$T/dn.tv")
+	tv_entries=$(wc -l <"$T/dn.tv")
+	eq "numbers: the explorer's projected bytes = the layer's file bytes (tar tv)" "$dkept" "$tv_bytes"
+	eq "numbers: the explorer's kept files = the layer's regular files (tar tv)" "$dfiles" "$tv_files"
+	eq "numbers: --report reach.kept_bytes = tar tv" \
+		"$(/usr/bin/python3 -c "import json; print(json.load(open('$T/dn.json'))['reach']['kept_bytes'])")" "$tv_bytes"
+	eq "numbers: --report reach.kept_files = tar tv" \
+		"$(/usr/bin/python3 -c "import json; print(json.load(open('$T/dn.json'))['reach']['kept_files'])")" "$tv_files"
+	eq "numbers: --report slim.visible_bytes = tar tv" \
+		"$(/usr/bin/python3 -c "import json; print(json.load(open('$T/dn.json'))['slim']['visible_bytes'])")" "$tv_bytes"
+	check "numbers: --auto's summary: $tv_files files kept, $tv_entries entries" \
+		grep -Eq "files +$tv_files kept, [0-9]+ removed +\(entries with directories and links: $tv_entries kept" "$T/dn.out"
 	grep -o "reachability [0-9]* ms, plan [0-9]* ms" "$T/screen" || true
 	keys d p
 	w d "Packages: "
