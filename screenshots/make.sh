@@ -57,7 +57,7 @@ wait_for d "Files: layer 9 changes"
 TM send-keys -t d Tab Space
 wait_for d "⊕ bin"
 shot d dive-per-layer
-TM send-keys -t d Tab Tab C-a
+TM send-keys -t d Tab C-a
 wait_for d "aggregated"
 TM send-keys -t d Tab C-Space
 wait_for d "⊕ var"

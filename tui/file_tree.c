@@ -134,6 +134,13 @@ static int kind_attr(int k)
 static const char kind_marker[] = " +~-";
 
 #define ATTR_W 33 /* "drwxr-xr-x 65534:65534  123.4 kB  " */
+#define SHARE_W 18 /* " 42.0% [###     ] ": the share of the parent, as ncdu shows it */
+
+/* The share column: sorted by size, the wide attributes, room beside them. */
+static int share_shown(const struct file_tree *ft, int w)
+{
+	return ft->m.sort_size && !ft->slim && ft->attrs && w >= ATTR_W + SHARE_W + 20;
+}
 
 static void draw_row(struct file_tree *ft, const struct tm_row *row, int y, int x, int w, int selected, int focused)
 {
@@ -166,6 +173,7 @@ static void draw_row(struct file_tree *ft, const struct tm_row *row, int y, int 
 		col += crt_put(y, x + col, w - col, m, base);
 	}
 	int attrs = ft->attrs ? (w - col >= ATTR_W + 30 ? 2 : w - col >= ATTR_W ? 1 : 0) : 0;
+	int share = attrs == 2 && share_shown(ft, w - col);
 	if (attrs && ft->slim) {
 		char mode[11], size[48], a[24], b[24];
 		mode_string(n, mode);
@@ -194,6 +202,16 @@ static void draw_row(struct file_tree *ft, const struct tm_row *row, int y, int 
 			col += crt_printf(y, x + col, w - col, base, "%-10s %11s %9s  ", mode, owner, size);
 		else
 			col += crt_printf(y, x + col, w - col, base, "%-10s %9s  ", mode, size);
+		if (share) {
+			uint64_t ps = n->parent ? n->parent->size : n->size;
+			double pct = ps ? 100.0 * (double)n->size / (double)ps : 100.0;
+			int fill = (int)(pct * 8 / 100 + 0.5);
+			char bar[9];
+			for (int i = 0; i < 8; i++)
+				bar[i] = i < fill ? '#' : ' ';
+			bar[8] = 0;
+			col += crt_printf(y, x + col, w - col, base, "%5.1f%% [%s] ", pct, bar);
+		}
 	}
 	/* tree lines: one segment per ancestor, then the node's own connector */
 	const struct wh_node *chain[512];
@@ -298,6 +316,8 @@ void file_tree_draw(struct file_tree *ft, const struct wh_image *img, struct crt
 		snprintf(head, sizeof head, "%*sPermission %21s  Name", off, "", "Kept/Size");
 	else if (ft->slim && ft->attrs && r.w - off >= ATTR_W)
 		snprintf(head, sizeof head, "%*s%19s  Name", off, "", "Kept/Size");
+	else if (ft->attrs && r.w - off >= ATTR_W + 30 && share_shown(ft, r.w - off))
+		snprintf(head, sizeof head, "%*sPermission     UID:GID      Size  Share             Name", off, "");
 	else if (ft->attrs && r.w - off >= ATTR_W + 30)
 		snprintf(head, sizeof head, "%*sPermission     UID:GID      Size  Name", off, "");
 	else if (ft->attrs && r.w - off >= ATTR_W)
@@ -337,12 +357,31 @@ void file_tree_draw(struct file_tree *ft, const struct wh_image *img, struct crt
 		crt_put(body_y, r.x + 1, r.w - 1, "building the tree...", dim);
 		return;
 	}
-	if (ft->m.cur < ft->top)
-		ft->top = ft->m.cur;
-	if (ft->m.cur >= ft->top + (size_t)body_h)
-		ft->top = ft->m.cur - (size_t)body_h + 1;
+	/* context lines above and below the cursor (after a jump, a search) */
+	size_t so = body_h >= 12 ? 3 : body_h >= 6 ? 1 : 0;
+	if (ft->m.cur < ft->top + so)
+		ft->top = ft->m.cur > so ? ft->m.cur - so : 0;
+	if (ft->m.cur + so >= ft->top + (size_t)body_h)
+		ft->top = ft->m.cur + so - (size_t)body_h + 1;
 	if (ft->top + (size_t)body_h > ft->m.nrows)
 		ft->top = ft->m.nrows > (size_t)body_h ? ft->m.nrows - (size_t)body_h : 0;
+	if (!ft->m.nrows) {
+		char why[200];
+		int o = snprintf(why, sizeof why, "nothing to show:");
+		static const char *const kn[] = {"unmodified (Ctrl+U)", "added (Ctrl+A)", "modified (Ctrl+T)",
+		                                 "removed (Ctrl+R)"};
+		int any = 0;
+		for (int k = 0; k < 4; k++)
+			if (ft->m.hide[k] && o < (int)sizeof why)
+				o += snprintf(why + o, sizeof why - (size_t)o, "%s %s", any++ ? "," : " every entry here is hidden:",
+				              kn[k]);
+		if (ft->m.has_filter && o < (int)sizeof why)
+			o += snprintf(why + o, sizeof why - (size_t)o, "%s",
+			              any ? "; or the filter matches none" : " the filter matches no entry");
+		if (!any && !ft->m.has_filter && o < (int)sizeof why)
+			snprintf(why + o, sizeof why - (size_t)o, " this layer changes no file");
+		crt_put(body_y, r.x + 1, r.w - 1, why, dim);
+	}
 	for (int i = 0; i < body_h; i++) {
 		size_t ri = ft->top + (size_t)i;
 		if (ri >= ft->m.nrows)

@@ -5,7 +5,9 @@
 const struct tui_key tui_keys[] = {
 	/* everywhere */
 	{KEYS('\t', CRT_K_BTAB), PANE_ANY, KM_ALWAYS, KS_EVERYWHERE, 0, KA_PANE_CYCLE, 12,
-	 "Tab / Shift+Tab", "next / previous pane", "Tab", "pane"},
+	 "Tab / Shift+Tab", "the layers or the file tree, in turn (as dive)", "Tab", "layers/tree"},
+	{KEYS('I'), PANE_ANY, KM_ALWAYS, KS_EVERYWHERE, 0, KA_DETAILS, 16,
+	 "I", "the image details (what it runs, waste, inefficient files); Tab leaves them", "I", "image"},
 	{KEYS('/'), PANE_ANY, KM_ALWAYS, KS_EVERYWHERE, 0, KA_SEARCH, 13,
 	 "/", "search the file tree (regex on the path); Enter keeps it", "/", "search"},
 	{KEYS('n', 'N'), PANE_ANY, KM_ALWAYS, KS_EVERYWHERE, 0, KA_SEARCH_NEXT, 0,

@@ -50,6 +50,7 @@ enum key_action {
 	KA_ROOT,       /* e: edit the entrypoint and cmd slimming starts from */
 	KA_SAVE,       /* K: save the keeps and drops as a --keep-from file */
 	KA_INFO,       /* i: the file type; in the slim view the detail view */
+	KA_DETAILS,    /* I: focus the image details */
 	KA_COUNT
 };
 

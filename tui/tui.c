@@ -652,9 +652,20 @@ static int act_quit(struct tui *t, int k)
 	return 0;
 }
 
+/* Tab, Shift+Tab: the layers and the file tree, in turn (as dive); from
+ * the image details back to the layers */
 static int act_pane_cycle(struct tui *t, int k)
 {
-	t->focus = (enum tui_pane)((t->focus + (k == CRT_K_BTAB ? N_PANES - 1 : 1)) % N_PANES);
+	(void)k;
+	t->focus = t->focus == PANE_LAYERS ? PANE_TREE : PANE_LAYERS;
+	return 0;
+}
+
+/* I: the image details (Tab leaves them) */
+static int act_details(struct tui *t, int k)
+{
+	(void)k;
+	t->focus = PANE_IMAGE;
 	return 0;
 }
 
@@ -840,6 +851,7 @@ static int (*const actions[KA_COUNT])(struct tui *t, int k) = {
 	[KA_ROOT] = act_root_save,
 	[KA_SAVE] = act_root_save,
 	[KA_INFO] = act_info,
+	[KA_DETAILS] = act_details,
 };
 
 /* A key, through the key table. Returns 1 to quit. */

@@ -40,6 +40,8 @@ static void test_design_bindings(void **state)
 		assert_int_equal(action_of('?', p, 0), KA_HELP);
 		assert_int_equal(action_of('q', p, 0), KA_QUIT);
 		assert_int_equal(action_of(CRT_CTRL('c'), p, 0), KA_QUIT);
+		/* the image details have a key of their own (README), Tab only toggles layers / tree */
+		assert_int_equal(action_of('I', p, 0), KA_DETAILS);
 		/* arrows, hjkl's j and k, PgUp/PgDn and u/d move in every pane */
 		static const int moves[] = {CRT_K_UP, CRT_K_DOWN, 'k', 'j', CRT_K_PGUP, CRT_K_PGDN, 'u', 'd'};
 		for (size_t i = 0; i < sizeof moves / sizeof moves[0]; i++)
