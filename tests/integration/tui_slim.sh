@@ -206,6 +206,17 @@ check "K: the file holds the drop as -PATH" grep -qx -- "-$libm" "$T/whittle-kee
 	bad "--auto --keep-from the saved file failed"
 eq "K: --auto --keep-from the saved file writes the projection" "$k4" \
 	"$(/usr/bin/python3 -c "import json; print(json.load(open('$T/kf.json'))['slim']['visible_bytes'])")"
+# ... and the explorer loads it again
+TM new-session -d -s k -x $W -y $H \
+	"cd '$T' && env -u CI -u NO_COLOR TERM=xterm-256color LANG=C.UTF-8 $T/run.sh --keep-from '$T/whittle-keep.txt' '$IMG'"
+w k "Layers (per layer)"
+keys k s
+w k "Slim "
+read -r _ kk <<<"$(figures)"
+eq "K: the explorer started with --keep-from the saved file projects the same" "$kk" "$k4"
+eq "K: ... and shows libm removable" "$(marker_of "$libm")" "✗"
+keys k C-c
+w m "Slim " # (the screen read below is m's again)
 eq "x on libm: marked as the user's drop" "$(marker_of "$libm")" "D"
 check "x on libm: why says the user dropped it" why_has "removable ($(human "$(size "${KEEP_SRC[$libm]}")")): dropped by you (x)"
 keys m z
