@@ -135,20 +135,9 @@ void image_details_draw(struct image_details *d, const struct analysis *a, struc
 
 int image_details_key(struct image_details *d, int key)
 {
-	int page = d->page > 1 ? d->page - 1 : 1;
-	switch (key) {
-	case CRT_K_UP: case 'k': d->top--; break;
-	case CRT_K_DOWN: case 'j': d->top++; break;
-	case CRT_K_PGUP: case 'u': d->top -= page; break;
-	case CRT_K_PGDN: case 'd': d->top += page; break;
-	case CRT_K_HOME: d->top = 0; break;
-	case CRT_K_END: d->top = d->n_lines; break;
-	default: return 0;
-	}
-	if (d->top > d->n_lines - d->page)
-		d->top = d->n_lines - d->page;
-	if (d->top < 0)
-		d->top = 0;
+	if (!crt_scroll_key(key, &d->top, d->page))
+		return 0;
+	d->top = crt_clamp_top(d->top, d->n_lines, d->page);
 	return 1;
 }
 

@@ -1,7 +1,6 @@
 #include "tui/text_popup.h"
 #include "analyzer/util.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,19 +63,11 @@ void text_popup_draw(struct text_popup *p, int sh, int sw)
 	if (ht < 5)
 		ht = 5;
 	int x = (sw - w) / 2, y = (sh - ht) / 2;
-	for (int i = 0; i < ht; i++)
-		crt_fill(y + i, x, w, 0);
-	crt_title(y, x, w, p->title, 1);
-	crt_hline(y + ht - 1, x, w, crt_attr(CRT_DIM));
-	crt_vline(y + 1, x, ht - 2, crt_attr(CRT_DIM));
-	crt_vline(y + 1, x + w - 1, ht - 2, crt_attr(CRT_DIM));
+	crt_frame(y, x, ht, w, p->title);
 	int body = ht - 2;
 	p->page = body;
 	p->n_rows = rows;
-	if (p->top > rows - body)
-		p->top = rows - body;
-	if (p->top < 0)
-		p->top = 0;
+	p->top = crt_clamp_top(p->top, rows, body);
 	int r = 0;
 	for (int i = 0; i < p->n; i++) {
 		const char *s = p->lines[i];
@@ -90,22 +81,11 @@ void text_popup_draw(struct text_popup *p, int sh, int sw)
 			first = 0;
 		} while (*s);
 	}
-	if (rows > body) {
-		char more[32];
-		snprintf(more, sizeof more, " %d/%d ", p->top + body < rows ? p->top + body : rows, rows);
-		crt_put(y + ht - 1, x + w - 2 - crt_width(more), crt_width(more), more, crt_attr(CRT_DIM));
-	}
+	crt_frame_more(y + ht - 1, x, w, p->top, body, rows);
 }
 
 void text_popup_key(struct text_popup *p, int key)
 {
-	int page = p->page > 1 ? p->page - 1 : 1;
-	switch (key) {
-	case CRT_K_UP: case 'k': p->top--; return;
-	case CRT_K_DOWN: case 'j': p->top++; return;
-	case CRT_K_PGUP: case 'u': p->top -= page; return;
-	case CRT_K_PGDN: case 'd': p->top += page; return;
-	case CRT_K_RESIZE: return;
-	}
-	text_popup_close(p);
+	if (key != CRT_K_RESIZE && !crt_scroll_key(key, &p->top, p->page))
+		text_popup_close(p);
 }
