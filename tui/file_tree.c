@@ -344,9 +344,14 @@ void file_tree_draw(struct file_tree *ft, const struct wh_image *img, struct crt
 	int sw = crt_width(st);
 	int avail = r.w - col - 2;
 	if (avail > 0) {
-		if (sw > avail)
-			sw = avail;
-		crt_put(hy, r.x + r.w - sw, sw, st, dim);
+		/* too long: its end (the filter and the search) rather than its start */
+		const char *shown = st;
+		while (*shown && crt_width(shown) > avail)
+			do
+				shown++;
+			while (((unsigned char)*shown & 0xc0) == 0x80);
+		sw = crt_width(shown);
+		crt_put(hy, r.x + r.w - sw, sw, shown, dim);
 	}
 	int body_y = r.y + 2;
 	int body_h = r.h - 3 - (ft->slim ? 1 : 0); /* the details line (and the slim figures) at the bottom */

@@ -391,6 +391,7 @@ static void snap_free(struct sv_snap *s)
  * the files now kept that were not (a need met by another file). */
 struct sv_diff {
 	size_t n_broken, n_needers, n_new;
+	int needer_is_prog;
 	char needer[PATH_MAX], first_new[PATH_MAX];
 };
 
@@ -410,10 +411,18 @@ static void snap_diff(const struct slim_view *sv, const struct sv_snap *before, 
 		if (last && !strcmp(last, u->path))
 			continue;
 		last = u->path;
-		/* "/": the image config (Entrypoint, Cmd) or the command line */
-		if (!d->n_needers++ || !strcmp(d->needer, "the image's Entrypoint or Cmd"))
+		/* the needer named: the program slimming starts from when it is
+		 * one ("/": the image config or the command line), else the first */
+		int prog = !strcmp(u->path, "/");
+		if (!prog) {
+			const struct reach_item *it = reach_find(r, tree_lookup(&sv->a->tree, u->path));
+			prog = it && !it->from && (it->rule == R_ENTRYPOINT || it->rule == R_CMD);
+		}
+		if (!d->n_needers++ || (prog && !d->needer_is_prog)) {
 			snprintf(d->needer, sizeof d->needer, "%s",
 			         strcmp(u->path, "/") ? u->path : "the image's Entrypoint or Cmd");
+			d->needer_is_prog = prog;
+		}
 	}
 	for (size_t i = 0; i < r->n_items; i++) {
 		const struct wh_node *n = r->items[i].node;
@@ -544,7 +553,9 @@ int slim_view_toggle_node(struct slim_view *sv, const struct wh_node *n, char *m
 		free(sv->pending);
 		sv->pending = xstrdup(p);
 		char m[32];
-		snprintf(msg, len, "dropping %s breaks %zu need%s: needed by %s%s. Drop it anyway? y/n", p, d.n_broken,
+		/* the name (the details line shows the path), so the question fits */
+		const char *name = strrchr(p, '/') ? strrchr(p, '/') + 1 : p;
+		snprintf(msg, len, "dropping %s breaks %zu need%s: needed by %s%s. Drop it anyway? y/n", name, d.n_broken,
 		         d.n_broken == 1 ? "" : "s", d.needer, more(d.n_needers, m, sizeof m));
 		return 1;
 	}
