@@ -7,8 +7,9 @@
 #   screenshots/make.sh WHITTLE [DEBIAN_IMAGE_REF]
 #
 # Needs: tmux, aha, chromium (Debian packages tmux, aha, chromium,
-# fonts-dejavu-core). DEBIAN_IMAGE_REF: e.g. oci:BUILD/debian-image/oci:bookworm
-# (tests/build-debian-image.sh makes one).
+# fonts-dejavu-core); python3-pil for session.gif (made only with a
+# DEBIAN_IMAGE_REF, at most 1 MB). DEBIAN_IMAGE_REF: e.g.
+# oci:BUILD/debian-image/oci:bookworm (tests/build-debian-image.sh makes one).
 set -euo pipefail
 WHITTLE=$(realpath "${1:?usage: make.sh WHITTLE [DEBIAN_IMAGE_REF]}")
 DEBIAN=${2:-}
