@@ -196,6 +196,29 @@ static void roots_always(struct reach_ctx *c)
 	reach_keep_path(c, "/dev", R_ALWAYS, NULL, NULL, 1);
 }
 
+/* A --keep-from line's pattern, decoded from util_escape's text: \\ and
+ * \xHH become the byte; any other backslash stays for fnmatch (so a
+ * hand-written "\*" still means a literal star). */
+static char *keep_from_decode(const char *s)
+{
+	char *out = xmalloc(strlen(s) + 1), *o = out;
+	static const char hex[] = "0123456789abcdef0123456789ABCDEF";
+	while (*s) {
+		const char *h1, *h2;
+		if (s[0] == '\\' && s[1] == '\\') {
+			*o++ = '\\';
+			s += 2;
+		} else if (s[0] == '\\' && s[1] == 'x' && s[2] && s[3] && (h1 = strchr(hex, s[2])) && (h2 = strchr(hex, s[3]))) {
+			*o++ = (char)(((h1 - hex) % 16) << 4 | ((h2 - hex) % 16));
+			s += 4;
+		} else {
+			*o++ = *s++;
+		}
+	}
+	*o = 0;
+	return out;
+}
+
 static int read_keep_from(struct reach_ctx *c, const char *file, struct strv *keeps, struct wh_error *err)
 {
 	struct buf b = {0};
@@ -213,9 +236,9 @@ static int read_keep_from(struct reach_ctx *c, const char *file, struct strv *ke
 		if (!*line || *line == '#')
 			continue;
 		if (*line == '-')
-			sv_push(&c->drop, xstrdup(line + 1 + strspn(line + 1, " \t")));
+			sv_push(&c->drop, keep_from_decode(line + 1 + strspn(line + 1, " \t")));
 		else
-			sv_push(keeps, xstrdup(line + (*line == '+' ? 1 + strspn(line + 1, " \t") : 0)));
+			sv_push(keeps, keep_from_decode(line + (*line == '+' ? 1 + strspn(line + 1, " \t") : 0)));
 	}
 	buf_free(&b);
 	return 0;

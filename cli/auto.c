@@ -152,6 +152,51 @@ static void write_progress_cb(void *ctx, enum slim_phase phase, size_t layer, si
 	wp->shown = 1;
 }
 
+/* Does a JSON value of the config hold a command (a non-empty array)? */
+static int config_has(const struct analysis *a, const char *key)
+{
+	json_t *v = image_config_get(&a->img, key);
+	return json_is_array(v) && json_array_size(v) > 0;
+}
+
+static int list_has(const struct str_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (l->v[i][0] && strcmp(l->v[i], "[]"))
+			return 1;
+	return 0;
+}
+
+int auto_check_roots(const struct analysis *a, const struct cli_opts *o)
+{
+	const struct slim_opts *so = &o->slim;
+	int entry = so->entrypoint_set ? list_has(&so->entrypoint) : config_has(a, "Entrypoint");
+	int cmd = so->cmd_set ? list_has(&so->cmd) : config_has(a, "Cmd");
+	if (entry || cmd || so->keep.n || so->keep_exe.n || so->keep_package.n || so->keep_from.n ||
+	    so->probe.n)
+		return WH_EXIT_OK;
+	fprintf(stderr, "whittle: --auto: nothing to slim from: the image has no Entrypoint or Cmd and no --entrypoint, "
+	                "--cmd, --keep, --keep-exe, --keep-package, --keep-from or --probe was given, so everything would be "
+	                "removed.\n  Name what the image runs, e.g. --entrypoint /usr/bin/myapp, or what to keep, e.g. "
+	                "--keep /app\n");
+	return WH_EXIT_INPUT;
+}
+
+int auto_check_program(const struct reach *r)
+{
+	for (size_t i = 0; i < r->n_unresolved; i++) {
+		const struct reach_unresolved *u = &r->unresolved[i];
+		if (strcmp(u->path, "/") || (strncmp(u->needs, "Entrypoint command ", 19) && strncmp(u->needs, "Cmd command ", 12)))
+			continue;
+		char *needs = util_escape_dup(u->needs);
+		fprintf(stderr, "whittle: --auto: the image's program is not in the image: %s.\n  Give the program with "
+		                "--entrypoint PATH (and --cmd ARGS), or what to keep with --keep PATH\n", needs);
+		free(needs);
+		return WH_EXIT_INPUT;
+	}
+	return WH_EXIT_OK;
+}
+
 int auto_run(struct analysis *a, const struct cli_opts *o, struct slim_session *s, json_t **slim_section)
 {
 	const struct reach *r = &s->r;
@@ -174,11 +219,11 @@ int auto_run(struct analysis *a, const struct cli_opts *o, struct slim_session *
 	const struct slim_plan *plan = &s->plan;
 	struct gones g = {0};
 	collect_gone(a->tree.root, &g);
-	struct {
-		uint64_t files, kept;
-	} fc;
-	slim_count_files(&a->tree, &fc.files, &fc.kept);
-	uint64_t removed_entries = plan->input_entries > plan->kept_entries ? plan->input_entries - plan->kept_entries : 0;
+	/* the figures the explorer and --report show too */
+	struct slim_figures fg;
+	slim_session_figures(s, &fg);
+	uint64_t removed_entries = fg.input_entries > fg.entries ? fg.input_entries - fg.entries : 0;
+	uint64_t removed_files = fg.input_files > fg.files ? fg.input_files - fg.files : 0;
 	double ratio = ratio_of(plan->kept_bytes, plan->input_bytes);
 	uint64_t layers_before = 0;
 	for (size_t i = 0; i < a->img.n_layers; i++)
@@ -203,8 +248,8 @@ int auto_run(struct analysis *a, const struct cli_opts *o, struct slim_session *
 			fmt_size(b3, sizeof b3, plan->input_bytes - plan->kept_bytes);
 			fprintf(out, "dry run: visible %s -> %s (ratio %.3f, %s removed), files %llu kept, %llu removed "
 			             "(entries %llu kept, %llu removed); nothing written\n",
-			        b1, b2, ratio, b3, (unsigned long long)fc.kept, (unsigned long long)(fc.files - fc.kept),
-			        (unsigned long long)plan->kept_entries, (unsigned long long)removed_entries);
+			        b1, b2, ratio, b3, (unsigned long long)fg.files, (unsigned long long)removed_files,
+			        (unsigned long long)fg.entries, (unsigned long long)removed_entries);
 			if (g.n) /* g.v is NULL when nothing goes */
 				qsort(g.v, g.n, sizeof *g.v, cmp_gone_size);
 			print_removed(out, &g, plan, "");
@@ -216,6 +261,8 @@ int auto_run(struct analysis *a, const struct cli_opts *o, struct slim_session *
 		struct slim_image_opts io = {.output = o->slim.output ? o->slim.output : def,
 		                             .compression = o->slim.compression, .force = o->slim.force,
 		                             .jobs = o->slim.jobs};
+		if (def && !o->quiet)
+			fprintf(stderr, "whittle: no -o given: writing %s\n", def);
 		struct write_progress wp = {.phase = -1};
 		if (!o->quiet && isatty(STDERR_FILENO)) {
 			io.progress.cb = write_progress_cb;
@@ -240,9 +287,10 @@ int auto_run(struct analysis *a, const struct cli_opts *o, struct slim_session *
 			fprintf(out, "  visible bytes    %s -> %s  (ratio %.3f)\n", b1, b2, ratio);
 			fprintf(out, "  layer bytes      %s -> %s  (%zu layer%s -> 1, %s)\n", b3, b4, a->img.n_layers,
 			        a->img.n_layers == 1 ? "" : "s", slim_compression_name(res.compression));
-			fprintf(out, "  files            %llu kept, %llu removed  (entries with directories: %llu kept, %llu removed)\n",
-			        (unsigned long long)fc.kept, (unsigned long long)(fc.files - fc.kept),
-			        (unsigned long long)plan->kept_entries, (unsigned long long)removed_entries);
+			fprintf(out, "  files            %llu kept, %llu removed  (entries with directories and links: %llu kept, "
+			             "%llu removed)\n",
+			        (unsigned long long)fg.files, (unsigned long long)removed_files, (unsigned long long)fg.entries,
+			        (unsigned long long)removed_entries);
 			fprintf(out, "  config           %s\n", res.config_digest);
 			probe_verify_print_summary(&s->probes, out, "  ");
 			if (g.n) /* g.v is NULL when nothing goes */

@@ -36,9 +36,11 @@ struct cli_opts {
 
 /* report.c */
 json_t *report_build(const struct analysis *a, const struct cli_opts *o);
-/* The "reach" section (files: with every kept node, --report-files). */
+/* The "reach" section (files: with every kept node, --report-files);
+ * kept_files, kept_bytes and removable_bytes from fg (the written image's
+ * figures, slim_session_figures) when not NULL. */
 struct reach;
-json_t *report_reach(const struct reach *r, int files);
+json_t *report_reach(const struct reach *r, const struct slim_figures *fg, int files);
 int report_write(json_t *doc, const char *dest, struct wh_error *err);
 
 /* ci.c: dive's rules on the analysis; prints dive-style text to out;
@@ -49,5 +51,12 @@ int ci_run(const struct analysis *a, const struct cli_opts *o, FILE *out, struct
  * write, verify, summary; returns an exit code; *slim_section gets the
  * report's "slim" object (or NULL). */
 int auto_run(struct analysis *a, const struct cli_opts *o, struct slim_session *s, json_t **slim_section);
+/* Before --auto's reachability: is there a root (Entrypoint, Cmd, --entrypoint,
+ * --cmd, --keep*, --keep-from)? Without one, says how to name one and
+ * returns WH_EXIT_INPUT (else WH_EXIT_OK). */
+int auto_check_roots(const struct analysis *a, const struct cli_opts *o);
+/* After it: the Entrypoint (or Cmd) program is in the image, or
+ * WH_EXIT_INPUT with why. */
+int auto_check_program(const struct reach *r);
 
 #endif

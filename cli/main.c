@@ -1,11 +1,12 @@
 /* whittle: explore a container image and whittle it down. */
 #include "cli/cli.h"
 #include "slimmer/probe.h"
-#include "cli/why.h"
+#include "slimmer/why.h"
 #include "tui/tui.h"
 #include "analyzer/reach.h"
 #include "analyzer/fetch.h"
 #include "analyzer/tmpfiles.h"
+#include "analyzer/transport.h"
 #include "slimmer/slim_session.h"
 
 #include <errno.h>
@@ -240,6 +241,16 @@ int main(int argc, char **argv)
 		return opts_done(&o, bad_usage("%s", optind >= argc ? "no image given" : "one image at a time"));
 	o.image = argv[optind];
 	o.slim.jobs = o.jobs;
+	{
+		/* a typo in a transport is refused before anything is read or written */
+		struct wh_error terr = {0};
+		if ((o.slim.output && transport_check_output(o.slim.output, "-o", &terr) < 0) ||
+		    transport_check_image(o.image, &terr) < 0) {
+			fprintf(stderr, "whittle: %s\n", terr.msg);
+			slim_opts_free(&o.slim);
+			return WH_EXIT_INPUT;
+		}
+	}
 	int tui = !o.report && modes == 0;
 	if (tui && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {
 		fprintf(stderr, "whittle: the explorer needs a terminal; without one, use --report FILE, --ci or --auto\n");
@@ -267,7 +278,11 @@ int main(int argc, char **argv)
 	if (ps.shown)
 		fputs("\r\033[K", stderr);
 	if (rc < 0) {
+		char hint[1200];
+		transport_hint(o.image, hint, sizeof hint);
 		util_escape_line(stderr, "whittle: ", err.msg);
+		if (hint[0])
+			util_escape_line(stderr, "whittle: ", hint);
 		slim_opts_free(&o.slim);
 		return WH_EXIT_INPUT;
 	}
@@ -276,7 +291,9 @@ int main(int argc, char **argv)
 	struct slim_session sess;
 	int probe_failed = 0;
 	slim_session_init(&sess, &a, &o.slim);
-	if (o.report || o.why || o.mode_auto) {
+	if (o.mode_auto)
+		exit_code = auto_check_roots(&a, &o);
+	if ((o.report || o.why || o.mode_auto) && exit_code == WH_EXIT_OK) {
 		int rc = slim_session_reach(&sess, NULL, &err);
 		if (!sess.have_db && !o.quiet)
 			util_escape_line(stderr, "whittle: warning: package database: ", sess.db_err.msg);
@@ -290,6 +307,8 @@ int main(int argc, char **argv)
 		}
 	}
 	int have_reach = sess.have_reach && !probe_failed;
+	if (o.mode_auto && have_reach && exit_code == WH_EXIT_OK)
+		exit_code = auto_check_program(&sess.r);
 	if (o.why && have_reach) {
 		if (why_print(&sess.r, &a, o.why, stdout, &err) < 0) {
 			util_escape_line(stderr, "whittle: ", err.msg);
@@ -315,8 +334,13 @@ int main(int argc, char **argv)
 	}
 	if (o.report && exit_code != WH_EXIT_INPUT && exit_code != WH_EXIT_INTERRUPTED) {
 		json_t *doc = report_build(&a, &o);
+		/* the figures of the image --auto writes: the plan (--auto made it) */
+		struct slim_figures fg;
+		int have_fg = have_reach && (sess.have_plan || slim_session_plan(&sess, &err) == 0);
+		if (have_fg)
+			slim_session_figures(&sess, &fg);
 		if (have_reach)
-			json_object_set_new(doc, "reach", report_reach(&sess.r, o.report_files));
+			json_object_set_new(doc, "reach", report_reach(&sess.r, have_fg ? &fg : NULL, o.report_files));
 		if (slim_json)
 			json_object_set(doc, "slim", slim_json);
 		if (sess.probes.n)

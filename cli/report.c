@@ -109,16 +109,18 @@ static int cmp_kept(const void *a, const void *b)
 	return strcmp(((const struct kept_row *)a)->path, ((const struct kept_row *)b)->path);
 }
 
-json_t *report_reach(const struct reach *r, int files)
+json_t *report_reach(const struct reach *r, const struct slim_figures *fg, int files)
 {
 	json_t *o = json_object();
 	json_t *roots = json_array();
 	for (size_t i = 0; i < r->n_roots; i++)
 		json_array_append_new(roots, json_string(r->roots[i]));
 	json_object_set_new(o, "roots", roots);
-	json_object_set_new(o, "kept_files", u64(r->kept_files));
-	json_object_set_new(o, "kept_bytes", u64(r->kept_bytes));
-	json_object_set_new(o, "removable_bytes", u64(r->removable_bytes));
+	/* the written image's figures (as --auto and the explorer say them) */
+	json_object_set_new(o, "kept_files", u64(fg ? fg->files : r->kept_files));
+	json_object_set_new(o, "kept_bytes", u64(fg ? fg->bytes : r->kept_bytes));
+	json_object_set_new(o, "removable_bytes",
+	                    u64(fg ? (fg->input_bytes > fg->bytes ? fg->input_bytes - fg->bytes : 0) : r->removable_bytes));
 	json_t *rules = json_array();
 	for (size_t i = 0; i < sizeof r->rules / sizeof r->rules[0]; i++) {
 		json_t *x = json_object();

@@ -7,8 +7,9 @@
 #   screenshots/make.sh WHITTLE [DEBIAN_IMAGE_REF]
 #
 # Needs: tmux, aha, chromium (Debian packages tmux, aha, chromium,
-# fonts-dejavu-core). DEBIAN_IMAGE_REF: e.g. oci:BUILD/debian-image/oci:bookworm
-# (tests/build-debian-image.sh makes one).
+# fonts-dejavu-core); python3-pil for session.gif (made only with a
+# DEBIAN_IMAGE_REF, at most 1 MB). DEBIAN_IMAGE_REF: e.g.
+# oci:BUILD/debian-image/oci:bookworm (tests/build-debian-image.sh makes one).
 set -euo pipefail
 WHITTLE=$(realpath "${1:?usage: make.sh WHITTLE [DEBIAN_IMAGE_REF]}")
 DEBIAN=${2:-}
@@ -57,7 +58,7 @@ wait_for d "Files: layer 9 changes"
 TM send-keys -t d Tab Space
 wait_for d "⊕ bin"
 shot d dive-per-layer
-TM send-keys -t d Tab Tab C-a
+TM send-keys -t d Tab C-a
 wait_for d "aggregated"
 TM send-keys -t d Tab C-Space
 wait_for d "⊕ var"
@@ -76,20 +77,38 @@ if [ -n "$DEBIAN" ]; then
 	wait_for b "Files: layer 0 changes"
 	TM send-keys -t b C-a End
 	wait_for b "aggregated"
+	# by size, as ncdu: everything folded, the biggest directory opened
 	TM send-keys -t b Tab C-o
 	wait_for b "sort: size"
+	TM send-keys -t b Home C-Space
+	wait_for b "├─⊕ "
+	TM send-keys -t b Enter
+	wait_for b "Share"
+	sleep 0.5
 	shot b debian-by-size
+	TM send-keys -t b C-Space C-Space # (all folded, then all open)
+	sleep 0.5
 	TM send-keys -t b C-f l i b s s l Enter
-	wait_for b "filter: libssl"
+	wait_for b "libssl"
 	shot b debian-filter
 	# the slim view: what slimming keeps, the projected size, why a file is kept
 	TM send-keys -t b Escape
 	sleep 0.3
-	TM send-keys -t b C-o s
+	# the slim view by size: /usr open, and /usr/lib/x86_64-linux-gnu in it:
+	# kept, partly kept and removable rows together
+	TM send-keys -t b s
 	wait_for b "Slim "
-	TM send-keys -t b / g n u / l i b s s l Enter
-	wait_for b "search: gnu/libs"
-	TM send-keys -t b Escape
+	TM send-keys -t b Home C-Space
+	wait_for b "├─⊕ "
+	TM send-keys -t b /
+	TM send-keys -t b -l '^/usr$'
+	TM send-keys -t b Enter
+	wait_for b "search: ^/usr\$"
+	TM send-keys -t b Escape Enter /
+	TM send-keys -t b -l '^/usr/lib/x86_64-linux-gnu$'
+	TM send-keys -t b Enter
+	wait_for b "x86_64-linux-gnu\$ (1/1)"
+	TM send-keys -t b Escape Enter
 	sleep 0.5
 	shot b debian-slim
 	TM send-keys -t b Escape
@@ -97,4 +116,50 @@ if [ -n "$DEBIAN" ]; then
 	TM send-keys -t b p
 	wait_for b "Packages: "
 	shot b debian-packages
+fi
+
+# An animated picture of a slimming session (s, x, p, w) for the README,
+# from frames captured as the screenshots above; python3-pil makes the GIF.
+if [ -n "$DEBIAN" ] && /usr/bin/python3 -c "import PIL" 2>/dev/null; then
+	start g "$DEBIAN"
+	wait_for g "Files: layer 0 changes"
+	shot g f0
+	TM send-keys -t g s
+	wait_for g "Slim "
+	shot g f1
+	TM send-keys -t g /
+	TM send-keys -t g -l 'libc\.so\.6$'
+	TM send-keys -t g Enter
+	wait_for g "search: libc"
+	TM send-keys -t g Escape
+	sleep 0.5
+	shot g f2
+	TM send-keys -t g x
+	wait_for g "Drop it anyway? y/n"
+	shot g f3
+	TM send-keys -t g n
+	wait_for g "not dropped"
+	TM send-keys -t g p
+	wait_for g "Packages: "
+	shot g f4
+	TM send-keys -t g Escape w
+	wait_for g "Write the slimmed image to:"
+	TM send-keys -t g C-u
+	TM send-keys -t g -l "oci-archive:$T/slim.tar"
+	TM send-keys -t g Enter
+	wait_for g "wrote oci-archive:"
+	shot g f5
+	/usr/bin/python3 - "$HERE" <<'PY'
+import sys
+from PIL import Image
+here = sys.argv[1]
+frames = [Image.open("%s/f%d.png" % (here, i)).convert("RGB") for i in range(6)]
+pal = [f.quantize(colors=32, method=Image.Quantize.MEDIANCUT) for f in frames]
+pal[0].save(here + "/session.gif", save_all=True, append_images=pal[1:], duration=[1500, 2500, 2000, 3500, 3000, 3500],
+            loop=0, optimize=True)
+PY
+	rm -f "$HERE"/f[0-9].png
+	size=$(stat -c %s "$HERE/session.gif")
+	echo "wrote $HERE/session.gif ($size bytes)"
+	[ "$size" -le 1048576 ] || { echo "session.gif is over 1 MB" >&2; exit 1; }
 fi

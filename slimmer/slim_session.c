@@ -166,3 +166,28 @@ void slim_session_proof(struct slim_session *s, struct slim_image_opts *io, FILE
 	io->before_commit = proof_hook;
 	io->before_commit_ctx = s;
 }
+
+static int count_regular(void *ctx, struct wh_node *n, int depth)
+{
+	(void)depth;
+	uint64_t *c = ctx;
+	if (n->parent && (n->type == WH_T_REG || n->type == WH_T_HARDLINK))
+		(*c)++;
+	return 0;
+}
+
+void slim_session_figures(const struct slim_session *s, struct slim_figures *f)
+{
+	memset(f, 0, sizeof *f);
+	if (!s->have_plan)
+		return;
+	const struct slim_plan *p = &s->plan;
+	f->bytes = p->kept_bytes;
+	f->entries = p->n;
+	f->input_bytes = p->input_bytes;
+	f->input_entries = p->input_entries;
+	for (size_t i = 0; i < p->n; i++)
+		if (p->v[i].type == WH_T_REG || p->v[i].type == WH_T_HARDLINK)
+			f->files++;
+	tree_walk(s->a->tree.root, count_regular, &f->input_files);
+}

@@ -98,4 +98,16 @@ int slim_session_plan(struct slim_session *s, struct wh_error *err);
  * details; s->probes.v[i].verify the verdicts). Else io is left as it is. */
 void slim_session_proof(struct slim_session *s, struct slim_image_opts *io, FILE *out);
 
+/* The figures every front end shows (the explorer, --auto, --report):
+ * those of the image --auto writes, after the plan and the dpkg reduction. */
+struct slim_figures {
+	uint64_t bytes;         /* visible bytes: its regular files' bytes */
+	uint64_t files;         /* its regular files (hard links included) */
+	uint64_t entries;       /* its layer's tar entries (directories, links... all) */
+	uint64_t input_bytes, input_files, input_entries; /* the same of the input's final tree */
+};
+
+/* After slim_session_plan (else all 0). */
+void slim_session_figures(const struct slim_session *s, struct slim_figures *f);
+
 #endif

@@ -372,3 +372,43 @@ void crt_title(int y, int x, int w, const char *title, int focused)
 	int n = crt_put(y, x + 2, w - 4, title, a);
 	crt_put(y, x + 2 + n, 1, " ", a);
 }
+
+void crt_frame(int y, int x, int h, int w, const char *title)
+{
+	for (int i = 0; i < h; i++)
+		crt_fill(y + i, x, w, 0);
+	crt_title(y, x, w, title, 1);
+	crt_hline(y + h - 1, x, w, crt_attr(CRT_DIM));
+	crt_vline(y + 1, x, h - 2, crt_attr(CRT_DIM));
+	crt_vline(y + 1, x + w - 1, h - 2, crt_attr(CRT_DIM));
+}
+
+int crt_clamp_top(int top, int n, int page)
+{
+	if (top > n - page)
+		top = n - page;
+	return top < 0 ? 0 : top;
+}
+
+void crt_frame_more(int y, int x, int w, int top, int page, int n)
+{
+	if (n <= page)
+		return;
+	char more[32];
+	snprintf(more, sizeof more, " %d/%d ", top + page < n ? top + page : n, n);
+	crt_put(y, x + w - 2 - crt_width(more), crt_width(more), more, crt_attr(CRT_DIM));
+}
+
+int crt_scroll_key(int key, int *top, int page)
+{
+	int step = page > 1 ? page - 1 : 1;
+	switch (key) {
+	case CRT_K_UP: case 'k': *top -= 1; return 1;
+	case CRT_K_DOWN: case 'j': *top += 1; return 1;
+	case CRT_K_PGUP: case 'u': *top -= step; return 1;
+	case CRT_K_PGDN: case 'd': *top += step; return 1;
+	case CRT_K_HOME: *top = 0; return 1;
+	case CRT_K_END: *top = 1 << 29; return 1;
+	}
+	return 0;
+}

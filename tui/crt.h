@@ -107,4 +107,15 @@ void crt_title(int y, int x, int w, const char *title, int focused);
 
 int crt_in(const struct crt_rect *r, int y, int x);
 
+/* A popup: h rows of w columns at (y, x) cleared, the title on top, a
+ * frame around. */
+void crt_frame(int y, int x, int h, int w, const char *title);
+/* The first line shown of n, page at a time: top kept in 0..n-page. */
+int crt_clamp_top(int top, int n, int page);
+/* When n lines do not fit in page: " LAST/N " at the right of row y (a frame's bottom). */
+void crt_frame_more(int y, int x, int w, int top, int page, int n);
+/* A scroll key (arrows, j k, PgUp PgDn, u d, Home End) moves *top (clamp
+ * it after); returns 0 for any other key. */
+int crt_scroll_key(int key, int *top, int page);
+
 #endif

@@ -65,11 +65,11 @@ int file_tree_key(struct file_tree *ft, const struct wh_image *img, int key)
 	case CRT_K_END: tree_model_move(m, (long)m->nrows); return 1;
 	case CRT_K_LEFT: case 'h': tree_model_left(m); return 1;
 	case CRT_K_RIGHT: case 'l': tree_model_right(m); return 1;
-	case ' ': tree_model_fold(m); return 1;
+	case ' ': case '\r': case '\n': tree_model_fold(m); return 1;
 	case 0: /* ctrl+space */ tree_model_toggle_fold_all(m); return 1;
 	case CRT_CTRL('a'): tree_model_toggle_hide(m, WH_C_ADDED); return 1;
 	case CRT_CTRL('r'): tree_model_toggle_hide(m, WH_C_REMOVED); return 1;
-	case CRT_CTRL('m'): tree_model_toggle_hide(m, WH_C_MODIFIED); return 1;
+	case CRT_CTRL('t'): tree_model_toggle_hide(m, WH_C_MODIFIED); return 1;
 	case CRT_CTRL('u'): tree_model_toggle_hide(m, WH_C_NONE); return 1;
 	case 'i':
 		ft->show_type = !ft->show_type;
@@ -134,6 +134,13 @@ static int kind_attr(int k)
 static const char kind_marker[] = " +~-";
 
 #define ATTR_W 33 /* "drwxr-xr-x 65534:65534  123.4 kB  " */
+#define SHARE_W 18 /* " 42.0% [###     ] ": the share of the parent, as ncdu shows it */
+
+/* The share column: sorted by size, the wide attributes, room beside them. */
+static int share_shown(const struct file_tree *ft, int w)
+{
+	return ft->m.sort_size && !ft->slim && ft->attrs && w >= ATTR_W + SHARE_W + 20;
+}
 
 static void draw_row(struct file_tree *ft, const struct tm_row *row, int y, int x, int w, int selected, int focused)
 {
@@ -166,6 +173,7 @@ static void draw_row(struct file_tree *ft, const struct tm_row *row, int y, int 
 		col += crt_put(y, x + col, w - col, m, base);
 	}
 	int attrs = ft->attrs ? (w - col >= ATTR_W + 30 ? 2 : w - col >= ATTR_W ? 1 : 0) : 0;
+	int share = attrs == 2 && share_shown(ft, w - col);
 	if (attrs && ft->slim) {
 		char mode[11], size[48], a[24], b[24];
 		mode_string(n, mode);
@@ -194,6 +202,16 @@ static void draw_row(struct file_tree *ft, const struct tm_row *row, int y, int 
 			col += crt_printf(y, x + col, w - col, base, "%-10s %11s %9s  ", mode, owner, size);
 		else
 			col += crt_printf(y, x + col, w - col, base, "%-10s %9s  ", mode, size);
+		if (share) {
+			uint64_t ps = n->parent ? n->parent->size : n->size;
+			double pct = ps ? 100.0 * (double)n->size / (double)ps : 100.0;
+			int fill = (int)(pct * 8 / 100 + 0.5);
+			char bar[9];
+			for (int i = 0; i < 8; i++)
+				bar[i] = i < fill ? '#' : ' ';
+			bar[8] = 0;
+			col += crt_printf(y, x + col, w - col, base, "%5.1f%% [%s] ", pct, bar);
+		}
 	}
 	/* tree lines: one segment per ancestor, then the node's own connector */
 	const struct wh_node *chain[512];
@@ -233,7 +251,17 @@ static void draw_details(struct file_tree *ft, const struct wh_image *img, int y
 	}
 	char path[PATH_BUF];
 	tree_path(n, path, sizeof path);
-	int col = crt_put(y, x, w, path, crt_attr(CRT_BOLD));
+	/* a path wider than the pane: its end, the name whole (i shows it all) */
+	const char *shown = path;
+	int col = 0;
+	if (crt_width(path) > w && w > 8) {
+		while (*shown && crt_width(shown) > w - 1)
+			do
+				shown++;
+			while (((unsigned char)*shown & 0xc0) == 0x80);
+		col = crt_put(y, x, w, crt_g->ellipsis, crt_attr(CRT_BOLD));
+	}
+	col += crt_put(y, x + col, w - col, shown, crt_attr(CRT_BOLD));
 	char info[600];
 	if (ft->m.msg[0]) {
 		col += crt_put(y, x + col, w - col, "  ", 0);
@@ -266,9 +294,13 @@ static void draw_details(struct file_tree *ft, const struct wh_image *img, int y
 
 void file_tree_draw(struct file_tree *ft, const struct wh_image *img, struct crt_rect r, int focused)
 {
-	char title[160];
-	if (ft->slim)
-		snprintf(title, sizeof title, "Files: slim view of the final image (layers 0-%zu)", ft->m.layer);
+	char title[600];
+	if (ft->slim) {
+		char root[400];
+		slim_view_root(ft->slim, root, sizeof root);
+		snprintf(title, sizeof title, "Files: slim view of the final image (layers 0-%zu), slimming from %s",
+		         ft->m.layer, root[0] ? root : "nothing (e names a program)");
+	}
 	else if (ft->m.built && ft->m.aggregated)
 		snprintf(title, sizeof title, "Files: layers 0-%zu aggregated", ft->m.layer);
 	else
@@ -285,6 +317,8 @@ void file_tree_draw(struct file_tree *ft, const struct wh_image *img, struct crt
 		snprintf(head, sizeof head, "%*sPermission %21s  Name", off, "", "Kept/Size");
 	else if (ft->slim && ft->attrs && r.w - off >= ATTR_W)
 		snprintf(head, sizeof head, "%*s%19s  Name", off, "", "Kept/Size");
+	else if (ft->attrs && r.w - off >= ATTR_W + 30 && share_shown(ft, r.w - off))
+		snprintf(head, sizeof head, "%*sPermission     UID:GID      Size  Share             Name", off, "");
 	else if (ft->attrs && r.w - off >= ATTR_W + 30)
 		snprintf(head, sizeof head, "%*sPermission     UID:GID      Size  Name", off, "");
 	else if (ft->attrs && r.w - off >= ATTR_W)
@@ -311,9 +345,14 @@ void file_tree_draw(struct file_tree *ft, const struct wh_image *img, struct crt
 	int sw = crt_width(st);
 	int avail = r.w - col - 2;
 	if (avail > 0) {
-		if (sw > avail)
-			sw = avail;
-		crt_put(hy, r.x + r.w - sw, sw, st, dim);
+		/* too long: its end (the filter and the search) rather than its start */
+		const char *shown = st;
+		while (*shown && crt_width(shown) > avail)
+			do
+				shown++;
+			while (((unsigned char)*shown & 0xc0) == 0x80);
+		sw = crt_width(shown);
+		crt_put(hy, r.x + r.w - sw, sw, shown, dim);
 	}
 	int body_y = r.y + 2;
 	int body_h = r.h - 3 - (ft->slim ? 1 : 0); /* the details line (and the slim figures) at the bottom */
@@ -324,12 +363,31 @@ void file_tree_draw(struct file_tree *ft, const struct wh_image *img, struct crt
 		crt_put(body_y, r.x + 1, r.w - 1, "building the tree...", dim);
 		return;
 	}
-	if (ft->m.cur < ft->top)
-		ft->top = ft->m.cur;
-	if (ft->m.cur >= ft->top + (size_t)body_h)
-		ft->top = ft->m.cur - (size_t)body_h + 1;
+	/* context lines above and below the cursor (after a jump, a search) */
+	size_t so = body_h >= 12 ? 3 : body_h >= 6 ? 1 : 0;
+	if (ft->m.cur < ft->top + so)
+		ft->top = ft->m.cur > so ? ft->m.cur - so : 0;
+	if (ft->m.cur + so >= ft->top + (size_t)body_h)
+		ft->top = ft->m.cur + so - (size_t)body_h + 1;
 	if (ft->top + (size_t)body_h > ft->m.nrows)
 		ft->top = ft->m.nrows > (size_t)body_h ? ft->m.nrows - (size_t)body_h : 0;
+	if (!ft->m.nrows) {
+		char why[200];
+		int o = snprintf(why, sizeof why, "nothing to show:");
+		static const char *const kn[] = {"unmodified (Ctrl+U)", "added (Ctrl+A)", "modified (Ctrl+T)",
+		                                 "removed (Ctrl+R)"};
+		int any = 0;
+		for (int k = 0; k < 4; k++)
+			if (ft->m.hide[k] && o < (int)sizeof why)
+				o += snprintf(why + o, sizeof why - (size_t)o, "%s %s", any++ ? "," : " every entry here is hidden:",
+				              kn[k]);
+		if (ft->m.has_filter && o < (int)sizeof why)
+			o += snprintf(why + o, sizeof why - (size_t)o, "%s",
+			              any ? "; or the filter matches none" : " the filter matches no entry");
+		if (!any && !ft->m.has_filter && o < (int)sizeof why)
+			snprintf(why + o, sizeof why - (size_t)o, " this layer changes no file");
+		crt_put(body_y, r.x + 1, r.w - 1, why, dim);
+	}
 	for (int i = 0; i < body_h; i++) {
 		size_t ri = ft->top + (size_t)i;
 		if (ri >= ft->m.nrows)

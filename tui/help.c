@@ -36,24 +36,23 @@ void help_draw(struct help *h, int sh, int sw)
 	int n = help_lines(lines, (int)ARRAY_LEN(lines));
 	if (n > (int)ARRAY_LEN(lines))
 		n = (int)ARRAY_LEN(lines);
-	int w = sw - 4 < 78 ? sw - 4 : 78;
+	/* as wide as the longest line needs, up to the terminal's width */
+	int need = 0;
+	for (int i = 0; i < n; i++) {
+		int lw = lines[i].keys ? 22 + crt_width(lines[i].what) + 2 : 2 + crt_width(lines[i].what) + 2;
+		if (lw > need)
+			need = lw;
+	}
+	int w = sw - 2 < need ? sw - 2 : need;
 	int ht = sh - 2 < n + 3 ? sh - 2 : n + 3;
 	if (w < 20 || ht < 5)
 		return;
 	int x = (sw - w) / 2, y = (sh - ht) / 2;
-	for (int i = 0; i < ht; i++)
-		crt_fill(y + i, x, w, 0);
-	crt_title(y, x, w, "Keys (any other key closes)", 1);
-	crt_hline(y + ht - 1, x, w, crt_attr(CRT_DIM));
-	crt_vline(y + 1, x, ht - 2, crt_attr(CRT_DIM));
-	crt_vline(y + 1, x + w - 1, ht - 2, crt_attr(CRT_DIM));
+	crt_frame(y, x, ht, w, "Keys (any other key closes)");
 	int body = ht - 2;
 	h->page = body;
 	h->n_lines = n;
-	if (h->top > n - body)
-		h->top = n - body;
-	if (h->top < 0)
-		h->top = 0;
+	h->top = crt_clamp_top(h->top, n, body);
 	for (int i = 0; i < body && h->top + i < n; i++) {
 		const struct help_line *l = &lines[h->top + i];
 		int ly = y + 1 + i;
@@ -64,23 +63,13 @@ void help_draw(struct help *h, int sh, int sw)
 			crt_put(ly, x + 22, w - 24, l->what, 0);
 		}
 	}
-	if (n > body) {
-		char more[32];
-		snprintf(more, sizeof more, " %d/%d ", h->top + body < n ? h->top + body : n, n);
-		crt_put(y + ht - 1, x + w - 2 - crt_width(more), crt_width(more), more, crt_attr(CRT_DIM));
-	}
+	crt_frame_more(y + ht - 1, x, w, h->top, body, n);
 }
 
 int help_key(struct help *h, int key)
 {
-	int page = h->page > 1 ? h->page - 1 : 1;
-	switch (key) {
-	case CRT_K_UP: case 'k': h->top--; return 1;
-	case CRT_K_DOWN: case 'j': h->top++; return 1;
-	case CRT_K_PGUP: case 'u': h->top -= page; return 1;
-	case CRT_K_PGDN: case 'd': h->top += page; return 1;
-	case CRT_K_RESIZE: return 1;
-	}
+	if (key == CRT_K_RESIZE || crt_scroll_key(key, &h->top, h->page))
+		return 1;
 	h->open = 0;
 	h->top = 0;
 	return 1;

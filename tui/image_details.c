@@ -109,6 +109,20 @@ void image_details_draw(struct image_details *d, const struct analysis *a, struc
 		fmt_size(s2, sizeof s2, dup->size);
 		line(&L, 0, "%6zu %11s  %s", dup->n_paths, s2, paths);
 	}
+	line(&L, crt_attr(CRT_DIM), "user wasted %%: dive's figure, the wasted bytes over the bytes of the layers");
+	line(&L, crt_attr(CRT_DIM), "above the first; it can exceed 100 %%");
+	line(&L, crt_attr(CRT_BOLD), "Runs (what slimming starts from)");
+	/* what the image runs: what slimming starts from */
+	static const char *const run[] = {"Entrypoint", "Cmd"};
+	for (size_t i = 0; i < 2; i++) {
+		json_t *v = image_config_get(img, run[i]);
+		char *j = v && !json_is_null(v) ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+		labelled(&L, run[i], "%s", j ? j : "(none)");
+		free(j);
+	}
+	const char *user = image_config_str(img, "User"), *wd = image_config_str(img, "WorkingDir");
+	labelled(&L, "User", "%s", user && *user ? user : "(none: root)");
+	labelled(&L, "WorkingDir", "%s", wd && *wd ? wd : "(none: /)");
 	d->n_lines = L.n;
 	if (L.n > body.h && body.w > 10) {
 		/* a hint that there is more */
@@ -121,20 +135,9 @@ void image_details_draw(struct image_details *d, const struct analysis *a, struc
 
 int image_details_key(struct image_details *d, int key)
 {
-	int page = d->page > 1 ? d->page - 1 : 1;
-	switch (key) {
-	case CRT_K_UP: case 'k': d->top--; break;
-	case CRT_K_DOWN: case 'j': d->top++; break;
-	case CRT_K_PGUP: case 'u': d->top -= page; break;
-	case CRT_K_PGDN: case 'd': d->top += page; break;
-	case CRT_K_HOME: d->top = 0; break;
-	case CRT_K_END: d->top = d->n_lines; break;
-	default: return 0;
-	}
-	if (d->top > d->n_lines - d->page)
-		d->top = d->n_lines - d->page;
-	if (d->top < 0)
-		d->top = 0;
+	if (!crt_scroll_key(key, &d->top, d->page))
+		return 0;
+	d->top = crt_clamp_top(d->top, d->n_lines, d->page);
 	return 1;
 }
 

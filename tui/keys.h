@@ -47,6 +47,10 @@ enum key_action {
 	KA_PER_LAYER,
 	KA_PANE_KEY,   /* the focused pane's own key (moves, folds, hides) */
 	KA_OVERLAY_KEY,/* the packages overlay's own key */
+	KA_ROOT,       /* e: edit the entrypoint and cmd slimming starts from */
+	KA_SAVE,       /* K: save the keeps and drops as a --keep-from file */
+	KA_INFO,       /* i: the file type; in the slim view the detail view */
+	KA_DETAILS,    /* I: focus the image details */
 	KA_COUNT
 };
 

@@ -1,6 +1,8 @@
 #include "tui/slim_view.h"
 #include "tui/crt.h"
+#include "slimmer/why.h"
 
+#include <errno.h>
 #include <fnmatch.h>
 #include <limits.h>
 #include <stdio.h>
@@ -12,7 +14,8 @@ void slim_view_init(struct slim_view *sv, struct analysis *a, const struct slim_
 	memset(sv, 0, sizeof *sv);
 	sv->a = a;
 	sv->o = o;
-	slim_session_init(&sv->s, a, o);
+	sv->opts = *o;
+	slim_session_init(&sv->s, a, &sv->opts);
 }
 
 static void drop_figures(struct slim_view *sv)
@@ -35,6 +38,11 @@ void slim_view_free(struct slim_view *sv)
 	for (size_t i = 0; i < sv->n_undo; i++)
 		free(sv->undo[i].name);
 	free(sv->undo);
+	free(sv->pending);
+	if (sv->root_edited) {
+		str_list_free(&sv->opts.entrypoint);
+		str_list_free(&sv->opts.cmd);
+	}
 	memset(sv, 0, sizeof *sv);
 }
 
@@ -107,7 +115,7 @@ static void figures(struct slim_view *sv)
 				s->kept += e->size;
 		}
 	}
-	slim_count_files(&sv->a->tree, &sv->files, &sv->files_kept);
+	slim_session_figures(&sv->s, &sv->fig);
 	if (sv->s.have_db) {
 		sv->pkgs = xcalloc(sv->s.db.n_pkgs + 1, sizeof *sv->pkgs);
 		for (size_t i = 0; i < sv->s.db.n_pkgs; i++) {
@@ -328,6 +336,112 @@ void slim_view_why(const struct slim_view *sv, const struct wh_node *n, char *ou
 #undef ADD
 }
 
+/* --- what a drop breaks ----------------------------------------------------------------- */
+
+/* The needs left unmet and the files kept, to compare two computations. */
+struct sv_snap {
+	char **unres;                /* "PATH\tNEEDS", sorted */
+	size_t n_unres;
+	const struct wh_node **kept; /* kept nodes that are not directories, sorted */
+	size_t n_kept;
+	uint64_t bytes;              /* the projection */
+};
+
+static int cmp_str(const void *x, const void *y)
+{
+	return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+static int cmp_ptr(const void *x, const void *y)
+{
+	uintptr_t a = (uintptr_t) * (const void *const *)x, b = (uintptr_t) * (const void *const *)y;
+	return a < b ? -1 : a > b;
+}
+
+static void snap_take(const struct slim_view *sv, struct sv_snap *s)
+{
+	const struct reach *r = &sv->s.r;
+	memset(s, 0, sizeof *s);
+	s->unres = xcalloc(r->n_unresolved + 1, sizeof *s->unres);
+	for (size_t i = 0; i < r->n_unresolved; i++) {
+		size_t n = strlen(r->unresolved[i].path) + strlen(r->unresolved[i].needs) + 2;
+		s->unres[i] = xmalloc(n);
+		snprintf(s->unres[i], n, "%s\t%s", r->unresolved[i].path, r->unresolved[i].needs);
+	}
+	s->n_unres = r->n_unresolved;
+	qsort(s->unres, s->n_unres, sizeof *s->unres, cmp_str);
+	s->kept = xcalloc(r->n_items + 1, sizeof *s->kept);
+	for (size_t i = 0; i < r->n_items; i++)
+		if (r->items[i].node->type != WH_T_DIR)
+			s->kept[s->n_kept++] = r->items[i].node;
+	qsort(s->kept, s->n_kept, sizeof *s->kept, cmp_ptr);
+	s->bytes = sv->s.have_plan ? sv->s.plan.kept_bytes : 0;
+}
+
+static void snap_free(struct sv_snap *s)
+{
+	for (size_t i = 0; i < s->n_unres; i++)
+		free(s->unres[i]);
+	free(s->unres);
+	free(s->kept);
+}
+
+/* What the current computation changed from the snapshot: the needs now
+ * unmet (and how many distinct files need them, the first one named) and
+ * the files now kept that were not (a need met by another file). */
+struct sv_diff {
+	size_t n_broken, n_needers, n_new;
+	int needer_is_prog;
+	char needer[PATH_MAX], first_new[PATH_MAX];
+};
+
+static void snap_diff(const struct slim_view *sv, const struct sv_snap *before, struct sv_diff *d)
+{
+	memset(d, 0, sizeof *d);
+	const struct reach *r = &sv->s.r;
+	const char *last = NULL;
+	for (size_t i = 0; i < r->n_unresolved; i++) {
+		const struct reach_unresolved *u = &r->unresolved[i];
+		char key[2 * PATH_MAX];
+		snprintf(key, sizeof key, "%s\t%s", u->path, u->needs);
+		const char *k = key;
+		if (bsearch(&k, before->unres, before->n_unres, sizeof *before->unres, cmp_str))
+			continue;
+		d->n_broken++;
+		if (last && !strcmp(last, u->path))
+			continue;
+		last = u->path;
+		/* the needer named: the program slimming starts from when it is
+		 * one ("/": the image config or the command line), else the first */
+		int prog = !strcmp(u->path, "/");
+		if (!prog) {
+			const struct reach_item *it = reach_find(r, tree_lookup(&sv->a->tree, u->path));
+			prog = it && !it->from && (it->rule == R_ENTRYPOINT || it->rule == R_CMD);
+		}
+		if (!d->n_needers++ || (prog && !d->needer_is_prog)) {
+			snprintf(d->needer, sizeof d->needer, "%s",
+			         strcmp(u->path, "/") ? u->path : "the image's Entrypoint or Cmd");
+			d->needer_is_prog = prog;
+		}
+	}
+	for (size_t i = 0; i < r->n_items; i++) {
+		const struct wh_node *n = r->items[i].node;
+		if (n->type == WH_T_DIR || bsearch(&n, before->kept, before->n_kept, sizeof *before->kept, cmp_ptr))
+			continue;
+		if (!d->n_new++)
+			tree_path(n, d->first_new, sizeof d->first_new);
+	}
+}
+
+/* " and N more" */
+static const char *more(size_t n, char *buf, size_t len)
+{
+	if (n <= 1)
+		return "";
+	snprintf(buf, len, " and %zu more", n - 1);
+	return buf;
+}
+
 /* --- overrides -------------------------------------------------------------------------- */
 
 /* Set (keep 0/1) or clear (-1) an override; returns the one before. */
@@ -360,7 +474,7 @@ static void projected(const struct slim_view *sv, char *out, size_t len)
 {
 	char b[32];
 	fmt_size(b, sizeof b, sv->s.plan.kept_bytes);
-	snprintf(out, len, "projected %s, reach %.0f ms, plan %.0f ms", b, sv->s.t_reach * 1e3, sv->s.t_plan * 1e3);
+	snprintf(out, len, "the slimmed image would hold %s", b);
 }
 
 static int toggle(struct slim_view *sv, int pkg, const char *name, int keep, const char *what, char *msg,
@@ -368,11 +482,34 @@ static int toggle(struct slim_view *sv, int pkg, const char *name, int keep, con
 {
 	int prev = set_ov(sv, pkg, name, keep);
 	push_undo(sv, pkg, name, prev);
+	sv->unsaved = 1;
 	if (slim_view_compute(sv) < 0)
 		return -1;
 	char pr[128];
 	projected(sv, pr, sizeof pr);
 	snprintf(msg, len, "%s %s%s: %s (z undoes)", keep ? "kept" : "dropped", what, name, pr);
+	return 0;
+}
+
+/* A drop of p applied (the override before: prev): its undo, and what
+ * it did in msg: the projection before and after, the needs it left
+ * unmet, and the files now kept in its place. */
+static int dropped(struct slim_view *sv, const char *p, int prev, const struct sv_snap *before,
+                   const struct sv_diff *d, char *msg, size_t len)
+{
+	push_undo(sv, 0, p, prev);
+	sv->unsaved = 1;
+	char a[32], b[32], m[32];
+	fmt_size(a, sizeof a, before->bytes);
+	fmt_size(b, sizeof b, sv->s.plan.kept_bytes);
+	int o = snprintf(msg, len, "dropped %s: the slimmed image would hold %s (was %s)", p, b, a);
+	if (d->n_broken && o > 0 && (size_t)o < len)
+		o += snprintf(msg + o, len - (size_t)o, "; %zu need%s unmet", d->n_broken, d->n_broken == 1 ? "" : "s");
+	if (d->n_new && o > 0 && (size_t)o < len)
+		o += snprintf(msg + o, len - (size_t)o, "; now kept in its place: %s%s", d->first_new,
+		              more(d->n_new, m, sizeof m));
+	if (o > 0 && (size_t)o < len)
+		snprintf(msg + o, len - (size_t)o, " (z undoes)");
 	return 0;
 }
 
@@ -390,12 +527,66 @@ int slim_view_toggle_node(struct slim_view *sv, const struct wh_node *n, char *m
 	char p[PATH_MAX];
 	tree_path(n, p, sizeof p);
 	int keep = !(n->mark & SLIM_OUT);
-	int rc = toggle(sv, 0, p, keep, "", msg, len);
-	if (rc == 0 && keep && !(n->mark & SLIM_OUT)) {
-		char why[600];
-		slim_view_why(sv, n, why, sizeof why);
-		snprintf(msg, len, "%s stays %s", p, why);
+	if (keep) {
+		int rc = toggle(sv, 0, p, keep, "", msg, len);
+		if (rc == 0 && !(n->mark & SLIM_OUT)) {
+			char why[600];
+			slim_view_why(sv, n, why, sizeof why);
+			snprintf(msg, len, "%s stays %s", p, why);
+		}
+		return rc;
 	}
+	/* a drop: computed once to see what it breaks; if something, the view
+	 * goes back to what it was and asks */
+	struct sv_snap before;
+	snap_take(sv, &before);
+	int prev = set_ov(sv, 0, p, 0);
+	int rc = slim_view_compute(sv);
+	struct sv_diff d;
+	if (rc == 0)
+		snap_diff(sv, &before, &d);
+	if (rc == 0 && d.n_broken) {
+		set_ov(sv, 0, p, prev);
+		snap_free(&before);
+		if (slim_view_compute(sv) < 0)
+			return -1;
+		free(sv->pending);
+		sv->pending = xstrdup(p);
+		char m[32];
+		/* the name (the details line shows the path), so the question fits */
+		const char *name = strrchr(p, '/') ? strrchr(p, '/') + 1 : p;
+		snprintf(msg, len, "dropping %s breaks %zu need%s: needed by %s%s. Drop it anyway? y/n", name, d.n_broken,
+		         d.n_broken == 1 ? "" : "s", d.needer, more(d.n_needers, m, sizeof m));
+		return 1;
+	}
+	if (rc == 0)
+		rc = dropped(sv, p, prev, &before, &d, msg, len);
+	snap_free(&before);
+	return rc;
+}
+
+int slim_view_confirm(struct slim_view *sv, int yes, char *msg, size_t len)
+{
+	char *p = sv->pending;
+	sv->pending = NULL;
+	if (!p)
+		return 0;
+	int rc = 0;
+	if (!yes) {
+		snprintf(msg, len, "not dropped: %s stays", p);
+	} else {
+		struct sv_snap before;
+		snap_take(sv, &before);
+		int prev = set_ov(sv, 0, p, 0);
+		rc = slim_view_compute(sv);
+		struct sv_diff d;
+		if (rc == 0) {
+			snap_diff(sv, &before, &d);
+			rc = dropped(sv, p, prev, &before, &d, msg, len);
+		}
+		snap_free(&before);
+	}
+	free(p);
 	return rc;
 }
 
@@ -414,12 +605,13 @@ int slim_view_undo(struct slim_view *sv, char *msg, size_t len)
 	}
 	struct sv_undo u = sv->undo[--sv->n_undo];
 	set_ov(sv, u.pkg, u.name, u.prev);
+	sv->unsaved = 1;
 	int rc = slim_view_compute(sv);
 	if (rc == 0) {
 		char pr[128];
 		projected(sv, pr, sizeof pr);
 		snprintf(msg, len, "undone: %s%s %s: %s", u.pkg ? "package " : "", u.name,
-		         u.prev < 0 ? "as reach has it" : u.prev ? "kept" : "dropped", pr);
+		         u.prev < 0 ? "back to what slimming decides" : u.prev ? "kept" : "dropped", pr);
 	}
 	free(u.name);
 	return rc;
@@ -436,9 +628,187 @@ void slim_view_summary(const struct slim_view *sv, char *out, size_t len)
 	fmt_size(a, sizeof a, p->input_bytes);
 	fmt_size(b, sizeof b, p->kept_bytes);
 	double ratio = p->input_bytes ? (double)p->kept_bytes / (double)p->input_bytes : 0;
-	int o = snprintf(out, len, "Slim %s%s%s  ratio %.3f  [%llu%s%llu B]  %llu/%llu files", a, arrow(), b, ratio,
-	                 (unsigned long long)p->input_bytes, arrow(), (unsigned long long)p->kept_bytes,
-	                 (unsigned long long)sv->files_kept, (unsigned long long)sv->files);
+	int o = snprintf(out, len, "Slim %s%s%s  ratio %.3f  [%llu%s%llu B]  %llu of %llu files kept", a, arrow(), b,
+	                 ratio, (unsigned long long)p->input_bytes, arrow(), (unsigned long long)p->kept_bytes,
+	                 (unsigned long long)sv->fig.files, (unsigned long long)sv->fig.input_files);
 	if (sv->n_ov && o > 0 && (size_t)o < len)
 		snprintf(out + o, len - (size_t)o, ", %zu yours", sv->n_ov);
+}
+
+/* --- the root ------------------------------------------------------------------------- */
+
+/* The words of an --entrypoint / --cmd list (one JSON array, or words; a
+ * single "" is none), or of the config's array when not set. */
+static void words_of(const struct str_list *l, int set, json_t *cfg, struct str_list *out)
+{
+	json_t *j = NULL;
+	if (set && l->n == 1 && l->v[0][0] == '[')
+		cfg = j = json_loads(l->v[0], 0, NULL);
+	else if (set) {
+		for (size_t i = 0; i < l->n; i++)
+			if (l->n > 1 || l->v[i][0])
+				str_list_add(out, l->v[i]);
+		return;
+	}
+	size_t i;
+	json_t *v;
+	if (json_is_array(cfg))
+		json_array_foreach(cfg, i, v) if (json_is_string(v)) str_list_add(out, json_string_value(v));
+	json_decref(j);
+}
+
+void slim_view_root(const struct slim_view *sv, char *out, size_t len)
+{
+	struct str_list w = {0};
+	words_of(&sv->opts.entrypoint, sv->opts.entrypoint_set, image_config_get(&sv->a->img, "Entrypoint"), &w);
+	words_of(&sv->opts.cmd, sv->opts.cmd_set, image_config_get(&sv->a->img, "Cmd"), &w);
+	size_t o = 0;
+	out[0] = 0;
+	for (size_t i = 0; i < w.n && o < len; i++) {
+		int q = !w.v[i][0] || strpbrk(w.v[i], " \t'\"") != NULL;
+		o += (size_t)snprintf(out + o, len - o, "%s%s%s%s", i ? " " : "", q ? "'" : "", w.v[i], q ? "'" : "");
+	}
+	str_list_free(&w);
+}
+
+int slim_view_set_root(struct slim_view *sv, const char *line, char *msg, size_t len)
+{
+	struct slim_opts before = sv->opts;
+	int edited = sv->root_edited;
+	if (!line[strspn(line, " \t")]) {
+		sv->opts.entrypoint = sv->o->entrypoint;
+		sv->opts.entrypoint_set = sv->o->entrypoint_set;
+		sv->opts.cmd = sv->o->cmd;
+		sv->opts.cmd_set = sv->o->cmd_set;
+		sv->root_edited = 0;
+	} else {
+		struct str_list e = {0}, c = {0};
+		if (line[strspn(line, " \t")] == '[') {
+			str_list_add(&e, line + strspn(line, " \t"));
+		} else {
+			char *copy = xstrdup(line), *save = NULL;
+			for (char *w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save))
+				str_list_add(&e, w);
+			free(copy);
+		}
+		str_list_add(&c, "");
+		sv->opts.entrypoint = e;
+		sv->opts.cmd = c;
+		sv->opts.entrypoint_set = sv->opts.cmd_set = 1;
+		sv->root_edited = 1;
+	}
+	if (slim_view_compute(sv) < 0) {
+		snprintf(msg, len, "not changed: %s", sv->err);
+		if (sv->root_edited) {
+			str_list_free(&sv->opts.entrypoint);
+			str_list_free(&sv->opts.cmd);
+		}
+		sv->opts = before;
+		sv->root_edited = edited;
+		slim_view_compute(sv);
+		return -1;
+	}
+	if (edited) {
+		str_list_free(&before.entrypoint);
+		str_list_free(&before.cmd);
+	}
+	char root[512], b[32];
+	slim_view_root(sv, root, sizeof root);
+	fmt_size(b, sizeof b, sv->s.plan.kept_bytes);
+	snprintf(msg, len, "slimming from %s: the slimmed image would hold %s", root[0] ? root : "nothing", b);
+	return 0;
+}
+
+/* --- saving the keeps and drops ------------------------------------------------------- */
+
+/* One --keep-from line for path: glob characters escaped as add_path does,
+ * then the line through util_escape (a newline, ESC or invalid UTF-8 in a
+ * name becomes \xHH; --keep-from decodes it). A path --keep-from cannot
+ * hold (blanks at an end, which it trims) is counted in *skipped. */
+static void save_line(FILE *f, int keep, const char *path, size_t *n, size_t *skipped)
+{
+	size_t l = strlen(path);
+	if (!l || path[0] == ' ' || path[l - 1] == ' ') {
+		(*skipped)++;
+		return;
+	}
+	struct str_list one = {0};
+	add_path(&one, path, !keep);
+	fputc(keep ? '+' : '-', f);
+	util_escape_line(f, "", one.v[0]);
+	str_list_free(&one);
+	(*n)++;
+}
+
+int slim_view_save(struct slim_view *sv, const char *file, char *msg, size_t len)
+{
+	FILE *f = fopen(file, "w");
+	if (!f) {
+		snprintf(msg, len, "not saved: %s: %s", file, strerror(errno));
+		return -1;
+	}
+	char root[512];
+	slim_view_root(sv, root, sizeof root);
+	fprintf(f, "# whittle --keep-from file: your keeps (+) and drops (-) in the explorer\n");
+	fprintf(f, "# (the explorer slimmed from: %s)\n", root[0] ? root : "nothing");
+	size_t n = 0, skipped = 0;
+	for (size_t i = 0; i < sv->n_ov; i++) {
+		const struct sv_override *v = &sv->ov[i];
+		if (!v->pkg) {
+			save_line(f, v->keep, v->name, &n, &skipped);
+			continue;
+		}
+		const char *const *paths = NULL;
+		long np = sv->s.have_db ? dpkg_reach_files_of(&sv->s.db, v->name, &paths) : -1;
+		fprintf(f, "# package %s\n", v->name);
+		for (long k = 0; k < np; k++)
+			save_line(f, v->keep, paths[k], &n, &skipped);
+	}
+	if (fclose(f) != 0) {
+		snprintf(msg, len, "not saved: %s: %s", file, strerror(errno));
+		return -1;
+	}
+	sv->unsaved = 0;
+	int o = snprintf(msg, len, "saved %zu line%s to %s: whittle --keep-from %s loads them", n, n == 1 ? "" : "s", file,
+	                 file);
+	if (skipped && o > 0 && (size_t)o < len)
+		snprintf(msg + o, len - (size_t)o, " (%zu path%s with a blank at an end left out)", skipped,
+		         skipped == 1 ? "" : "s");
+	return 0;
+}
+
+/* --- the detail view (i) ------------------------------------------------------------------ */
+
+char *slim_view_detail(const struct slim_view *sv, const struct wh_node *n, const char *filetype)
+{
+	char *buf = NULL;
+	size_t sz = 0;
+	FILE *f = open_memstream(&buf, &sz);
+	if (!f)
+		return xstrdup("out of memory");
+	char p[PATH_MAX], why[1200], b[32];
+	tree_path(n, p, sizeof p);
+	fprintf(f, "%s\n\n", p);
+	slim_view_why(sv, n, why, sizeof why);
+	fprintf(f, "Slimming  %s\n", why);
+	const struct reach_item *it = sv->s.have_reach ? reach_find(&sv->s.r, n) : NULL;
+	if (it)
+		fprintf(f, "Rule      %s%s%s\n", reach_rule_name(it->rule), it->what ? ": " : "", it->what ? it->what : "");
+	else
+		fprintf(f, "Rule      none: no rule keeps it\n");
+	const char *pkg = sv->s.have_db ? dpkg_owner(&sv->s.db, n) : NULL;
+	int db = sv->s.have_db && sv->s.db.found;
+	fprintf(f, "Package   %s\n", pkg ? pkg : db ? "(none: no package lists it)" : "(no package database)");
+	fprintf(f, "Type      %s\n", filetype);
+	fmt_size(b, sizeof b, n->size);
+	fprintf(f, "Size      %s (%llu B)\n", b, (unsigned long long)n->size);
+	if (sv->s.have_reach) {
+		fprintf(f, "\nwhittle --why %s:\n", p);
+		struct wh_error e = {0};
+		if (why_print(&sv->s.r, sv->a, p, f, &e) < 0)
+			fprintf(f, "%s\n", e.msg);
+	}
+	fprintf(f, "\n(any key but the arrows, j k, PgUp PgDn closes)");
+	fclose(f);
+	return buf;
 }

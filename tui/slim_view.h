@@ -51,7 +51,9 @@ struct sv_dirsum {
 
 struct slim_view {
 	struct analysis *a;
-	const struct slim_opts *o;
+	const struct slim_opts *o; /* the command line's */
+	struct slim_opts opts;     /* what the session reads: o's, with the root edited (e) */
+	int root_edited;           /* opts.entrypoint and opts.cmd are the view's own lists */
 	int ready;                 /* computed at least once */
 	struct slim_session s;     /* s.db, s.r, s.plan (have_db, have_reach, have_plan) */
 	struct sv_override *ov;
@@ -62,8 +64,10 @@ struct slim_view {
 	size_t n_dirs;
 	struct sv_pkg *pkgs;       /* size descending, then name */
 	size_t n_pkgs;
-	uint64_t files, files_kept; /* non-directory nodes of the final tree, of them in the output */
+	struct slim_figures fig;   /* the output's bytes, files, entries (as --auto and --report say) */
 	char err[512];             /* the last computation's error, "" when fine */
+	char *pending;             /* a drop that would break a need, waiting for y/n (not applied) */
+	int unsaved;               /* keeps or drops changed since the last write or save */
 };
 
 void slim_view_init(struct slim_view *sv, struct analysis *a, const struct slim_opts *o);
@@ -85,12 +89,34 @@ void slim_view_why(const struct slim_view *sv, const struct wh_node *n, char *ou
 /* The user's override of a path or a package: -1 none, 0 drop, 1 keep. */
 int slim_view_override(const struct slim_view *sv, int pkg, const char *name);
 /* x on n (a node of the final tree): keep what is removable, drop what
- * is kept; then recompute. msg gets
- * what happened. Returns 0 or -1 (sv->err). */
+ * is kept; then recompute. msg gets what happened (a drop names the
+ * needs that now resolve to other files). A drop that would leave a need
+ * of a kept file unmet is not applied: msg names what would break and
+ * asks, sv->pending holds the path, and the answer goes to
+ * slim_view_confirm. Returns 0, 1 (asks), or -1 (sv->err). */
 int slim_view_toggle_node(struct slim_view *sv, const struct wh_node *n, char *msg, size_t len);
+/* The answer to a pending drop: yes applies it, no leaves the view as it
+ * was. Returns 0 or -1 (sv->err). */
+int slim_view_confirm(struct slim_view *sv, int yes, char *msg, size_t len);
 int slim_view_toggle_pkg(struct slim_view *sv, const struct sv_pkg *p, char *msg, size_t len);
 /* z: undo the last x. Returns 0 (msg says what), 1 when there is nothing to undo, -1 (sv->err). */
 int slim_view_undo(struct slim_view *sv, char *msg, size_t len);
+
+/* The program slimming starts from: the Entrypoint and Cmd words (the
+ * command line's or the user's, else the image config's), one line. */
+void slim_view_root(const struct slim_view *sv, char *out, size_t len);
+/* e: slim from line instead: a JSON array or words, the Entrypoint (the
+ * Cmd then empty); "" goes back to the command line's and the image's.
+ * Recomputes. Returns 0, or -1 (msg says why; the root before stays). */
+int slim_view_set_root(struct slim_view *sv, const char *line, char *msg, size_t len);
+/* K: the user's keeps and drops as a --keep-from file (+PATH, -PATH
+ * lines; a package as its files). Returns 0 or -1 (msg says what). */
+int slim_view_save(struct slim_view *sv, const char *file, char *msg, size_t len);
+
+/* i: n (a final-tree node) in full, as text (free it): its path, what
+ * slimming does with it, the rule, the package, filetype (the caller's
+ * libmagic line), the size, and the chain as `whittle --why` prints it. */
+char *slim_view_detail(const struct slim_view *sv, const struct wh_node *n, const char *filetype);
 
 /* The projected figures as one line: bytes now -> after, ratio, files. */
 void slim_view_summary(const struct slim_view *sv, char *out, size_t len);

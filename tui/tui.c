@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "analyzer/transport.h"
 #include "tui/crt.h"
 #include "tui/file_tree.h"
 #include "tui/filetype.h"
@@ -20,8 +21,12 @@
 #include "tui/layers_panel.h"
 #include "tui/packages_panel.h"
 #include "tui/slim_view.h"
+#include "tui/text_popup.h"
 
-enum input { IN_NONE, IN_FILTER, IN_SEARCH, IN_WRITE, IN_CONFIRM };
+/* the input line, or a y/n question (IN_CONFIRM: replace the destination;
+ * IN_ASK_DROP: a drop that breaks a need; IN_ASK_QUIT: quit with unwritten
+ * keeps and drops); the questions' text is in status */
+enum input { IN_NONE, IN_FILTER, IN_SEARCH, IN_WRITE, IN_CONFIRM, IN_ASK_DROP, IN_ASK_QUIT, IN_ROOT, IN_SAVE };
 
 struct tui {
 	const struct slim_opts *o;
@@ -35,12 +40,13 @@ struct tui {
 	struct slim_view sv;
 	int slim;            /* s: the slim view is on */
 	struct packages_panel pk;
+	struct text_popup detail; /* i in the slim view */
 	int exit_code;       /* set to leave the loop with it (an interrupted write) */
 	char dest[1024];     /* w: the destination being confirmed */
 	enum input input;
 	char line[256];      /* the input line */
 	char saved[256];     /* the filter or search before editing (esc restores) */
-	char status[256];    /* a one-off message for the key bar */
+	char status[1024];   /* a one-off message for the key bar */
 	struct crt_rect r[N_PANES]; /* each pane's place on the screen */
 	struct crt_rect r_details;
 	int too_small;
@@ -211,17 +217,40 @@ static const struct pane_ops panes[N_PANES] = {
 
 /* --- drawing ------------------------------------------------------------------ */
 
-/* The key bar's keys for the focused pane and the view, from the key table. */
+/* The key bar's keys for the focused pane and the view, from the key
+ * table, in bar order; when they do not all fit, the later ones go first,
+ * but "? help" and "q quit" always stay. */
+static int bar_shown(const struct tui *t, const struct tui_key *e)
+{
+	if (!e->bar_pos || (e->pane != PANE_ANY && e->pane != t->focus))
+		return 0;
+	return !((e->mode == KM_SLIM && !t->slim) || (e->mode == KM_NOT_SLIM && t->slim));
+}
+
+static int bar_width(const struct tui_key *e)
+{
+	return crt_width(e->bar_keys) + 1 + crt_width(e->bar) + 2;
+}
+
 static void draw_keys(const struct tui *t, int y, int w)
 {
-	int col = 0;
+	int must = 0;
+	for (size_t i = 0; i < tui_n_keys; i++)
+		if (bar_shown(t, &tui_keys[i]) && (tui_keys[i].action == KA_HELP || tui_keys[i].action == KA_QUIT))
+			must += bar_width(&tui_keys[i]);
+	int col = 0, room = 1;
 	for (int pos = 1; pos < 256 && col < w; pos++) {
 		for (size_t i = 0; i < tui_n_keys; i++) {
 			const struct tui_key *e = &tui_keys[i];
-			if (e->bar_pos != pos || (e->pane != PANE_ANY && e->pane != t->focus))
+			if (e->bar_pos != pos || !bar_shown(t, e))
 				continue;
-			if ((e->mode == KM_SLIM && !t->slim) || (e->mode == KM_NOT_SLIM && t->slim))
+			int kept = e->action == KA_HELP || e->action == KA_QUIT;
+			if (!kept && (!room || col + bar_width(e) + must > w)) {
+				room = 0;
 				continue;
+			}
+			if (kept)
+				must -= bar_width(e);
 			col += crt_put(y, col, w - col, e->bar_keys, crt_attr(CRT_KEY));
 			col += crt_put(y, col, w - col, " ", crt_attr(CRT_BAR));
 			col += crt_put(y, col, w - col, e->bar, crt_attr(CRT_BAR));
@@ -238,14 +267,31 @@ static void draw_bar(struct tui *t, int y, int w)
 		crt_put(y, col, w - col, " exists: replace it? y/N", crt_attr(CRT_KEY));
 		return;
 	}
+	if (t->input == IN_ASK_DROP || t->input == IN_ASK_QUIT) {
+		/* the question's end stays visible on a narrow terminal */
+		const char *ask = t->input == IN_ASK_DROP ? " Drop it anyway? y/n" : " Quit anyway? y/N";
+		int aw = crt_width(ask);
+		size_t sl = strlen(t->status), al = strlen(ask);
+		char q[sizeof t->status];
+		snprintf(q, sizeof q, "%.*s", (int)(sl >= al && !strcmp(t->status + sl - al, ask) ? sl - al : sl), t->status);
+		crt_put(y, 0, w > aw ? w - aw : 0, q, crt_attr(CRT_KEY));
+		int col = crt_width(q) < w - aw ? crt_width(q) : w - aw;
+		crt_put(y, col > 0 ? col : 0, w, ask, crt_attr(CRT_KEY));
+		return;
+	}
 	if (t->input != IN_NONE) {
-		const char *label = t->input == IN_FILTER ? "Filter (regex): "
+		const char *label = t->input == IN_FILTER  ? "Filter (regex): "
 		                    : t->input == IN_WRITE ? "Write the slimmed image to: "
+		                    : t->input == IN_ROOT  ? "Slim from (entrypoint and cmd: words or a JSON array): "
+		                    : t->input == IN_SAVE  ? "Save your keeps and drops (--keep-from file) to: "
 		                                           : "Search (regex): ";
 		int col = crt_put(y, 0, w, label, crt_attr(CRT_KEY));
 		col += crt_put(y, col, w - col, t->line, crt_attr(CRT_BAR));
 		crt_put(y, col, w - col, "_", crt_attr(CRT_KEY));
-		const char *hint = t->input == IN_WRITE ? "  Enter write  Esc cancel" : "  Enter keep  Esc cancel";
+		const char *hint = t->input == IN_WRITE  ? "  Enter write  Esc cancel"
+		                   : t->input == IN_ROOT ? "  Enter recompute  Esc cancel"
+		                   : t->input == IN_SAVE ? "  Enter save  Esc cancel"
+		                                         : "  Enter keep  Esc cancel";
 		int hw = crt_width(hint);
 		if (col + 2 + hw < w)
 			crt_put(y, w - hw, hw, hint, crt_attr(CRT_BAR));
@@ -275,6 +321,8 @@ static void draw(struct tui *t)
 	draw_bar(t, h - 1, w);
 	if (t->pk.open)
 		packages_panel_draw(&t->pk, &t->sv, h, w);
+	if (t->detail.open)
+		text_popup_draw(&t->detail, h, w);
 	if (t->help.open)
 		help_draw(&t->help, h, w);
 	crt_refresh();
@@ -326,8 +374,12 @@ static int slim_ready(struct tui *t)
 		snprintf(t->status, sizeof t->status, "reachability: %s", t->sv.err);
 		return -1;
 	}
-	snprintf(t->status, sizeof t->status, "reachability %.0f ms, plan %.0f ms: %zu nodes kept", t->sv.s.t_reach * 1e3,
-	         t->sv.s.t_plan * 1e3, t->sv.s.r.n_items);
+	char b[32], in[32];
+	fmt_size(b, sizeof b, t->sv.fig.bytes);
+	fmt_size(in, sizeof in, t->sv.fig.input_bytes);
+	snprintf(t->status, sizeof t->status, "slimmed, the image would keep %llu of %llu files, %s of %s (worked out in %.0f ms)",
+	         (unsigned long long)t->sv.fig.files, (unsigned long long)t->sv.fig.input_files, b, in,
+	         (t->sv.s.t_reach + t->sv.s.t_plan) * 1e3);
 	return 0;
 }
 
@@ -418,6 +470,7 @@ static void slim_write(struct tui *t, const char *dest, int force)
 		snprintf(t->status, sizeof t->status, "not written: %s", err.msg);
 		return;
 	}
+	t->sv.unsaved = 0;
 	const struct slim_plan *p = &t->sv.s.plan;
 	char a[32], b[32];
 	fmt_size(a, sizeof a, p->input_bytes);
@@ -449,6 +502,11 @@ static void write_enter(struct tui *t)
 		return;
 	}
 	snprintf(t->dest, sizeof t->dest, "%s", t->line);
+	struct wh_error err = {0};
+	if (transport_check_output(t->dest, "the destination", &err) < 0) {
+		snprintf(t->status, sizeof t->status, "not written: %s", err.msg);
+		return;
+	}
 	if (dest_file_exists(t->dest) && !t->o->force) {
 		t->input = IN_CONFIRM;
 		return;
@@ -481,6 +539,19 @@ static int input_key(struct tui *t, int key)
 	size_t n = strlen(t->line);
 	if (key == CRT_CTRL('c'))
 		return 1;
+	if (t->input == IN_ASK_QUIT) {
+		t->input = IN_NONE;
+		if (key == 'y' || key == 'Y')
+			return 1;
+		snprintf(t->status, sizeof t->status, "not quit: w writes the slimmed image, K saves your keeps and drops");
+		return 0;
+	}
+	if (t->input == IN_ASK_DROP) {
+		t->input = IN_NONE;
+		if (slim_view_confirm(&t->sv, key == 'y' || key == 'Y', t->status, sizeof t->status) < 0)
+			snprintf(t->status, sizeof t->status, "slimming: %s", t->sv.err);
+		return 0;
+	}
 	if (t->input == IN_CONFIRM) {
 		t->input = IN_NONE;
 		if (key == 'y' || key == 'Y')
@@ -496,6 +567,19 @@ static int input_key(struct tui *t, int key)
 	if (t->input == IN_WRITE && key == CRT_ESC) {
 		t->input = IN_NONE;
 		snprintf(t->status, sizeof t->status, "not written");
+		return 0;
+	}
+	if ((t->input == IN_ROOT || t->input == IN_SAVE) && (key == '\r' || key == '\n' || key == CRT_ESC)) {
+		enum input in = t->input;
+		t->input = IN_NONE;
+		if (key == CRT_ESC)
+			snprintf(t->status, sizeof t->status, in == IN_ROOT ? "not changed" : "not saved");
+		else if (in == IN_ROOT)
+			slim_view_set_root(&t->sv, t->line, t->status, sizeof t->status);
+		else if (!t->line[0])
+			snprintf(t->status, sizeof t->status, "not saved: no file name");
+		else
+			slim_view_save(&t->sv, t->line, t->status, sizeof t->status);
 		return 0;
 	}
 	if (key == CRT_ESC) {
@@ -555,15 +639,33 @@ static void mouse(struct tui *t)
 
 /* --- the actions of the key table (keys.c); each returns 1 to quit ----------- */
 
+/* q asks first when keeps or drops would be lost; Ctrl+C quits at once */
 static int act_quit(struct tui *t, int k)
 {
-	(void)t, (void)k;
-	return 1;
+	if (k == CRT_CTRL('c') || !t->sv.unsaved || !t->sv.n_ov)
+		return 1;
+	t->help.open = 0;
+	t->pk.open = 0;
+	snprintf(t->status, sizeof t->status, "%zu keep/drop choice%s of yours %s not written or saved. Quit anyway? y/N",
+	         t->sv.n_ov, t->sv.n_ov == 1 ? "" : "s", t->sv.n_ov == 1 ? "is" : "are");
+	t->input = IN_ASK_QUIT;
+	return 0;
 }
 
+/* Tab, Shift+Tab: the layers and the file tree, in turn (as dive); from
+ * the image details back to the layers */
 static int act_pane_cycle(struct tui *t, int k)
 {
-	t->focus = (enum tui_pane)((t->focus + (k == CRT_K_BTAB ? N_PANES - 1 : 1)) % N_PANES);
+	(void)k;
+	t->focus = t->focus == PANE_LAYERS ? PANE_TREE : PANE_LAYERS;
+	return 0;
+}
+
+/* I: the image details (Tab leaves them) */
+static int act_details(struct tui *t, int k)
+{
+	(void)k;
+	t->focus = PANE_IMAGE;
 	return 0;
 }
 
@@ -667,8 +769,43 @@ static int act_keep_drop(struct tui *t, int k)
 		return 0;
 	}
 	struct wh_node *cur = tree_model_cursor(&t->ft.m);
-	if (slim_view_toggle_node(&t->sv, cur ? slim_view_node(&t->sv, cur) : NULL, t->status, sizeof t->status) < 0)
-		snprintf(t->status, sizeof t->status, "reachability: %s", t->sv.err);
+	int rc = slim_view_toggle_node(&t->sv, cur ? slim_view_node(&t->sv, cur) : NULL, t->status, sizeof t->status);
+	if (rc < 0)
+		snprintf(t->status, sizeof t->status, "slimming: %s", t->sv.err);
+	else if (rc == 1)
+		t->input = IN_ASK_DROP;
+	return 0;
+}
+
+/* e, K: an input line prefilled with the root / a file name */
+static int act_root_save(struct tui *t, int k)
+{
+	if (slim_ready(t) < 0)
+		return 0;
+	if (k == 'e')
+		slim_view_root(&t->sv, t->line, sizeof t->line);
+	else
+		snprintf(t->line, sizeof t->line, "whittle-keep.txt");
+	t->saved[0] = 0;
+	t->status[0] = 0;
+	t->input = k == 'e' ? IN_ROOT : IN_SAVE;
+	return 0;
+}
+
+/* i: the file type; in the slim view, the entry in full */
+static int act_info(struct tui *t, int k)
+{
+	struct wh_node *cur = tree_model_cursor(&t->ft.m);
+	struct wh_node *n = t->slim && cur ? slim_view_node(&t->sv, cur) : NULL;
+	if (!n) {
+		file_tree_key(&t->ft, &t->a.img, k);
+		return 0;
+	}
+	char type[512];
+	filetype_describe(&t->a.img, n, type, sizeof type);
+	char *text = slim_view_detail(&t->sv, n, type);
+	text_popup_open(&t->detail, "Slimming: the entry in full (any other key closes)", text);
+	free(text);
 	return 0;
 }
 
@@ -711,6 +848,10 @@ static int (*const actions[KA_COUNT])(struct tui *t, int k) = {
 	[KA_PER_LAYER] = act_aggregated,
 	[KA_PANE_KEY] = act_pane_key,
 	[KA_OVERLAY_KEY] = act_overlay_key,
+	[KA_ROOT] = act_root_save,
+	[KA_SAVE] = act_root_save,
+	[KA_INFO] = act_info,
+	[KA_DETAILS] = act_details,
 };
 
 /* A key, through the key table. Returns 1 to quit. */
@@ -720,8 +861,12 @@ static int key(struct tui *t, int k)
 		return 0;
 	if (t->input != IN_NONE)
 		return input_key(t, k);
-	int overlay = t->help.open ? 1 : t->pk.open ? 2 : 0;
+	int overlay = t->help.open || t->detail.open ? 1 : t->pk.open ? 2 : 0;
 	const struct tui_key *e = keys_find(k, t->focus, overlay);
+	if (overlay == 1 && !e && !t->help.open) {
+		text_popup_key(&t->detail, k);
+		return 0;
+	}
 	if (overlay == 1 && !e) {
 		help_key(&t->help, k);
 		return 0;
@@ -754,6 +899,10 @@ int tui_main(const char *image, int no_color, const struct analysis_opts *ao, co
 	if (analysis_run(image, &opts, &t->a, &err) < 0) {
 		crt_done();
 		util_escape_line(stderr, "whittle: ", err.msg);
+		char hint[1200];
+		transport_hint(image, hint, sizeof hint);
+		if (hint[0])
+			util_escape_line(stderr, "whittle: ", hint);
 		free(t);
 		return WH_EXIT_INPUT;
 	}
@@ -781,6 +930,7 @@ int tui_main(const char *image, int no_color, const struct analysis_opts *ao, co
 	crt_done();
 	int rc = t->exit_code >= 0 ? t->exit_code : WH_EXIT_OK;
 	file_tree_free(&t->ft);
+	text_popup_close(&t->detail);
 	slim_view_free(&t->sv);
 	filetype_done();
 	analysis_free(&t->a);

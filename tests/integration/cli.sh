@@ -100,4 +100,75 @@ check "-q silences the write progress on a terminal" \
 	sh -c "! grep -Eq 're-reading|writing the layer|packing|verifying' '$T/tty.out'"
 check "-q on a terminal still writes the image" test -s "$T/w-q.tar"
 
+# --auto with nothing to slim from: no Entrypoint, Cmd, --entrypoint, --cmd,
+# --keep*, --keep-from: exit 2, saying how to name one, nothing written
+for extra in "" "--entrypoint '' --cmd ''"; do
+	set +e
+	(cd "$T" && eval "'$WHITTLE' --auto $extra '$T/w.tar'") >"$T/out" 2>"$T/err"; rc=$?
+	set -e
+	eq "--auto without a root ($extra) exits 2" "$rc" 2
+	check "--auto without a root ($extra): says how to name one" grep -q -- "--entrypoint /usr/bin/myapp.*--keep /app" "$T/err"
+	check "--auto without a root ($extra): writes nothing" test ! -e "$T/w-slim.tar"
+done
+# a root of any kind is enough
+for extra in "--keep /etc/hello" "--keep-exe hello" "--entrypoint /etc/hello"; do
+	set +e
+	# shellcheck disable=SC2086
+	"$WHITTLE" --auto --dry-run $extra "$T/w.tar" >"$T/out" 2>"$T/err"; rc=$?
+	set -e
+	check "--auto with $extra is not refused for want of a root" sh -c "! grep -q 'nothing to slim from' '$T/err'"
+done
+# an Entrypoint that is not in the image: exit 2 naming it, nothing written
+"$MKIMAGE" --format oci-archive --tag t --entrypoint '["/usr/bin/missing"]' "$T/w.spec" "$T/noprog.tar"
+set +e
+"$WHITTLE" --auto -o "oci-archive:$T/noprog-slim.tar" "$T/noprog.tar" >"$T/out" 2>"$T/err"; rc=$?
+set -e
+eq "--auto with an Entrypoint missing from the image exits 2" "$rc" 2
+check "the error names the missing program" grep -q 'Entrypoint command "/usr/bin/missing"' "$T/err"
+check "nothing written for a missing Entrypoint" test ! -e "$T/noprog-slim.tar"
+set +e
+"$WHITTLE" --auto --entrypoint /opt/nope -o "oci-archive:$T/noprog-slim.tar" "$T/w.tar" >"$T/out" 2>"$T/err"; rc=$?
+set -e
+eq "--auto --entrypoint PATH missing from the image exits 2" "$rc" 2
+# without -o: where it writes, said before it starts
+(cd "$T" && "$WHITTLE" --auto --keep /etc "$T/w.tar") >"$T/out" 2>"$T/err"
+check "--auto without -o says where it writes" grep -q "no -o given: writing oci-archive:$T/w-slim.tar" "$T/err"
+
+# transports: an unknown PREFIX: in -o is refused whatever follows, in IMAGE
+# when the whole is no NAME[:TAG] either; exit 2 with the known transports
+# and the one within two edits; nothing written
+mkdir -p "$T/tp" && cd "$T/tp"
+for o in "oic:/x" "oci-achive:$T/tp/x.tar" "foo:$T/tp/x.tar" "docker-archiv:$T/tp/y.tar"; do
+	set +e
+	"$WHITTLE" --auto --keep / -o "$o" "$T/w.tar" >"$T/out" 2>"$T/err"; rc=$?
+	set -e
+	eq "-o $o: exit 2" "$rc" 2
+	check "-o $o: lists the known transports" grep -q "oci:DIR\[:TAG\], oci-archive:FILE\[:TAG\] or docker-archive:FILE" "$T/err"
+	eq "-o $o: nothing written here" "$(ls -A "$T/tp" | wc -l)" 0
+done
+check "-o oic:/x suggests oci:" grep -q 'did you mean oci:?' <("$WHITTLE" --auto --keep / -o oic:/x "$T/w.tar" 2>&1)
+check "-o oci-achive: suggests oci-archive:" grep -q 'did you mean oci-archive:?' \
+	<("$WHITTLE" --auto --keep / -o "oci-achive:$T/tp/x.tar" "$T/w.tar" 2>&1)
+for img in "oic:/x" "oci-achive:$T/w.tar"; do
+	set +e
+	"$WHITTLE" --report - "$img" >"$T/out" 2>"$T/err"; rc=$?
+	set -e
+	eq "IMAGE $img: exit 2" "$rc" 2
+	check "IMAGE $img: lists the known transports" grep -q "docker-archive:PATH, oci-archive:PATH, oci:DIR" "$T/err"
+done
+check "IMAGE oci-achive:PATH suggests oci-archive:" grep -q 'did you mean oci-archive:?' "$T/err"
+# a valid NAME:TAG goes to the engine, not refused as a transport
+set +e
+DOCKER_HOST=unix://$T/no.sock "$WHITTLE" --report - "oic:bar" >"$T/out" 2>"$T/err"; rc=$?
+set -e
+check "IMAGE oic:bar (a NAME:TAG) is not refused as a transport" sh -c "! grep -q 'unknown transport' '$T/err'"
+check "IMAGE oic:bar: the engine's error suggests oci:" grep -q 'did you mean oci:?' "$T/err"
+# docker-archive: given an OCI archive
+set +e
+"$WHITTLE" --report - "docker-archive:$T/w.tar" >"$T/out" 2>"$T/err"; rc=$?
+set -e
+eq "docker-archive: on an OCI archive: exit 2" "$rc" 2
+check "docker-archive: on an OCI archive says to use oci-archive:" grep -q "use oci-archive:$T/w.tar" "$T/err"
+cd "$T"
+
 finish

@@ -195,7 +195,7 @@ SPEC
 	check "write-through: file_count is umoci's entry count" test \
 		"$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["image"]["file_count"])' "$T/sl.json")" \
 		= "$(wc -l <"$T/write-through.want")"
-	runs "write-through --dry-run" 0 "$WHITTLE" -q --auto --dry-run "oci:$T/sl.oci:t" || true
+	runs "write-through --dry-run" 0 "$WHITTLE" -q --auto --dry-run --keep /newdir "oci:$T/sl.oci:t" || true
 	check "write-through: --dry-run names /etc/passwd" grep -q ' /etc/passwd$' "$T/write-through --dry-run.out"
 	check "write-through: --dry-run names no /b/passwd" test -z "$(grep '/b/\|/x/y/c/\|/d/\|/n/' "$T/write-through --dry-run.out")"
 	runs "write-through --why" 0 "$WHITTLE" -q --why /etc/shadow "oci:$T/sl.oci:t" || true

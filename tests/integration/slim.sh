@@ -184,7 +184,7 @@ run "${DROP[@]}" -o oci:layout:slim in.tar
 eq "add a tag to an existing layout: exit" "$rc:$(cat "$T/err")" "0:"
 eq "existing layout keeps its image" "$(skopeo inspect oci:layout:orig >/dev/null 2>&1 && echo yes)" yes
 check_output oci:layout:slim oci gzip
-run -o oci:layout:slim in.tar  # same tag again, another image: the tag moves
+run --keep /etc -o oci:layout:slim in.tar  # same tag again, another image: the tag moves
 eq "retag: exit" "$rc" 0
 eq "retag: index entries" "$(/usr/bin/python3 -c 'import json; m=json.load(open("layout/index.json"))["manifests"]; print(len(m), sorted(x.get("annotations",{}).get("org.opencontainers.image.ref.name","") for x in m))')" "3 ['', 'orig', 'slim']"
 
@@ -209,7 +209,7 @@ PY
 
 # --- the default destination: NAME-slim.tar beside the input ------------------------------
 mkdir -p def && cp in.tar def/img.tar
-(cd / && "$WHITTLE" -q --auto "$T/def/img.tar") && ok "default output: exit 0" || bad "default output: exit $?"
+(cd / && "$WHITTLE" -q --auto --keep / "$T/def/img.tar") && ok "default output: exit 0" || bad "default output: exit $?"
 check "default output: def/img-slim.tar is an image" skopeo inspect oci-archive:def/img-slim.tar
 
 # --- dry run: lists what goes, writes nothing ------------------------------------------------
@@ -231,13 +231,13 @@ eq "--min-reduction 0.5 (ratio ~0.6): exit 1" "$rc" 1
 
 # --- existing output: exit 3 and untouched without --force; replaced with it ----------------------
 echo precious >exists.tar
-run -o oci-archive:exists.tar in.tar
+run --keep / -o oci-archive:exists.tar in.tar
 eq "existing output without --force: exit 3" "$rc" 3
 eq "existing output untouched" "$(cat exists.tar)" precious
-run --force -o oci-archive:exists.tar in.tar
+run --keep / --force -o oci-archive:exists.tar in.tar
 eq "--force replaces: exit" "$rc" 0
 check "--force: a readable image now" skopeo inspect oci-archive:exists.tar
-run -o oci-archive:in.tar --force in.tar
+run --keep / -o oci-archive:in.tar --force in.tar
 eq "never the input itself: exit 3" "$rc" 3
 input_unchanged "after trying to write onto it"
 eq "no temp dirs left" "$(ls -A | grep -c whittle-tmp || true)" 0
@@ -319,7 +319,7 @@ if [ -f "$FIXTURES/test-docker-image.tar" ]; then
 		"$PODMAN" --storage-driver vfs --root "$T/dstore" --runroot "$T/drun" rmi -a -f >/dev/null 2>&1 || true
 	fi
 	for f in test-oci-zstd-image.tar test-oci-estargz-image.tar; do
-		run -o oci-archive:"slim-$f" "oci-archive:$FIXTURES/$f"
+		run --keep / -o oci-archive:"slim-$f" "oci-archive:$FIXTURES/$f"
 		eq "dive $f: exit" "$rc:$(cat "$T/err")" "0:"
 		check "dive $f: skopeo inspect" skopeo inspect oci-archive:"slim-$f"
 	done

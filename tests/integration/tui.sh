@@ -79,6 +79,24 @@ while IFS='|' read -r c s p; do
 	check "image details: inefficient $p" on_screen "$(printf '%6s %11s  %s' "$c" "$s" "${p:0:20}")"
 done <"$T/ineff"
 check "key bar" on_screen "? help"
+# what the image runs, from its config (read from the archive here)
+cfg_cmd=$(/usr/bin/python3 - "$IMG" <<'PY'
+import json, sys, tarfile
+t = tarfile.open(sys.argv[1])
+m = json.load(t.extractfile("manifest.json"))[0]
+c = json.load(t.extractfile(m["Config"]))["config"]
+print(json.dumps(c.get("Cmd"), separators=(",", ":")), json.dumps(c.get("Entrypoint")))
+PY
+)
+keys m I End
+w m "Runs (what slimming starts from)"
+check "image details: the Cmd ${cfg_cmd% *}" on_screen "Cmd          ${cfg_cmd% *}"
+[ "${cfg_cmd#* }" = null ] && check "image details: no Entrypoint" on_screen "Entrypoint   (none)"
+check "image details: the User" on_screen "User         (none: root)"
+check "image details: user wasted explained" on_screen "user wasted %: dive's figure"
+keys m Home Tab
+w m "Layers (per layer)"
+sleep 0.2
 
 # --- keys of the layers pane -----------------------------------------------------
 pressok m j "Files: layer 1 changes" "j Files: layer 1 changes"; check "j: layer 1 details" on_screen "Layer    1 (of 14 layers)"
@@ -104,9 +122,19 @@ check "d: a page down" test "${p1%%  *}" != "/bin"
 pressok m u "/bin  directory" "u: a page up"
 keys m NPage; sleep 0.2; w m "Files:"
 check "PgDn: a page down" test "$(details | cut -c1-6)" != "/bin  "
+# after the jump the cursor keeps rows of context below it
+cur=$(details | sed 's/  .*//')
+rows >"$T/rows"
+# (rows scrolled off the top leave the parsed paths without their start: compare names)
+nrows=$(wc -l <"$T/rows") at=$(awk -F/ '{ print $NF }' "$T/rows" | grep -nxF -- "${cur##*/}" | head -1 | cut -d: -f1 || true)
+[ -n "$at" ] || { echo "cursor [$cur] not among the rows:" >&2; tail -5 "$T/rows" >&2; }
+check "PgDn: 3 rows of context below the cursor (row ${at:-?} of $nrows shown)" test "${at:-999}" -le $((nrows - 3))
 pressok m PPage "/bin  directory" "PgUp: a page up"
 pressok m Space "├─⊕ bin" "space collapses /bin"
 pressok m Space "├── bin" "space expands /bin"
+pressok m Enter "├─⊕ bin" "Enter closes /bin (as in dive and ncdu)"
+check "Enter: nothing hidden" sh -c "! grep -q 'hidden:' '$T/screen'"
+pressok m Enter "├── bin" "Enter opens /bin"
 pressok m h "├─⊕ bin" "h collapses"
 pressok m l "├── bin" "l expands"
 pressok m Left "├─⊕ bin" "Left collapses"
@@ -120,9 +148,26 @@ pressok m C-Space "├── bin" "ctrl+space again: all expanded"
 pressok m C-b "Name" "C-b Name"; check "ctrl+b hides the attributes" sh -c "! grep -q Permission '$T/screen'"
 pressok m C-b "Permission" "ctrl+b shows them again"
 pressok m C-o "sort: size▼" "ctrl+o: sort by size shown"
+check "sorted by size: a share column as in ncdu" on_screen "Size  Share"
+keys m C-Space
+w m "└─⊕ "
+# the top-level rows' shares of the root add up to 100 %
+check "sorted by size: the top-level shares add up to 100 %" /usr/bin/python3 - "$T/screen" "$((LW + 1))" <<'PY'
+import sys
+col = int(sys.argv[2])
+total = n = 0
+for line in open(sys.argv[1], encoding="utf-8").read().split("\n")[2:]:
+    s = line[col:]
+    if s[52:56] in ("├── ", "└── ", "├─⊕ ", "└─⊕ "):
+        total += float(s[34:39]); n += 1
+sys.exit(0 if n and abs(total - 100) <= 0.1 * n else 1)
+PY
+rows >"$T/rows.size"
+check "sorted by size: the rows still parse (paths)" grep -q '^/bin$' "$T/rows.size"
+pressok m C-Space "├── " "ctrl+space: expanded again"
 pressok m C-o "sort: name▲" "ctrl+o: sort by name shown"
 # the file type on request: libmagic on the bytes, against file(1) on the same bytes
-keys m Tab Tab j
+keys m Tab j
 w m "Files: layer 1 changes"
 keys m Tab / s o m e f i l e Enter
 w m "/somefile.txt  "
@@ -136,7 +181,7 @@ keys m Escape
 keys m '?'
 w m "Keys (any other key closes)"
 for k in "Tab / Shift+Tab" "/" "n / N" "Ctrl+F" "Ctrl+B" "Ctrl+O" "Esc" "q / Ctrl+C" "mouse" \
-	"Ctrl+A" "Ctrl+L" "Left / h" "Right / l" "Space" "Ctrl+Space" "Ctrl+R" "Ctrl+M" "Ctrl+U" "PgUp PgDn / u d" \
+	"Ctrl+A" "Ctrl+L" "Left / h" "Right / l" "Enter / Space" "Ctrl+Space" "Ctrl+R" "Ctrl+T" "Ctrl+U" "PgUp PgDn / u d" \
 	"Up Down / k j"; do
 	check "help lists [$k]" on_screen "$k"
 done
@@ -246,7 +291,7 @@ check "N: wrap noted" on_screen "search wrapped to the bottom"
 keys t Escape
 wait_gone t "search:"
 # hide keys, per layer
-keys t Tab Tab C-l
+keys t Tab C-l
 for i in $(seq 13 -1 10); do keys t k; done
 w t "Files: layer 9 changes"
 keys t Tab
@@ -265,13 +310,19 @@ keys t C-a
 w t "hidden: unmodified,added"
 rows m >"$T/got"
 check "ctrl+a hides the added entries too (layer 9 adds none)" cmp -s "$T/want" "$T/got"
+keys t C-r C-t
+w t "nothing to show: every entry here is hidden: unmodified (Ctrl+U), adde"
+check "everything hidden: the header lists the four kinds" on_screen "hidden: unmodified,added,modified,removed"
+ok "everything hidden: the tree says so and how to show them again"
+keys t C-r C-t
+w t "hidden: unmodified,added"
 keys t C-a C-u
-keys t Tab Tab j j j j Tab
+keys t Tab j j j j Tab
 w t "Files: layer 13 changes"
-pressok t C-m "hidden: modified" "C-m: hidden: modified"
+pressok t C-t "hidden: modified" "C-t: hidden: modified"
 rows m >"$T/got"
-check "ctrl+m hides /root/saved.txt (chmod +x)" sh -c "! grep -q '/root/saved.txt$' '$T/got'"
-check "ctrl+m keeps /root/.saved.txt" grep -q '/root/.saved.txt$' "$T/got"
+check "ctrl+t hides /root/saved.txt (chmod +x)" sh -c "! grep -q '/root/saved.txt$' '$T/got'"
+check "ctrl+t keeps /root/.saved.txt" grep -q '/root/.saved.txt$' "$T/got"
 keys t C-c
 waitok t "EXITED 0" "ctrl+c quits with 0"
 check "ctrl+c: the tty settings are restored" on_screen "TTY-RESTORED"

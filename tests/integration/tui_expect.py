@@ -241,6 +241,8 @@ def parse(screen, col, markers):
         attrs = 21
     else:
         attrs = 0
+    if "Share" in head:  # sorted by size: " 42.0% [###     ] "
+        attrs += 18
     for line in lines[2:]:
         s = line[col:]
         mark = ""

@@ -110,8 +110,12 @@ start m "$IMG"
 w m "Layers (per layer)"
 keys m s
 wait_for m "Slim " || { bad "the slim view did not open"; finish; exit 1; }
-check "slim view: the title" on_screen "Files: slim view of the final image (layers 0-1)"
-check "slim view: a status with the reachability time" grep -q "reachability [0-9]* ms" "$T/screen"
+check "slim view: the title names the program slimming starts from" \
+	on_screen "Files: slim view of the final image (layers 0-1), slimming from /app/hello"
+n_kept=$(wc -l <"$T/kept.expect") n_all=$((${#KEEP_SRC[@]} + ${#JUNK[@]} + 1))
+check "slim view: the status counts the files kept in user words ($n_kept of $n_all)" \
+	on_screen "slimmed, the image would keep $n_kept of $n_all files"
+check "slim view: the slim line counts the same files" on_screen "$n_kept of $n_all files kept"
 read -r got_visible got_kept <<<"$(figures)"
 eq "slim view: visible bytes now" "$got_visible" "$visible"
 eq "slim view: projected bytes = the program, its libraries, loader, /etc/os-release" "$got_kept" "$kept_bytes"
@@ -134,6 +138,21 @@ check "why /app/hello: the entrypoint" why_has "kept (entrypoint: Entrypoint)"
 goto m "$(basename "$libm")"
 check "why libm: needed by /app/hello, the entrypoint" \
 	why_has "kept (needed) ← /app/hello (entrypoint: Entrypoint)"
+# i: the entry in full
+keys m i
+w m "Slimming: the entry in full"
+check "i: the full path" grep -q "│ $libm *│" "$T/screen"
+check "i: the rule" on_screen "Rule      needed"
+check "i: the package (none: no database)" on_screen "Package   (no package database)"
+want_type=$(file -b -L "${KEEP_SRC[$libm]}")
+check "i: the file type (file(1) on the same bytes: ${want_type:0:30})" on_screen "Type      ${want_type:0:30}"
+check "i: the size" on_screen "($(size "${KEEP_SRC[$libm]}") B)"
+"$WHITTLE" --why "$libm" "$IMG" >"$T/why.out" 2>/dev/null
+check "i: the chain as --why prints it ($(wc -l <"$T/why.out") lines)" \
+	sh -c "while IFS= read -r l; do grep -qF -- \"\$l\" '$T/screen' || exit 1; done <'$T/why.out'"
+check "i: the chain reaches /app/hello" grep -q "<- /app/hello" "$T/screen"
+keys m Escape
+wait_gone m "Slimming: the entry in full" || bad "Esc did not close the detail view"
 goto m os-release
 check "why /etc/os-release: always kept" why_has "kept (always)"
 goto m a.bin
@@ -154,10 +173,50 @@ read -r _ k3 <<<"$(figures)"
 eq "z: the projection is back" "$k3" "$kept_bytes"
 eq "z: a.bin removable again" "$(marker_of /opt/junk/a.bin)" "✗"
 goto m "$(basename "$libm")"
+# libm is needed by /app/hello (the test links it with -lm): x asks first
 keys m x
+w m "Drop it anyway? y/n"
+check "x on libm: names what would break" on_screen "dropping $(basename "$libm") breaks 1 need: needed by /app/hello."
+read -r _ kq <<<"$(figures)"
+eq "x on libm: nothing dropped while asking" "$kq" "$kept_bytes"
+keys m n
+w m "not dropped: $libm stays"
+read -r _ kn <<<"$(figures)"
+eq "n: the projection unchanged" "$kn" "$kept_bytes"
+eq "n: libm still kept" "$(marker_of "$libm")" "✓"
+keys m x
+w m "Drop it anyway? y/n"
+keys m y
 w m "dropped $libm"
+check "y: the message says the need is left unmet" on_screen "1 need unmet"
 read -r _ k4 <<<"$(figures)"
 eq "x on libm: the projection shrinks by its size" "$k4" "$((kept_bytes - $(size "${KEEP_SRC[$libm]}")))"
+# the same as --auto --drop would write
+"$WHITTLE" -q --auto --drop "$libm" -o "oci-archive:$T/drop.tar" --report "$T/drop.json" "$IMG" >/dev/null 2>&1 ||
+	bad "--auto --drop $libm failed"
+eq "x on libm: the projection = the visible bytes --auto --drop writes" "$k4" \
+	"$(/usr/bin/python3 -c "import json; print(json.load(open('$T/drop.json'))['slim']['visible_bytes'])")"
+# K: the choices as a --keep-from file, which --auto loads to the same projection
+keys m K
+w m "Save your keeps and drops (--keep-from file) to: whittle-keep.txt_"
+keys m Enter
+w m "saved 1 line to whittle-keep.txt"
+check "K: the file holds the drop as -PATH" grep -qx -- "-$libm" "$T/whittle-keep.txt"
+"$WHITTLE" -q --auto --keep-from "$T/whittle-keep.txt" -o "oci-archive:$T/kf.tar" --report "$T/kf.json" "$IMG" >/dev/null 2>&1 ||
+	bad "--auto --keep-from the saved file failed"
+eq "K: --auto --keep-from the saved file writes the projection" "$k4" \
+	"$(/usr/bin/python3 -c "import json; print(json.load(open('$T/kf.json'))['slim']['visible_bytes'])")"
+# ... and the explorer loads it again
+TM new-session -d -s k -x $W -y $H \
+	"cd '$T' && env -u CI -u NO_COLOR TERM=xterm-256color LANG=C.UTF-8 $T/run.sh --keep-from '$T/whittle-keep.txt' '$IMG'"
+w k "Layers (per layer)"
+keys k s
+w k "Slim "
+read -r _ kk <<<"$(figures)"
+eq "K: the explorer started with --keep-from the saved file projects the same" "$kk" "$k4"
+eq "K: ... and shows libm removable" "$(marker_of "$libm")" "✗"
+keys k C-c
+w m "Slim " # (the screen read below is m's again)
 eq "x on libm: marked as the user's drop" "$(marker_of "$libm")" "D"
 check "x on libm: why says the user dropped it" why_has "removable ($(human "$(size "${KEEP_SRC[$libm]}")")): dropped by you (x)"
 keys m z
@@ -167,6 +226,24 @@ eq "z after a drop: the projection is back" "$k5" "$kept_bytes"
 keys m z
 w m "nothing to undo"
 ok "z with nothing left to undo says so"
+# e: slim from another program; Enter on nothing goes back to the image's
+keys m e
+w m "Slim from (entrypoint and cmd: words or a JSON array): /app/hello_"
+ok "e: the prompt holds the image's Entrypoint"
+keys m C-u
+keys m /opt/junk/a.bin Enter
+w m "slimming from /opt/junk/a.bin: "
+check "e: the title names the new program" on_screen "slimming from /opt/junk/a.bin"
+read -r _ ke <<<"$(figures)"
+eq "e: the projection is the new program and /etc/os-release" "$ke" "$((1000000 + $(size "$T/os-release")))"
+eq "e: the new program is kept" "$(marker_of /opt/junk/a.bin)" "✓"
+eq "e: the old one is removable" "$(marker_of /app/hello)" "✗"
+keys m e
+w m "Slim from (entrypoint"
+keys m C-u Enter
+w m "slimming from /app/hello: "
+read -r _ ke2 <<<"$(figures)"
+eq "e, Enter on nothing: back to the image's program" "$ke2" "$kept_bytes"
 keys m p
 w m "Packages: 0"
 check "p without a package database says so" on_screen "no package database in this image"
@@ -233,8 +310,26 @@ check "an unwritable destination: the error names it" on_screen "$T/no/such/dir"
 keys m j
 wait_for m "Slim " >/dev/null || true
 check "the UI goes on after a failed write" on_screen "Slim "
+# an unknown transport is refused, not taken as a file name
+keys m w
+w m "Write the slimmed image to:"
+keys m C-u
+keys m "oci-achive:$T/typo.tar" Enter
+w m "not written: the destination oci-achive:$T/typo.tar: unknown transport"
+check "w: an unknown transport suggests the nearest" on_screen 'did you mean oci-archive:?'
+check "w: nothing written for an unknown transport" sh -c "! ls '$T' | grep -q -e achive -e typo"
+# 80x24: the key bar keeps ? help and q quit (the later hints go first)
+keys m Escape # (the status of the last key goes; the key bar comes back)
+TM resize-window -t m -x 80 -y 24
+wait_for m "q quit" || bad "80x24: no q quit on the key bar"
+check "80x24: the key bar has ? help" sh -c "tail -1 '$T/screen' | grep -q '? help  q quit'"
+check "80x24: the key bar starts with the slim view's keys" sh -c "tail -1 '$T/screen' | grep -q '^x keep/drop  z undo'"
+TM resize-window -t m -x $W -y $H
+sleep 0.3
 keys m '?'
 w m "Keys (any other key closes)"
+check "help: as wide as its longest line (wider than 78 columns)" \
+	on_screen "in the slim view: all about the entry (why, rule, package, type)"
 keys m PgDn
 keys m PgDn
 w m "keep or drop the entry under the cursor"
@@ -242,6 +337,36 @@ check "help: w" on_screen "write the slimmed image"
 keys m q
 w m "EXITED 0"
 ok "q after writing exits 0"
+
+# --- q with unwritten keeps and drops asks; Ctrl+C does not -----------------------------
+start q "$IMG"
+w q "Layers (per layer)"
+keys q s
+w q "Slim "
+goto q a.bin
+keys q x
+w q "kept /opt/junk/a.bin"
+keys q q
+w q "Quit anyway? y/N"
+check "q with a keep not written: asks" on_screen "1 keep/drop choice of yours is not written or saved."
+keys q n
+w q "not quit"
+check "n: the explorer goes on" sh -c "! grep -q EXITED '$T/screen'"
+keys q q
+w q "Quit anyway? y/N"
+keys q y
+w q "EXITED 0"
+ok "q, y: quits"
+start c "$IMG"
+w c "Layers (per layer)"
+keys c s
+w c "Slim "
+goto c a.bin
+keys c x
+w c "kept /opt/junk/a.bin"
+keys c C-c
+w c "EXITED"
+check "Ctrl+C quits at once" sh -c "! grep -q 'Quit anyway' '$T/screen'"
 
 # --- the Debian image: packages -------------------------------------------------------
 if [ -z "${WH_SKIP_DEBIAN:-}" ]; then
@@ -252,6 +377,50 @@ if [ -z "${WH_SKIP_DEBIAN:-}" ]; then
 	w d "Slim " 600
 	read -r dvis dkept <<<"$(figures)"
 	check "debian: projected smaller than visible" test "$dkept" -lt "$dvis"
+	# the libc every program needs: x names what would break and asks
+	goto d libc.so.6
+	keys d x
+	w d "Drop it anyway? y/n" 600
+	# the image's entrypoint (the builder's whtest) is named first among them
+	ep=$(/usr/bin/python3 -c "
+import json, os
+d = '$DEBIAN_OCI'
+def blob(dg): return os.path.join(d, 'blobs', *dg.split(':'))
+i = json.load(open(os.path.join(d, 'index.json')))
+m = json.load(open(blob(i['manifests'][0]['digest'])))
+c = json.load(open(blob(m['config']['digest'])))['config']
+print((c.get('Entrypoint') or c.get('Cmd'))[0])")
+	check "debian: x on libc.so.6 names its users, the entrypoint $ep first" \
+		grep -Eq "dropping libc.so.6 breaks [0-9]+ needs: needed by $ep and [0-9]+ more. Drop it anyway" "$T/screen"
+	keys d n
+	w d "not dropped: /usr/lib/x86_64-linux-gnu/libc.so.6 stays" 600
+	read -r _ dkn <<<"$(figures)"
+	eq "debian: n leaves the projection" "$dkn" "$dkept"
+	dfiles=$(sed -n 's/.*B\]  \([0-9]*\) of [0-9]* files kept.*/\1/p' "$T/screen")
+	# one set of numbers: the explorer, --auto's summary and --report against tar tv of the written layer
+	"$WHITTLE" --auto -o "oci:$T/dn:slim" --report "$T/dn.json" "$DEBIAN_REF" >"$T/dn.out" 2>"$T/dn.err" ||
+		bad "debian: --auto failed: $(head -c 300 "$T/dn.err")"
+	layer=$(/usr/bin/python3 -c "
+import json, os
+d = '$T/dn'
+i = json.load(open(os.path.join(d, 'index.json')))
+m = json.load(open(os.path.join(d, 'blobs', *i['manifests'][0]['digest'].split(':'))))
+print(os.path.join(d, 'blobs', *m['layers'][0]['digest'].split(':')))")
+	tar -tvf "$layer" >"$T/dn.tv"
+	# regular files: '-' (and hard links, 'h', which tar lists with size 0); bytes: the '-' sizes
+	tv_files=$(grep -c '^[-h]' "$T/dn.tv")
+	tv_bytes=$(awk '/^-/ { s += $3 } END { print s + 0 }' "$T/dn.tv")
+	tv_entries=$(wc -l <"$T/dn.tv")
+	eq "numbers: the explorer's projected bytes = the layer's file bytes (tar tv)" "$dkept" "$tv_bytes"
+	eq "numbers: the explorer's kept files = the layer's regular files (tar tv)" "$dfiles" "$tv_files"
+	eq "numbers: --report reach.kept_bytes = tar tv" \
+		"$(/usr/bin/python3 -c "import json; print(json.load(open('$T/dn.json'))['reach']['kept_bytes'])")" "$tv_bytes"
+	eq "numbers: --report reach.kept_files = tar tv" \
+		"$(/usr/bin/python3 -c "import json; print(json.load(open('$T/dn.json'))['reach']['kept_files'])")" "$tv_files"
+	eq "numbers: --report slim.visible_bytes = tar tv" \
+		"$(/usr/bin/python3 -c "import json; print(json.load(open('$T/dn.json'))['slim']['visible_bytes'])")" "$tv_bytes"
+	check "numbers: --auto's summary: $tv_files files kept, $tv_entries entries" \
+		grep -Eq "files +$tv_files kept, [0-9]+ removed +\(entries with directories and links: $tv_entries kept" "$T/dn.out"
 	grep -o "reachability [0-9]* ms, plan [0-9]* ms" "$T/screen" || true
 	keys d p
 	w d "Packages: "

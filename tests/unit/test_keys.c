@@ -40,6 +40,8 @@ static void test_design_bindings(void **state)
 		assert_int_equal(action_of('?', p, 0), KA_HELP);
 		assert_int_equal(action_of('q', p, 0), KA_QUIT);
 		assert_int_equal(action_of(CRT_CTRL('c'), p, 0), KA_QUIT);
+		/* the image details have a key of their own (README), Tab only toggles layers / tree */
+		assert_int_equal(action_of('I', p, 0), KA_DETAILS);
 		/* arrows, hjkl's j and k, PgUp/PgDn and u/d move in every pane */
 		static const int moves[] = {CRT_K_UP, CRT_K_DOWN, 'k', 'j', CRT_K_PGUP, CRT_K_PGDN, 'u', 'd'};
 		for (size_t i = 0; i < sizeof moves / sizeof moves[0]; i++)
@@ -49,13 +51,19 @@ static void test_design_bindings(void **state)
 	assert_int_equal(action_of(CRT_CTRL('a'), PANE_LAYERS, 0), KA_AGGREGATED);
 	assert_int_equal(action_of(CRT_CTRL('l'), PANE_LAYERS, 0), KA_PER_LAYER);
 	/* the tree pane's own: h l, space, ctrl+space, ctrl+a/r/m/u */
-	static const int tree[] = {'h', 'l', CRT_K_LEFT, CRT_K_RIGHT, ' ', 0, CRT_CTRL('a'), CRT_CTRL('r'),
-	                           CRT_CTRL('m'), CRT_CTRL('u')};
+	/* DESIGN: ctrl+m is Enter, which opens and closes a directory; hiding
+	 * modified entries has a key of its own (README: ctrl+t) */
+	static const int tree[] = {'h', 'l', CRT_K_LEFT, CRT_K_RIGHT, ' ', '\r', 0, CRT_CTRL('a'), CRT_CTRL('r'),
+	                           CRT_CTRL('t'), CRT_CTRL('u')};
 	for (size_t i = 0; i < sizeof tree / sizeof tree[0]; i++) {
 		assert_int_equal(action_of(tree[i], PANE_TREE, 0), KA_PANE_KEY);
 		assert_int_equal(action_of(tree[i], PANE_IMAGE, 0), -1);
 	}
 	assert_int_equal(action_of(CRT_CTRL('l'), PANE_TREE, 0), -1);
+	/* Enter and Space are one row (fold), not the hiding of modified entries */
+	const struct tui_key *enter = keys_find('\r', PANE_TREE, 0), *space = keys_find(' ', PANE_TREE, 0);
+	assert_ptr_equal(enter, space);
+	assert_ptr_not_equal(enter, keys_find(CRT_CTRL('t'), PANE_TREE, 0));
 }
 
 static void test_overlays(void **state)

@@ -605,6 +605,38 @@ static void test_user_lists(void **state)
 	fix_free(f);
 }
 
+/* A --keep-from file is util_escape text (the explorer's K writes it so):
+ * \xHH and \\ are decoded before the line is a glob, so a name with a
+ * newline or ESC can be kept and dropped; a hand-written "\*" still
+ * means a literal star. The names are the test's own. */
+static void test_keep_from_escaped(void **state)
+{
+	(void)state;
+	struct fix *f = fix_new();
+	base(f);
+	dir(f, "data");
+	text(f, "data/a\nb", "x", 0644);
+	text(f, "data/e\x1b[1m", "x", 0644);
+	text(f, "data/c*d", "x", 0644);
+	text(f, "data/cxd", "x", 0644);
+	text(f, "data/back\\slash", "x", 0644);
+	char kf[512];
+	snprintf(kf, sizeof kf, "%s/keep-esc.txt", tmpdir);
+	FILE *fp = fopen(kf, "w");
+	fputs("+/data/a\\x0ab\n+/data/e\\x1b[1m\n+/data/c\\*d\n+/data/back\\\\slash\n", fp);
+	fclose(fp);
+	char *keep_from[] = {kf};
+	char *entry[] = {"/bin/true"};
+	struct reach_opts o = {.keep_from = {keep_from, 1}, .entrypoint = {entry, 1}, .entrypoint_set = 1};
+	compute(f, &o);
+	assert_true(kept(f, "/data/a\nb"));
+	assert_true(kept(f, "/data/e\x1b[1m"));
+	assert_true(kept(f, "/data/c*d"));
+	assert_false(kept(f, "/data/cxd")); /* \* is a literal star, not a glob */
+	assert_true(kept(f, "/data/back\\slash"));
+	fix_free(f);
+}
+
 /* Exec wrappers run programs: the word after env, xargs, timeout, nice,
  * find -exec ... is a program even when a shell has a builtin of that
  * name (env(1), xargs(1), timeout(1), nice(1), find(1): each execvp()s its
@@ -781,6 +813,7 @@ int main(void)
 		cmocka_unit_test(test_bin_sh),
 		cmocka_unit_test(test_runtime_rules),
 		cmocka_unit_test(test_user_lists),
+		cmocka_unit_test(test_keep_from_escaped),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

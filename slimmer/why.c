@@ -1,6 +1,6 @@
 /* why: `whittle --why PATH` as text. Every name from the image is printed
  * through util_escape (a name cannot drive the terminal or forge a line). */
-#include "cli/why.h"
+#include "slimmer/why.h"
 
 #include <stdlib.h>
 

@@ -1,6 +1,7 @@
-/* why: `whittle --why PATH` as text, from reach_explain's data. */
-#ifndef WH_CLI_WHY_H
-#define WH_CLI_WHY_H
+/* why: `whittle --why PATH` as text, from reach_explain's data: what --why
+ * prints and the explorer's detail view shows (slimmer/, below both). */
+#ifndef WH_SLIM_WHY_H
+#define WH_SLIM_WHY_H
 
 #include <stdio.h>
 
