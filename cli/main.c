@@ -157,6 +157,173 @@ static void on_signal(int sig)
 	raise(sig);
 }
 
+/* The command line into o. Returns -1 to go on, else the exit code
+ * (--help, --version, bad usage); o's lists are freed by the caller. */
+static int parse_args(int argc, char **argv, struct cli_opts *o, int *modes)
+{
+	int c;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":j:o:qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case O_REPORT: o->report = optarg; break;
+		case O_CI: o->mode_ci = 1; (*modes)++; break;
+		case O_AUTO: o->mode_auto = 1; (*modes)++; break;
+		case O_DRY: o->dry_run = 1; break;
+		case O_WHY: o->why = optarg; (*modes)++; break;
+		case O_PLATFORM: o->platform = optarg; break;
+		case O_TIMEOUT: {
+			char *end;
+			double v = strtod(optarg, &end);
+			if (*end || !(v > 0 && v <= 1e7))
+				return bad_usage("--timeout takes a number of seconds, not \"%s\"", optarg);
+			fetch_set_timeout(v);
+			break;
+		}
+		case O_TLS:
+			if (!strcmp(optarg, "true"))
+				o->tls_verify = 1;
+			else if (!strcmp(optarg, "false"))
+				o->tls_verify = 0;
+			else
+				return bad_usage("--tls-verify takes true or false, not \"%s\"", optarg);
+			break;
+		case 'j': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (*end || v < 1 || v > 1024)
+				return bad_usage("--jobs takes a number from 1 to 1024, not \"%s\"", optarg);
+			o->jobs = (int)v;
+			break;
+		}
+		case O_LE: o->lowest_efficiency.value = optarg; break;
+		case O_HWB: o->highest_wasted_bytes.value = optarg; break;
+		case O_HUWP: o->highest_user_wasted_percent.value = optarg; break;
+		case O_CICONF: o->ci_config = optarg; break;
+		case O_ENTRY: str_list_add(&o->slim.entrypoint, optarg); o->slim.entrypoint_set = 1; break;
+		case O_CMD: str_list_add(&o->slim.cmd, optarg); o->slim.cmd_set = 1; break;
+		case O_KEEP: str_list_add(&o->slim.keep, optarg); break;
+		case O_DROP: str_list_add(&o->slim.drop, optarg); break;
+		case O_KEEPEXE: str_list_add(&o->slim.keep_exe, optarg); break;
+		case O_KEEPPKG: str_list_add(&o->slim.keep_package, optarg); break;
+		case O_KEEPFROM: str_list_add(&o->slim.keep_from, optarg); break;
+		case O_RULE: str_list_add(&o->slim.rules, optarg); break;
+		case O_REPFILES: o->report_files = 1; break;
+		case 'o': o->slim.output = optarg; break;
+		case O_COMP:
+			if (strcmp(optarg, "gzip") && strcmp(optarg, "zstd") && strcmp(optarg, "none"))
+				return bad_usage("--compression takes gzip, zstd or none, not \"%s\"", optarg);
+			o->slim.compression = optarg;
+			break;
+		case O_FORCE: o->slim.force = 1; break;
+		case O_KEEPDPKG: o->slim.keep_dpkg_db = 1; break;
+		case O_MINRED: o->min_reduction = optarg; break;
+		case O_FAILUNRES: o->fail_on_unresolved = 1; break;
+		case 'q': o->quiet = 1; break;
+		case O_NOCOLOR: o->no_color = 1; break;
+		case O_VERSION: printf("whittle %s\n", WH_VERSION); return 0;
+		case 'h': fputs(usage_text, stdout); return 0;
+		case ':': return bad_usage("option %s needs a value", argv[optind - 1]);
+		default: return bad_usage("unknown option %s", argv[optind - 1]);
+		}
+	}
+	if (*modes > 1)
+		return bad_usage("%s", "choose one mode: --ci, --auto or --why (--report may accompany --ci or --auto)");
+	if (o->dry_run && !o->mode_auto)
+		return bad_usage("%s", "--dry-run goes with --auto");
+	if (optind != argc - 1)
+		return bad_usage("%s", optind >= argc ? "no image given" : "one image at a time");
+	o->image = argv[optind];
+	return -1;
+}
+
+/* Everything but the explorer: analyse, then --why, --ci, --auto and
+ * --report over one slimming session. Returns the exit code. */
+static int run_modes(struct cli_opts *o, const struct analysis_opts *ao, struct progress_state *ps)
+{
+	struct analysis a;
+	struct wh_error err = {0};
+	int rc = analysis_run(o->image, ao, &a, &err);
+	if (ps->shown)
+		fputs("\r\033[K", stderr);
+	if (rc < 0) {
+		char hint[1200];
+		transport_hint(o->image, hint, sizeof hint);
+		util_escape_line(stderr, "whittle: ", err.msg);
+		if (hint[0])
+			util_escape_line(stderr, "whittle: ", hint);
+		return WH_EXIT_INPUT;
+	}
+	int exit_code = WH_EXIT_OK;
+	/* reachability: for --report, --why and --auto (not for --ci alone) */
+	struct slim_session sess;
+	int probe_failed = 0;
+	slim_session_init(&sess, &a, &o->slim);
+	if (o->mode_auto)
+		exit_code = auto_check_roots(&a, o);
+	if ((o->report || o->why || o->mode_auto) && exit_code == WH_EXIT_OK) {
+		int rc = slim_session_reach(&sess, NULL, &err);
+		if (!sess.have_db && !o->quiet)
+			util_escape_line(stderr, "whittle: warning: package database: ", sess.db_err.msg);
+		if (rc < 0) {
+			util_escape_line(stderr, "whittle: ", err.msg);
+			exit_code = WH_EXIT_INPUT;
+		} else if ((rc = slim_session_probe(&sess, o->quiet ? NULL : stderr, &err)) < 0) {
+			util_escape_line(stderr, "whittle: ", err.msg);
+			exit_code = rc == WH_EINTR ? WH_EXIT_INTERRUPTED : rc == WH_EOUTPUT ? WH_EXIT_OUTPUT : WH_EXIT_INPUT;
+			probe_failed = 1; /* nothing is written or explained after a failed probe */
+		}
+	}
+	int have_reach = sess.have_reach && !probe_failed;
+	if (o->mode_auto && have_reach && exit_code == WH_EXIT_OK)
+		exit_code = auto_check_program(&sess.r);
+	if (o->why && have_reach) {
+		if (why_print(&sess.r, &a, o->why, stdout, &err) < 0) {
+			util_escape_line(stderr, "whittle: ", err.msg);
+			exit_code = WH_EXIT_INPUT;
+		}
+	}
+	/* --ci, or --auto with rules given: dive's rules on the input (with
+	 * --auto the text goes to stderr, beside the slimming summary) */
+	if (o->mode_ci || (o->mode_auto && ci_wanted(o))) {
+		int r = ci_run(&a, o, o->mode_auto || (o->report && !strcmp(o->report, "-")) ? stderr : stdout, &err);
+		if (r < 0) {
+			util_escape_line(stderr, "whittle: ", err.msg);
+			exit_code = WH_EXIT_INPUT;
+		} else if (r > 0) {
+			exit_code = WH_EXIT_RULE;
+		}
+	}
+	json_t *slim_json = NULL;
+	if (o->mode_auto && have_reach && exit_code != WH_EXIT_INPUT) {
+		int r = auto_run(&a, o, &sess, &slim_json);
+		if (r != WH_EXIT_OK && !(r == WH_EXIT_RULE && exit_code != WH_EXIT_OK))
+			exit_code = r;
+	}
+	if (o->report && exit_code != WH_EXIT_INPUT && exit_code != WH_EXIT_INTERRUPTED) {
+		json_t *doc = report_build(&a, o);
+		/* the figures of the image --auto writes: the plan (--auto made it) */
+		struct slim_figures fg;
+		int have_fg = have_reach && (sess.have_plan || slim_session_plan(&sess, &err) == 0);
+		if (have_fg)
+			slim_session_figures(&sess, &fg);
+		if (have_reach)
+			json_object_set_new(doc, "reach", report_reach(&sess.r, have_fg ? &fg : NULL, o->report_files));
+		if (slim_json)
+			json_object_set(doc, "slim", slim_json);
+		if (sess.probes.n)
+			json_object_set_new(doc, "probe", probe_report_json(&sess.probes));
+		if (report_write(doc, o->report, &err) < 0) {
+			util_escape_line(stderr, "whittle: ", err.msg);
+			exit_code = WH_EXIT_OUTPUT;
+		}
+		json_decref(doc);
+	}
+	json_decref(slim_json);
+	slim_session_free(&sess);
+	analysis_free(&a);
+	return exit_code;
+}
+
 int main(int argc, char **argv)
 {
 	struct cli_opts o;
@@ -167,88 +334,18 @@ int main(int argc, char **argv)
 	struct wh_error perr = {0};
 	if (probe_opts_take(&argc, argv, &o.slim.probe, &perr) < 0)
 		return opts_done(&o, bad_usage("%s", perr.msg));
-	int c;
 	int modes = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":j:o:qh", longopts, NULL)) != -1) {
-		switch (c) {
-		case O_REPORT: o.report = optarg; break;
-		case O_CI: o.mode_ci = 1; modes++; break;
-		case O_AUTO: o.mode_auto = 1; modes++; break;
-		case O_DRY: o.dry_run = 1; break;
-		case O_WHY: o.why = optarg; modes++; break;
-		case O_PLATFORM: o.platform = optarg; break;
-		case O_TIMEOUT: {
-			char *end;
-			double v = strtod(optarg, &end);
-			if (*end || !(v > 0 && v <= 1e7))
-				return opts_done(&o, bad_usage("--timeout takes a number of seconds, not \"%s\"", optarg));
-			fetch_set_timeout(v);
-			break;
-		}
-		case O_TLS:
-			if (!strcmp(optarg, "true"))
-				o.tls_verify = 1;
-			else if (!strcmp(optarg, "false"))
-				o.tls_verify = 0;
-			else
-				return opts_done(&o, bad_usage("--tls-verify takes true or false, not \"%s\"", optarg));
-			break;
-		case 'j': {
-			char *end;
-			long v = strtol(optarg, &end, 10);
-			if (*end || v < 1 || v > 1024)
-				return opts_done(&o, bad_usage("--jobs takes a number from 1 to 1024, not \"%s\"", optarg));
-			o.jobs = (int)v;
-			break;
-		}
-		case O_LE: o.lowest_efficiency.value = optarg; break;
-		case O_HWB: o.highest_wasted_bytes.value = optarg; break;
-		case O_HUWP: o.highest_user_wasted_percent.value = optarg; break;
-		case O_CICONF: o.ci_config = optarg; break;
-		case O_ENTRY: str_list_add(&o.slim.entrypoint, optarg); o.slim.entrypoint_set = 1; break;
-		case O_CMD: str_list_add(&o.slim.cmd, optarg); o.slim.cmd_set = 1; break;
-		case O_KEEP: str_list_add(&o.slim.keep, optarg); break;
-		case O_DROP: str_list_add(&o.slim.drop, optarg); break;
-		case O_KEEPEXE: str_list_add(&o.slim.keep_exe, optarg); break;
-		case O_KEEPPKG: str_list_add(&o.slim.keep_package, optarg); break;
-		case O_KEEPFROM: str_list_add(&o.slim.keep_from, optarg); break;
-		case O_RULE: str_list_add(&o.slim.rules, optarg); break;
-		case O_REPFILES: o.report_files = 1; break;
-		case 'o': o.slim.output = optarg; break;
-		case O_COMP:
-			if (strcmp(optarg, "gzip") && strcmp(optarg, "zstd") && strcmp(optarg, "none"))
-				return opts_done(&o, bad_usage("--compression takes gzip, zstd or none, not \"%s\"", optarg));
-			o.slim.compression = optarg;
-			break;
-		case O_FORCE: o.slim.force = 1; break;
-		case O_KEEPDPKG: o.slim.keep_dpkg_db = 1; break;
-		case O_MINRED: o.min_reduction = optarg; break;
-		case O_FAILUNRES: o.fail_on_unresolved = 1; break;
-		case 'q': o.quiet = 1; break;
-		case O_NOCOLOR: o.no_color = 1; break;
-		case O_VERSION: printf("whittle %s\n", WH_VERSION); return opts_done(&o, 0);
-		case 'h': fputs(usage_text, stdout); return opts_done(&o, 0);
-		case ':': return opts_done(&o, bad_usage("option %s needs a value", argv[optind - 1]));
-		default: return opts_done(&o, bad_usage("unknown option %s", argv[optind - 1]));
-		}
-	}
-	if (modes > 1)
-		return opts_done(&o, bad_usage("%s", "choose one mode: --ci, --auto or --why (--report may accompany --ci or --auto)"));
-	if (o.dry_run && !o.mode_auto)
-		return opts_done(&o, bad_usage("%s", "--dry-run goes with --auto"));
-	if (optind != argc - 1)
-		return opts_done(&o, bad_usage("%s", optind >= argc ? "no image given" : "one image at a time"));
-	o.image = argv[optind];
+	int rc = parse_args(argc, argv, &o, &modes);
+	if (rc >= 0)
+		return opts_done(&o, rc);
 	o.slim.jobs = o.jobs;
 	{
 		/* a typo in a transport is refused before anything is read or written */
 		struct wh_error terr = {0};
 		if ((o.slim.output && transport_check_output(o.slim.output, "-o", &terr) < 0) ||
 		    transport_check_image(o.image, &terr) < 0) {
-			fprintf(stderr, "whittle: %s\n", terr.msg);
-			slim_opts_free(&o.slim);
-			return WH_EXIT_INPUT;
+			util_escape_line(stderr, "whittle: ", terr.msg);
+			return opts_done(&o, WH_EXIT_INPUT);
 		}
 	}
 	int tui = !o.report && modes == 0;
@@ -267,93 +364,6 @@ int main(int argc, char **argv)
 		ao.progress.cb = progress_cb;
 		ao.progress.ctx = &ps;
 	}
-	if (tui) {
-		int rc = tui_main(o.image, o.no_color, &ao, &o.slim);
-		slim_opts_free(&o.slim);
-		return rc;
-	}
-	struct analysis a;
-	struct wh_error err = {0};
-	int rc = analysis_run(o.image, &ao, &a, &err);
-	if (ps.shown)
-		fputs("\r\033[K", stderr);
-	if (rc < 0) {
-		char hint[1200];
-		transport_hint(o.image, hint, sizeof hint);
-		util_escape_line(stderr, "whittle: ", err.msg);
-		if (hint[0])
-			util_escape_line(stderr, "whittle: ", hint);
-		slim_opts_free(&o.slim);
-		return WH_EXIT_INPUT;
-	}
-	int exit_code = WH_EXIT_OK;
-	/* reachability: for --report, --why and --auto (not for --ci alone) */
-	struct slim_session sess;
-	int probe_failed = 0;
-	slim_session_init(&sess, &a, &o.slim);
-	if (o.mode_auto)
-		exit_code = auto_check_roots(&a, &o);
-	if ((o.report || o.why || o.mode_auto) && exit_code == WH_EXIT_OK) {
-		int rc = slim_session_reach(&sess, NULL, &err);
-		if (!sess.have_db && !o.quiet)
-			util_escape_line(stderr, "whittle: warning: package database: ", sess.db_err.msg);
-		if (rc < 0) {
-			util_escape_line(stderr, "whittle: ", err.msg);
-			exit_code = WH_EXIT_INPUT;
-		} else if ((rc = slim_session_probe(&sess, o.quiet ? NULL : stderr, &err)) < 0) {
-			util_escape_line(stderr, "whittle: ", err.msg);
-			exit_code = rc == WH_EINTR ? WH_EXIT_INTERRUPTED : rc == WH_EOUTPUT ? WH_EXIT_OUTPUT : WH_EXIT_INPUT;
-			probe_failed = 1; /* nothing is written or explained after a failed probe */
-		}
-	}
-	int have_reach = sess.have_reach && !probe_failed;
-	if (o.mode_auto && have_reach && exit_code == WH_EXIT_OK)
-		exit_code = auto_check_program(&sess.r);
-	if (o.why && have_reach) {
-		if (why_print(&sess.r, &a, o.why, stdout, &err) < 0) {
-			util_escape_line(stderr, "whittle: ", err.msg);
-			exit_code = WH_EXIT_INPUT;
-		}
-	}
-	/* --ci, or --auto with rules given: dive's rules on the input (with
-	 * --auto the text goes to stderr, beside the slimming summary) */
-	if (o.mode_ci || (o.mode_auto && ci_wanted(&o))) {
-		int r = ci_run(&a, &o, o.mode_auto || (o.report && !strcmp(o.report, "-")) ? stderr : stdout, &err);
-		if (r < 0) {
-			util_escape_line(stderr, "whittle: ", err.msg);
-			exit_code = WH_EXIT_INPUT;
-		} else if (r > 0) {
-			exit_code = WH_EXIT_RULE;
-		}
-	}
-	json_t *slim_json = NULL;
-	if (o.mode_auto && have_reach && exit_code != WH_EXIT_INPUT) {
-		int r = auto_run(&a, &o, &sess, &slim_json);
-		if (r != WH_EXIT_OK && !(r == WH_EXIT_RULE && exit_code != WH_EXIT_OK))
-			exit_code = r;
-	}
-	if (o.report && exit_code != WH_EXIT_INPUT && exit_code != WH_EXIT_INTERRUPTED) {
-		json_t *doc = report_build(&a, &o);
-		/* the figures of the image --auto writes: the plan (--auto made it) */
-		struct slim_figures fg;
-		int have_fg = have_reach && (sess.have_plan || slim_session_plan(&sess, &err) == 0);
-		if (have_fg)
-			slim_session_figures(&sess, &fg);
-		if (have_reach)
-			json_object_set_new(doc, "reach", report_reach(&sess.r, have_fg ? &fg : NULL, o.report_files));
-		if (slim_json)
-			json_object_set(doc, "slim", slim_json);
-		if (sess.probes.n)
-			json_object_set_new(doc, "probe", probe_report_json(&sess.probes));
-		if (report_write(doc, o.report, &err) < 0) {
-			util_escape_line(stderr, "whittle: ", err.msg);
-			exit_code = WH_EXIT_OUTPUT;
-		}
-		json_decref(doc);
-	}
-	json_decref(slim_json);
-	slim_session_free(&sess);
-	analysis_free(&a);
-	slim_opts_free(&o.slim);
-	return exit_code;
+	rc = tui ? tui_main(o.image, o.no_color, &ao, &o.slim) : run_modes(&o, &ao, &ps);
+	return opts_done(&o, rc);
 }
