@@ -16,7 +16,7 @@ static const char *const rule_names[REACH_RT_FIRST] = {
 	[R_ALWAYS] = "always", [R_PARENT] = "parent", [R_LINK] = "link", [R_SYMLINK] = "symlink",
 	[R_HARDLINK] = "hardlink", [R_INTERP] = "interp", [R_NEEDED] = "needed", [R_SHEBANG] = "shebang",
 	[R_SCRIPT] = "script", [R_SUBTREE] = "subtree", [R_COPYRIGHT] = "copyright",
-	[R_LD_CACHE] = "ld-cache",
+	[R_LD_CACHE] = "ld-cache", [R_NAMED] = "named",
 };
 
 const char *reach_rule_name(int rule)
@@ -362,6 +362,7 @@ static void process_item(struct reach_ctx *c, size_t idx)
 	if (e && !(it.flags & F_ELF_DONE)) {
 		c->r->items[idx].flags |= F_ELF_DONE;
 		reach_load_closure(c, n, reach_node_path(n, p), NULL);
+		reach_follow_named(c, n, e);
 	}
 	if (n->e->extra->shebang && !(c->r->items[idx].flags & F_SCRIPT_DONE) && (n->e->mode & 0111) &&
 	    !in_rule_data(c, &it)) {

@@ -438,6 +438,28 @@ static void rule_node(struct reach_ctx *c)
 	rule_interp(c, R_NODE);
 }
 
+/* Version-control tools exec their helpers by computed names from their
+ * own helper directory and copy templates from their share directory. */
+static const struct vcs_rule {
+	const char *const *progs, *const *dirs;
+} vcs_rules[] = {
+	{(const char *const[]){"git", NULL},
+	 (const char *const[]){"/usr/lib/git-core", "/usr/libexec/git-core", "/usr/local/libexec/git-core",
+	                       "/usr/share/git-core/templates", "/usr/local/share/git-core/templates", NULL}},
+};
+
+static void rule_vcs(struct reach_ctx *c)
+{
+	for (size_t i = 0; i < ARRAY_LEN(vcs_rules); i++) {
+		struct wh_node *who = first_kept_elf(c, name_pred, (void *)vcs_rules[i].progs);
+		if (!who)
+			continue;
+		c->rule_fired[R_VCS] = 1;
+		for (const char *const *d = vcs_rules[i].dirs; *d; d++)
+			reach_keep_path(c, *d, R_VCS, who, NULL, 1);
+	}
+}
+
 /* The run-time rules, in the order they are applied (enum reach_rule's). */
 static const struct rt_rule {
 	int rule;
@@ -457,6 +479,7 @@ static const struct rt_rule {
 	{R_LOCALE, "locale", rule_locale, 0},
 	{R_TZDATA, "tzdata", rule_tzdata, 0},
 	{R_SH, "sh", rule_sh, 0},
+	{R_VCS, "vcs", rule_vcs, 0},
 };
 
 const char *reach_rt_rule_name(int rule)

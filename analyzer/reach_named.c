@@ -1,0 +1,120 @@
+/* reach_named: absolute paths named by strings inside kept programs.
+ *
+ * The layer index leaves each ELF file's absolute path strings of its
+ * read-only segments in elf_info.paths (elf_strings.c). Those naming a
+ * file or directory of the image are kept, led to by the program (rule
+ * "named"): /bin/sh that a program execs by name, its configuration file,
+ * its helper directory. A path inside a directory that a run-time rule
+ * owns is left to that rule, also when the rule is off (libc names the
+ * gconv and locale directories, perl every @INC directory). A directory
+ * is kept whole only under /etc/NAME (configuration); elsewhere it is kept
+ * as a directory, with the members that something else names. */
+#include "analyzer/reach_int.h"
+
+#include <fnmatch.h>
+
+#include "analyzer/elf.h"
+
+#define NAMED_TOTAL_MAX 200000 /* path strings followed in one analysis */
+
+/* Directories (and files) a run-time rule owns, as FNM_PATHNAME globs
+ * matched against a path's leading components. */
+static const char *const rule_owned[] = {
+	/* gconv */
+	"/usr/lib/gconv", "/usr/lib/*/gconv", "/usr/lib64/gconv", "/usr/local/lib/gconv", "/lib/*/gconv",
+	/* locale */
+	"/usr/lib/locale", "/usr/share/locale", "/usr/share/i18n", "/usr/lib/*/locale", "/etc/locale.alias",
+	"/etc/default/locale", "/etc/locale.conf",
+	/* perl */
+	"/etc/perl", "/usr/share/perl", "/usr/share/perl5", "/usr/lib/*/perl", "/usr/lib/*/perl5",
+	"/usr/lib/*/perl-base", "/usr/local/lib/*/perl", "/usr/local/share/perl", "/usr/lib/perl5",
+	"/usr/local/lib/perl5",
+	/* python */
+	"/usr/lib/python*", "/usr/local/lib/python*", "/usr/lib64/python*",
+	/* ruby */
+	"/usr/lib/ruby", "/usr/local/lib/ruby", "/usr/lib/*/ruby", "/var/lib/gems", "/usr/share/rubygems-integration",
+	/* node */
+	"/usr/lib/node_modules", "/usr/local/lib/node_modules", "/usr/share/nodejs", "/usr/lib/nodejs",
+	/* tzdata */
+	"/usr/share/zoneinfo", "/etc/localtime", "/etc/timezone",
+	/* certs, openssl-modules */
+	"/etc/ssl", "/usr/lib/ssl", "/usr/share/ca-certificates", "/usr/local/share/ca-certificates", "/etc/pki",
+	"/etc/ca-certificates", "/usr/lib/*/ossl-modules", "/usr/lib/*/engines-*",
+	/* nss */
+	"/etc/nsswitch.conf", "/etc/passwd", "/etc/group", "/etc/hosts", "/etc/services", "/etc/protocols",
+	"/etc/networks", "/etc/host.conf", "/etc/gai.conf", "/etc/resolv.conf", "/etc/shadow", "/etc/gshadow",
+	"/etc/netgroup",
+	/* ld-cache (the loader's own files) */
+	"/etc/ld.so.cache", "/etc/ld.so.preload", "/etc/ld.so.conf", "/etc/ld.so.conf.d",
+	/* not files of the image */
+	"/proc", "/sys", "/dev",
+};
+
+/* Is path, or a leading part of it, a directory a run-time rule owns? */
+int reach_named_rule_owned(const char *path)
+{
+	for (size_t i = 0; i < ARRAY_LEN(rule_owned); i++) {
+		const char *pat = rule_owned[i];
+		size_t k = 0; /* components of the pattern */
+		for (const char *q = pat; *q; q++)
+			k += *q == '/';
+		const char *end = path;
+		size_t seen = 0;
+		while (*end && seen <= k) {
+			end++;
+			end += strcspn(end, "/");
+			seen++;
+			if (seen == k)
+				break;
+		}
+		if (seen != k)
+			continue;
+		char pre[PATHMAX];
+		size_t len = (size_t)(end - path);
+		if (len >= sizeof pre)
+			continue;
+		memcpy(pre, path, len);
+		pre[len] = 0;
+		if (fnmatch(pat, pre, FNM_PATHNAME) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Configuration: /etc/NAME and below. */
+static int is_config_dir(const char *path)
+{
+	return strncmp(path, "/etc/", 5) == 0 && path[5] != 0;
+}
+
+void reach_follow_named(struct reach_ctx *c, struct wh_node *n, const struct elf_info *e)
+{
+	if (e->paths_truncated)
+		reach_unres(c, n, "more than %d path strings inside: the rest were not followed", ELF_PATHS_MAX);
+	for (size_t i = 0; i < e->n_paths; i++) {
+		const char *s = e->paths[i];
+		if (reach_named_rule_owned(s))
+			continue;
+		if (c->named_total >= NAMED_TOTAL_MAX) {
+			if (!c->named_capped)
+				reach_unres(c, n, "path strings past %d in the image's programs were not followed",
+				            NAMED_TOTAL_MAX);
+			c->named_capped = 1;
+			return;
+		}
+		c->named_total++;
+		struct pathres pr;
+		struct wh_error err = {0};
+		if (pathres_resolve(c->t, c->t->root, s, PATHRES_FOLLOW, &pr, &err) < 0 || !pr.node) {
+			pathres_free(&pr);
+			continue;
+		}
+		char p[PATHMAX];
+		const char *real = reach_node_path(pr.node, p);
+		if (pr.node != n && !reach_named_rule_owned(real) && pr.node->parent) {
+			int flags = pr.node->type == WH_T_DIR && is_config_dir(real) ? F_SUBTREE : 0;
+			reach_keep_res(c, &pr, R_NAMED, n, NULL, flags);
+		}
+		pathres_free(&pr);
+	}
+}
