@@ -16,7 +16,7 @@ static const char *const rule_names[REACH_RT_FIRST] = {
 	[R_ALWAYS] = "always", [R_PARENT] = "parent", [R_LINK] = "link", [R_SYMLINK] = "symlink",
 	[R_HARDLINK] = "hardlink", [R_INTERP] = "interp", [R_NEEDED] = "needed", [R_SHEBANG] = "shebang",
 	[R_SCRIPT] = "script", [R_SUBTREE] = "subtree", [R_COPYRIGHT] = "copyright",
-	[R_LD_CACHE] = "ld-cache", [R_NAMED] = "named",
+	[R_LD_CACHE] = "ld-cache", [R_NAMED] = "named", [R_CONFIG] = "config",
 };
 
 const char *reach_rule_name(int rule)
@@ -368,6 +368,10 @@ static void process_item(struct reach_ctx *c, size_t idx)
 	    !in_rule_data(c, &it)) {
 		c->r->items[idx].flags |= F_SCRIPT_DONE;
 		reach_follow_script(c, n, NULL, 0);
+	}
+	if (n->e->extra->content && !(c->r->items[idx].flags & F_CONFIG_DONE)) {
+		c->r->items[idx].flags |= F_CONFIG_DONE;
+		reach_follow_config(c, n);
 	}
 }
 

@@ -7,7 +7,8 @@
  * DT_NEEDED as glibc's (or musl's) loader resolves it, "#!" interpreters,
  * commands named by shell scripts, and the run-time rules (nss, libgcc_s,
  * gconv, certs, openssl-modules, python, perl, ruby, node, locale, tzdata,
- * sh, vcs), and the absolute paths named by strings inside kept ELF files
+ * sh, vcs, dbserver, jvm), configuration files' includes and modules
+ * (config_refs.c), and the absolute paths named by strings inside kept ELF files
  * (reach_named.c).
  * Every kept node of the final tree gets WH_MARK_KEEP (tree.h) set and a
  * reason: the rule that kept it and the node that led to it. */
@@ -45,9 +46,9 @@ struct reach_opts {
 enum reach_rule {
 	R_ENTRYPOINT, R_CMD, R_SHELL, R_ARG, R_KEEP, R_KEEP_FROM, R_KEEP_EXE, R_KEEP_PACKAGE, R_PROBE,
 	R_USER, R_PRELOAD, R_ALWAYS, R_PARENT, R_LINK, R_SYMLINK, R_HARDLINK, R_INTERP,
-	R_NEEDED, R_SHEBANG, R_SCRIPT, R_SUBTREE, R_COPYRIGHT, R_LD_CACHE, R_NAMED,
+	R_NEEDED, R_SHEBANG, R_SCRIPT, R_SUBTREE, R_COPYRIGHT, R_LD_CACHE, R_NAMED, R_CONFIG,
 	R_NSS, R_LIBGCC_S, R_GCONV, R_CERTS, R_OPENSSL_MODULES, R_PYTHON, R_PERL, R_RUBY, R_NODE,
-	R_LOCALE, R_TZDATA, R_SH, R_VCS,
+	R_LOCALE, R_TZDATA, R_SH, R_VCS, R_DBSERVER, R_JVM,
 	R_COUNT
 };
 #define REACH_RT_FIRST R_NSS

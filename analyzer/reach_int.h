@@ -26,6 +26,7 @@ enum {
 	F_SUBTREE = 1,     /* keep every child too */
 	F_ELF_DONE = 2,    /* its DT_NEEDED closure was computed */
 	F_SCRIPT_DONE = 4, /* its "#!" line and shell commands were followed */
+	F_CONFIG_DONE = 8, /* the paths its configuration syntax names were followed */
 };
 
 struct strv {
@@ -148,6 +149,8 @@ void reach_follow_script(struct reach_ctx *c, struct wh_node *n, char **args, si
 void reach_follow_named(struct reach_ctx *c, struct wh_node *n, const struct elf_info *e);
 /* Is path, or a directory above it, one a run-time rule owns? */
 int reach_named_rule_owned(const char *path);
+/* A configuration file (config_refs.c): keep the paths it names. */
+void reach_follow_config(struct reach_ctx *c, struct wh_node *n);
 
 /* ---- reach_rules.c ---- */
 const char *reach_rt_rule_name(int rule);

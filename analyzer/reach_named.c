@@ -12,7 +12,9 @@
 #include "analyzer/reach_int.h"
 
 #include <fnmatch.h>
+#include <stdio.h>
 
+#include "analyzer/config_refs.h"
 #include "analyzer/elf.h"
 
 #define NAMED_TOTAL_MAX 200000 /* path strings followed in one analysis */
@@ -117,4 +119,39 @@ void reach_follow_named(struct reach_ctx *c, struct wh_node *n, const struct elf
 		}
 		pathres_free(&pr);
 	}
+}
+
+/* ---- configuration that names files ---- */
+
+struct conf_ctx {
+	struct reach_ctx *c;
+	struct wh_node *n;
+};
+
+static void conf_ref(void *ctx, const char *path, enum config_ref_kind kind, const char *directive)
+{
+	struct conf_ctx *cc = ctx;
+	(void)directive;
+	if (kind == CONFIG_REF_PARENT) {
+		char d[PATHMAX];
+		snprintf(d, sizeof d, "%s", path);
+		char *sl = strrchr(d, '/');
+		if (sl && sl != d) {
+			*sl = 0;
+			reach_keep_path(cc->c, d, R_CONFIG, cc->n, NULL, 0);
+		}
+	} else if (kind == CONFIG_REF_GLOB && reach_has_glob(path))
+		reach_keep_pattern(cc->c, path, R_CONFIG, cc->n, NULL);
+	else
+		reach_keep_path(cc->c, path, R_CONFIG, cc->n, NULL, kind != CONFIG_REF_FILE);
+}
+
+void reach_follow_config(struct reach_ctx *c, struct wh_node *n)
+{
+	char p[PATHMAX];
+	const char *path = reach_node_path(n, p);
+	if (!config_refs_syntax(path))
+		return;
+	struct conf_ctx cc = {c, n};
+	config_refs_scan(path, (const char *)n->e->extra->content, n->e->extra->content_len, conf_ref, &cc);
 }
