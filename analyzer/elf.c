@@ -828,6 +828,15 @@ void elf_stream_feed(struct elf_stream *s, const uint8_t *d, size_t n)
 			if (k >= 0) {
 				s->nro = (size_t)k;
 				s->ro_state = 1;
+				/* what passed with the headers: from the kept spans */
+				for (size_t i = 0; i < s->nro && s->ro_off[i] < s->pos; i++) {
+					uint64_t hi = s->ro_end[i] < s->pos ? s->ro_end[i] : s->pos;
+					const uint8_t *b = rd_ptr(&r, s->ro_off[i], hi - s->ro_off[i]);
+					if (b && (i == 0 || s->ro_end[i - 1] <= s->ro_off[i])) {
+						elf_strscan_range(&s->scan);
+						elf_strscan_feed(&s->scan, b, (size_t)(hi - s->ro_off[i]));
+					}
+				}
 			} else if (s->state != 0) {
 				s->ro_state = -1; /* the headers will not come */
 			}
