@@ -478,6 +478,14 @@ void reach_free(struct reach *r)
 		free(r->unresolved[i].needs);
 	}
 	free(r->unresolved);
+	for (size_t i = 0; i < r->n_uncertain; i++) {
+		free(r->uncertain[i].path);
+		free(r->uncertain[i].why);
+		for (size_t k = 0; k < r->uncertain[i].n_hint; k++)
+			free(r->uncertain[i].hint[k]);
+		free(r->uncertain[i].hint);
+	}
+	free(r->uncertain);
 	for (size_t i = 0; i < r->n_loads_code; i++)
 		free(r->loads_code[i]);
 	free(r->loads_code);

@@ -75,6 +75,15 @@ struct reach_unresolved {
 	char *needs;  /* what could not be found, and how it was asked for */
 };
 
+/* Honest doubt: a kept program loads code or data by names the analysis
+ * cannot see (dlopen of a computed name from a directory it names). */
+struct reach_uncertain {
+	char *path;   /* the program */
+	char *why;
+	char **hint;  /* the paths whose keeping (whole) settles it */
+	size_t n_hint;
+};
+
 struct reach_lib {
 	char *path;
 	uint64_t size;
@@ -102,7 +111,10 @@ struct reach {
 	size_t n_unresolved;
 	char **loads_code;        /* kept objects importing dlopen that no rule explains, sorted */
 	size_t n_loads_code;
-	struct reach_lib *unneeded; /* ELF ET_DYN *.so / *.so.* files not kept; size desc, path */
+	struct reach_uncertain *uncertain; /* sorted by path; gone when the hints are kept */
+	size_t n_uncertain;
+	struct reach_lib *unneeded; /* ELF ET_DYN *.so / *.so.* files not kept (none an uncertain
+	                               entry's hint holds); size desc, path */
 	size_t n_unneeded;
 	struct reach_package *packages; /* only with pkg.owner_of; size desc, name */
 	size_t n_packages;

@@ -151,6 +151,8 @@ void reach_follow_named(struct reach_ctx *c, struct wh_node *n, const struct elf
 int reach_named_rule_owned(const char *path);
 /* A configuration file (config_refs.c): keep the paths it names. */
 void reach_follow_config(struct reach_ctx *c, struct wh_node *n);
+/* r->uncertain (after r->unneeded, which it filters). */
+void reach_uncertain(struct reach_ctx *c);
 
 /* ---- reach_rules.c ---- */
 const char *reach_rt_rule_name(int rule);

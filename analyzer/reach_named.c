@@ -11,6 +11,7 @@
  * as a directory, with the members that something else names. */
 #include "analyzer/reach_int.h"
 
+#include <elf.h>
 #include <fnmatch.h>
 #include <stdio.h>
 
@@ -154,4 +155,89 @@ void reach_follow_config(struct reach_ctx *c, struct wh_node *n)
 		return;
 	struct conf_ctx cc = {c, n};
 	config_refs_scan(path, (const char *)n->e->extra->content, n->e->extra->content_len, conf_ref, &cc);
+}
+
+/* ---- honest doubt ---- */
+
+/* A directory holding ELF shared objects that are not kept. */
+static int holds_unkept_libs(const struct wh_node *d)
+{
+	for (const struct wh_node *ch = d->child; ch; ch = ch->next) {
+		const struct elf_info *e = reach_node_elf(ch);
+		if (e && e->type == ET_DYN && !(ch->mark & WH_MARK_KEEP))
+			return 1;
+	}
+	return 0;
+}
+
+static int cmp_uncertain(const void *a, const void *b)
+{
+	const struct reach_uncertain *x = a, *y = b;
+	int d = strcmp(x->path, y->path);
+	return d ? d : strcmp(x->hint[0], y->hint[0]);
+}
+
+/* A kept program that imports dlopen and names a directory holding
+ * libraries that are not kept may load them by names built at run time:
+ * an entry, its hint the directory. Those libraries are no longer listed
+ * as unneeded. */
+void reach_uncertain(struct reach_ctx *c)
+{
+	struct reach *r = c->r;
+	size_t cap = 0;
+	for (size_t i = 0; i < r->n_items; i++) {
+		struct wh_node *n = r->items[i].node;
+		const struct elf_info *e = reach_node_elf(n);
+		if (!e || !(e->imports & ELF_IMP_DLOPEN))
+			continue;
+		for (size_t k = 0; k < e->n_paths; k++) {
+			if (reach_named_rule_owned(e->paths[k]))
+				continue;
+			struct wh_node *d = pathres_node(c->t, c->t->root, e->paths[k], PATHRES_FOLLOW);
+			if (!d || d->type != WH_T_DIR || !holds_unkept_libs(d))
+				continue;
+			char p[PATHMAX], dp[PATHMAX], why[PATHMAX + 160];
+			reach_node_path(d, dp);
+			snprintf(why, sizeof why, "imports dlopen and names %s, whose libraries are not kept: it may load "
+			         "them by names built at run time", dp);
+			if (r->n_uncertain == cap) {
+				cap = cap ? cap * 2 : 8;
+				r->uncertain = xrealloc(r->uncertain, cap * sizeof *r->uncertain);
+			}
+			struct reach_uncertain *u = &r->uncertain[r->n_uncertain++];
+			u->path = xstrdup(reach_node_path(n, p));
+			u->why = xstrdup(why);
+			u->hint = xcalloc(1, sizeof *u->hint);
+			u->hint[0] = xstrdup(dp);
+			u->n_hint = 1;
+		}
+	}
+	if (r->n_uncertain > 1)
+		qsort(r->uncertain, r->n_uncertain, sizeof *r->uncertain, cmp_uncertain);
+	size_t uniq = 0;
+	for (size_t i = 0; i < r->n_uncertain; i++) {
+		if (uniq && !cmp_uncertain(&r->uncertain[uniq - 1], &r->uncertain[i])) {
+			free(r->uncertain[i].path);
+			free(r->uncertain[i].why);
+			free(r->uncertain[i].hint[0]);
+			free(r->uncertain[i].hint);
+			continue;
+		}
+		r->uncertain[uniq++] = r->uncertain[i];
+	}
+	r->n_uncertain = uniq;
+	/* unneeded_libraries: not those an uncertain program may load */
+	size_t out = 0;
+	for (size_t i = 0; i < r->n_unneeded; i++) {
+		int hinted = 0;
+		for (size_t u = 0; u < r->n_uncertain && !hinted; u++) {
+			size_t l = strlen(r->uncertain[u].hint[0]);
+			hinted = !strncmp(r->unneeded[i].path, r->uncertain[u].hint[0], l) && r->unneeded[i].path[l] == '/';
+		}
+		if (hinted)
+			free(r->unneeded[i].path);
+		else
+			r->unneeded[out++] = r->unneeded[i];
+	}
+	r->n_unneeded = out;
 }

@@ -807,6 +807,41 @@ static void test_program_rules(void **state)
 	}
 }
 
+/* Honest doubt: a program that imports dlopen and names a directory of
+ * libraries that are not kept is uncertain, its hint the directory; the
+ * libraries are not "unneeded"; --keep of the hint clears it. */
+static void test_uncertain(void **state)
+{
+	(void)state;
+	for (int keep_it = 0; keep_it <= 1; keep_it++) {
+		struct fix *f = fix_new();
+		base(f);
+		host(f, "usr/lib/x86_64-linux-gnu/libc.so.6", "libfakec.so", 0755);
+		dir(f, "usr/lib/whplug");
+		host(f, "usr/lib/whplug/plug.so", "libfoo.so", 0644);
+		host(f, "usr/lib/x86_64-linux-gnu/libother.so.1", "libfoo.so", 0644);
+		host(f, "usr/bin/prog", "prog_dlnamed", 0755);
+		entry(f, "/usr/bin/prog");
+		char *keep[] = {"/usr/lib/whplug"};
+		struct reach_opts o = {.keep = {keep, keep_it ? 1 : 0}};
+		compute(f, &o);
+		assert_int_equal(kept(f, "/usr/lib/whplug/plug.so"), keep_it);
+		assert_int_equal(f->r.n_uncertain, keep_it ? 0 : 1);
+		if (!keep_it) {
+			assert_string_equal(f->r.uncertain[0].path, "/usr/bin/prog");
+			assert_int_equal(f->r.uncertain[0].n_hint, 1);
+			assert_string_equal(f->r.uncertain[0].hint[0], "/usr/lib/whplug");
+		}
+		int other = 0;
+		for (size_t i = 0; i < f->r.n_unneeded; i++) {
+			assert_string_not_equal(f->r.unneeded[i].path, "/usr/lib/whplug/plug.so");
+			other += !strcmp(f->r.unneeded[i].path, "/usr/lib/x86_64-linux-gnu/libother.so.1");
+		}
+		assert_int_equal(other, 1); /* the list still holds what no program may load */
+		fix_free(f);
+	}
+}
+
 /* ---- setup ---- */
 
 static int setup(void **state)
@@ -835,6 +870,8 @@ static int setup(void **state)
 	             "  \"/usr/libexec/whapp/helper\", \"/usr/lib/x86_64-linux-gnu/gconv\", \"/usr/share/none/x\"};\n"
 	             "const char *volatile sink;\n"
 	             "void _start(void) { for (int i = 0; i < 5; i++) sink = n[i]; for (;;) ; }\n");
+	W("dlnamed.c", "int dlopen(void);\nstatic const char *const d = \"/usr/lib/whplug\";\n"
+	               "const char *volatile sink;\nvoid _start(void) { sink = d; dlopen(); for (;;) ; }\n");
 #undef W
 	const char *so = "gcc -shared -nostdlib -fPIC";
 	const char *exe = "gcc -nostdlib -fPIE -pie -Wl,--dynamic-linker=/lib64/ld-linux-x86-64.so.2";
@@ -852,7 +889,8 @@ static int setup(void **state)
 	    sh("%s start.c -L. -lfoo -Wl,-z,nodefaultlib -o prog_nodeflib 2>>err", exe) ||
 	    sh("%s imports.c -L. -lfakec -o prog_imports 2>>err", exe) ||
 	    sh("%s system.c -L. -lfakec -o prog_system 2>>err", exe) ||
-	    sh("%s -O0 named.c -o prog_named 2>>err", exe)) {
+	    sh("%s -O0 named.c -o prog_named 2>>err", exe) ||
+	    sh("%s -O0 dlnamed.c -L. -lfakec -o prog_dlnamed 2>>err", exe)) {
 		sh("cat err >&2");
 		return -1;
 	}
@@ -894,6 +932,7 @@ int main(void)
 		cmocka_unit_test(test_user_lists),
 		cmocka_unit_test(test_named_paths),
 		cmocka_unit_test(test_program_rules),
+		cmocka_unit_test(test_uncertain),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
