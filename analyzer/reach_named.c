@@ -159,6 +159,17 @@ void reach_follow_config(struct reach_ctx *c, struct wh_node *n)
 
 /* ---- honest doubt ---- */
 
+/* The loader's own directories are no plugin directories. */
+static int loader_dir(const char *p)
+{
+	static const char *const dirs[] = {"/lib", "/lib64", "/lib32", "/usr/lib", "/usr/lib64", "/usr/lib32",
+	                                   "/usr/libx32", "/usr/local/lib", "/lib/*-linux-*", "/usr/lib/*-linux-*"};
+	for (size_t i = 0; i < ARRAY_LEN(dirs); i++)
+		if (fnmatch(dirs[i], p, FNM_PATHNAME) == 0)
+			return 1;
+	return 0;
+}
+
 /* A directory holding ELF shared objects that are not kept. */
 static int holds_unkept_libs(const struct wh_node *d)
 {
@@ -198,6 +209,8 @@ void reach_uncertain(struct reach_ctx *c)
 				continue;
 			char p[PATHMAX], dp[PATHMAX], why[PATHMAX + 160];
 			reach_node_path(d, dp);
+			if (loader_dir(dp))
+				continue;
 			snprintf(why, sizeof why, "imports dlopen and names %s, whose libraries are not kept: it may load "
 			         "them by names built at run time", dp);
 			if (r->n_uncertain == cap) {
