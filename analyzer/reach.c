@@ -164,6 +164,11 @@ long reach_keep(struct reach_ctx *c, struct wh_node *n, int rule, struct wh_node
 		struct reach_item *it = &c->r->items[idx];
 		if ((flags & F_SUBTREE) && !(it->flags & F_SUBTREE)) {
 			it->flags |= F_SUBTREE;
+			if (it->rule == R_NAMED) { /* kept whole: by the rule that says so */
+				it->rule = (uint8_t)rule;
+				it->from = from;
+				it->what = what;
+			}
 			queue_push(c, (size_t)idx);
 		}
 		if (it->rule == R_PARENT && rule != R_PARENT) {
