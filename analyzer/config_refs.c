@@ -164,6 +164,19 @@ const char *config_refs_syntax(const char *path)
 	return r ? r->name : NULL;
 }
 
+int config_refs_is_main(const char *path)
+{
+	/* apache: enabled is what the main file includes (mods-available
+	 * holds every module); mysql reads every option file it finds */
+	static const char *const mains[] = {"/etc/apache2/apache2.conf", "/etc/httpd/conf/httpd.conf",
+	                                    "/etc/httpd/httpd.conf"};
+	for (size_t i = 0; i < ARRAY_LEN(mains); i++)
+		if (!strcmp(path, mains[i]))
+			return 1;
+	const struct recogniser *r = find(path);
+	return r && r->line == mysql_line;
+}
+
 long config_refs_scan(const char *path, const char *text, size_t len, config_ref_fn fn, void *ctx)
 {
 	const struct recogniser *r = find(path);

@@ -24,6 +24,10 @@ typedef void (*config_ref_fn)(void *ctx, const char *path, enum config_ref_kind 
 /* The recogniser for an absolute image path ("apache", "mysql"), or NULL. */
 const char *config_refs_syntax(const char *path);
 
+/* Is path a main configuration file (apache2.conf, httpd.conf, my.cnf)?
+ * Others are read only when a main one includes them. */
+int config_refs_is_main(const char *path);
+
 /* Report each path the text (len bytes, the content of the configuration
  * file at path) names. Returns how many were reported, or -1 when no
  * recogniser is for path. */

@@ -374,10 +374,8 @@ static void process_item(struct reach_ctx *c, size_t idx)
 		c->r->items[idx].flags |= F_SCRIPT_DONE;
 		reach_follow_script(c, n, NULL, 0);
 	}
-	if (n->e->extra->content && !(c->r->items[idx].flags & F_CONFIG_DONE)) {
-		c->r->items[idx].flags |= F_CONFIG_DONE;
+	if (n->e->extra->content && !(c->r->items[idx].flags & F_CONFIG_DONE))
 		reach_follow_config(c, n);
-	}
 }
 
 static void drain(struct reach_ctx *c)

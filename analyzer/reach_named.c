@@ -127,34 +127,92 @@ void reach_follow_named(struct reach_ctx *c, struct wh_node *n, const struct elf
 struct conf_ctx {
 	struct reach_ctx *c;
 	struct wh_node *n;
+	int depth;
 };
+
+static void follow_config_file(struct reach_ctx *c, struct wh_node *n, int depth);
+
+/* A file an include names: kept, and read in its turn (a directory: its
+ * files). Only what the main configuration includes is read: a module's
+ * .load file in mods-available is not loaded unless included. */
+static void conf_include(struct conf_ctx *cc, struct wh_node *n)
+{
+	if (!n)
+		return;
+	if (n->type == WH_T_DIR) {
+		for (struct wh_node *ch = n->child; ch; ch = ch->next) {
+			struct pathres pr;
+			struct wh_error err = {0};
+			if (pathres_resolve(cc->c->t, n, ch->name, PATHRES_FOLLOW, &pr, &err) == 0 && pr.node &&
+			    pr.node->type == WH_T_REG)
+				follow_config_file(cc->c, pr.node, cc->depth + 1);
+			pathres_free(&pr);
+		}
+		return;
+	}
+	follow_config_file(cc->c, n, cc->depth + 1);
+}
 
 static void conf_ref(void *ctx, const char *path, enum config_ref_kind kind, const char *directive)
 {
 	struct conf_ctx *cc = ctx;
-	(void)directive;
+	int include = !strncmp(directive, "Include", 7) || !strncmp(directive, "!include", 8);
+	char d[PATHMAX];
+	snprintf(d, sizeof d, "%s", path);
+	char *sl = strrchr(d, '/');
 	if (kind == CONFIG_REF_PARENT) {
-		char d[PATHMAX];
-		snprintf(d, sizeof d, "%s", path);
-		char *sl = strrchr(d, '/');
 		if (sl && sl != d) {
 			*sl = 0;
 			reach_keep_path(cc->c, d, R_CONFIG, cc->n, NULL, 0);
 		}
-	} else if (kind == CONFIG_REF_GLOB && reach_has_glob(path))
-		reach_keep_pattern(cc->c, path, R_CONFIG, cc->n, NULL);
-	else
-		reach_keep_path(cc->c, path, R_CONFIG, cc->n, NULL, kind != CONFIG_REF_FILE);
+	} else if (kind == CONFIG_REF_GLOB && reach_has_glob(path)) {
+		/* a pattern in the last component: match the directory's entries */
+		struct wh_node *dir = NULL;
+		if (sl && sl != d) {
+			*sl = 0;
+			if (!reach_has_glob(d))
+				dir = pathres_node(cc->c->t, cc->c->t->root, d, PATHRES_FOLLOW);
+		}
+		if (!dir || dir->type != WH_T_DIR) {
+			reach_keep_pattern(cc->c, path, R_CONFIG, cc->n, NULL);
+			return;
+		}
+		for (struct wh_node *ch = dir->child; ch; ch = ch->next) {
+			if (fnmatch(sl + 1, ch->name, FNM_PERIOD))
+				continue;
+			char cp[PATHMAX];
+			snprintf(cp, sizeof cp, "%s/%s", d, ch->name);
+			struct wh_node *t = reach_keep_path(cc->c, cp, R_CONFIG, cc->n, NULL, 1);
+			if (include)
+				conf_include(cc, t);
+		}
+	} else {
+		struct wh_node *t = reach_keep_path(cc->c, path, R_CONFIG, cc->n, NULL, kind != CONFIG_REF_FILE);
+		if (include)
+			conf_include(cc, t);
+	}
+}
+
+static void follow_config_file(struct reach_ctx *c, struct wh_node *n, int depth)
+{
+	long idx = reach_item_find(c, n);
+	if (idx < 0 || depth > MAX_DEPTH || !n->e || !n->e->extra || !n->e->extra->content ||
+	    (c->r->items[idx].flags & F_CONFIG_DONE))
+		return;
+	char p[PATHMAX];
+	const char *path = reach_node_path(n, p);
+	if (!config_refs_syntax(path))
+		return;
+	c->r->items[idx].flags |= F_CONFIG_DONE;
+	struct conf_ctx cc = {c, n, depth};
+	config_refs_scan(path, (const char *)n->e->extra->content, n->e->extra->content_len, conf_ref, &cc);
 }
 
 void reach_follow_config(struct reach_ctx *c, struct wh_node *n)
 {
 	char p[PATHMAX];
-	const char *path = reach_node_path(n, p);
-	if (!config_refs_syntax(path))
-		return;
-	struct conf_ctx cc = {c, n};
-	config_refs_scan(path, (const char *)n->e->extra->content, n->e->extra->content_len, conf_ref, &cc);
+	if (config_refs_is_main(reach_node_path(n, p)))
+		follow_config_file(c, n, 0);
 }
 
 /* ---- honest doubt ---- */

@@ -744,7 +744,8 @@ static void test_named_paths(void **state)
 }
 
 /* Programs that find their files by themselves (rules vcs, dbserver, jvm)
- * and configuration that names modules (apache's LoadModule). */
+ * and configuration that names modules (apache's LoadModule in the .load
+ * files apache2.conf includes, not in those it does not). */
 static void test_program_rules(void **state)
 {
 	(void)state;
@@ -775,7 +776,14 @@ static void test_program_rules(void **state)
 		link_(f, "usr/bin/java", "../lib/jvm/jdk/bin/java");
 		dir(f, "etc");
 		dir(f, "etc/apache2");
-		text(f, "etc/apache2/apache2.conf", "LoadModule x_module /usr/lib/apache2/modules/mod_x.so\n", 0644);
+		text(f, "etc/apache2/apache2.conf", "IncludeOptional mods-enabled/*.load\n", 0644);
+		dir(f, "etc/apache2/mods-available");
+		dir(f, "etc/apache2/mods-enabled");
+		text(f, "etc/apache2/mods-available/x.load", "LoadModule x_module /usr/lib/apache2/modules/mod_x.so\n",
+		     0644);
+		text(f, "etc/apache2/mods-available/y.load", "LoadModule y_module /usr/lib/apache2/modules/mod_y.so\n",
+		     0644);
+		link_(f, "etc/apache2/mods-enabled/x.load", "../mods-available/x.load");
 		dir(f, "usr/lib/apache2");
 		dir(f, "usr/lib/apache2/modules");
 		host(f, "usr/lib/apache2/modules/mod_x.so", "libfoo.so", 0644);
@@ -784,7 +792,7 @@ static void test_program_rules(void **state)
 		host(f, "usr/bin/dash", "prog_plain", 0755);
 		link_(f, "usr/bin/sh", "dash");
 		char *rules[] = {"vcs=off", "dbserver=off", "jvm=off"};
-		char *keep[] = {"/etc/apache2/apache2.conf"};
+		char *keep[] = {"/etc/apache2"}; /* all of it: only what apache2.conf includes is read */
 		struct reach_opts o = {.rules = {rules, on ? 0 : 3}, .keep = {keep, 1}};
 		compute(f, &o);
 		assert_true(kept(f, "/usr/lib/jvm/jdk/bin/java"));
@@ -801,7 +809,7 @@ static void test_program_rules(void **state)
 			for (size_t i = 0; i < f->r.n_unneeded; i++)
 				assert_null(strstr(f->r.unneeded[i].path, "/usr/lib/jvm/"));
 		}
-		reason(f, "usr/lib/apache2/modules/mod_x.so", "config", "/etc/apache2/apache2.conf");
+		reason(f, "usr/lib/apache2/modules/mod_x.so", "config", "/etc/apache2/mods-available/x.load");
 		assert_false(kept(f, "/usr/lib/apache2/modules/mod_y.so"));
 		fix_free(f);
 	}
