@@ -536,6 +536,50 @@ static int parse(struct rd *r, struct elf_info *out, struct wh_error *err)
 	return 0;
 }
 
+/* The file ranges of the read-only PT_LOAD segments (no PF_W), in file
+ * order, at most ELF_RO_MAX; -1 when the headers are not (yet) readable. */
+static int ro_ranges(const struct rd *r0, uint64_t *off, uint64_t *end)
+{
+	struct rd r = *r0;
+	if (!rd_ok(&r, 0, EI_NIDENT))
+		return -1;
+	const uint8_t *id = rd_ptr(&r, 0, EI_NIDENT);
+	if (!elf_is_elf(id, EI_NIDENT) || (id[EI_CLASS] != ELFCLASS32 && id[EI_CLASS] != ELFCLASS64))
+		return -1;
+	r.is64 = id[EI_CLASS] == ELFCLASS64;
+	r.be = id[EI_DATA] == ELFDATA2MSB;
+	if (!rd_ok(&r, 0, SZ(&r, Ehdr)))
+		return -1;
+	uint64_t phoff = EH(&r, e_phoff), phent = EH(&r, e_phentsize), phnum = EH(&r, e_phnum);
+	if (phnum == 0)
+		return 0;
+	if (phent < SZ(&r, Phdr) || phnum > 4096 || !rd_ok(&r, phoff, phnum * phent))
+		return -1;
+	int n = 0;
+	for (uint64_t i = 0; i < phnum && n < ELF_RO_MAX; i++) {
+		uint64_t b = phoff + i * phent;
+		if (PH(&r, b, p_type) != PT_LOAD || (PH(&r, b, p_flags) & PF_W))
+			continue;
+		uint64_t o = PH(&r, b, p_offset), fs = PH(&r, b, p_filesz);
+		if (o + fs < o || o >= r.len)
+			continue;
+		int k = n++;
+		while (k > 0 && off[k - 1] > o) { /* insertion sort by offset */
+			off[k] = off[k - 1];
+			end[k] = end[k - 1];
+			k--;
+		}
+		off[k] = o;
+		end[k] = o + fs < r.len ? o + fs : r.len;
+	}
+	return n;
+}
+
+static void take_paths(struct elf_strscan *sc, struct elf_info *out)
+{
+	out->paths = elf_strscan_take(sc, &out->n_paths, &out->paths_truncated);
+}
+
 int elf_parse(const uint8_t *buf, size_t len, struct elf_info *out, struct wh_error *err)
 {
 	struct elf_span sp = {.off = 0, .len = buf ? len : 0, .data = buf};
@@ -544,8 +588,21 @@ int elf_parse(const uint8_t *buf, size_t len, struct elf_info *out, struct wh_er
 	if (rc) {
 		elf_info_free(out);
 		memset(out, 0, sizeof *out);
+		return rc;
 	}
-	return rc;
+	uint64_t ro[ELF_RO_MAX], re[ELF_RO_MAX];
+	int n = ro_ranges(&r, ro, re);
+	struct elf_strscan sc;
+	elf_strscan_init(&sc, ELF_PATHS_MAX);
+	for (int i = 0; i < n; i++) {
+		uint64_t lo = i > 0 && re[i - 1] > ro[i] ? re[i - 1] : ro[i]; /* overlaps once */
+		if (lo >= re[i])
+			continue;
+		elf_strscan_range(&sc);
+		elf_strscan_feed(&sc, buf + lo, (size_t)(re[i] - lo));
+	}
+	take_paths(&sc, out);
+	return 0;
 }
 
 void elf_info_free(struct elf_info *info)
@@ -559,6 +616,11 @@ void elf_info_free(struct elf_info *info)
 	free(info->rpath);
 	free(info->runpath);
 	free(info->soname);
+	for (size_t i = 0; i < info->n_paths; i++)
+		free(info->paths[i]);
+	free(info->paths);
+	info->paths = NULL;
+	info->n_paths = 0;
 	info->interp = info->rpath = info->runpath = info->soname = NULL;
 	info->needed = NULL;
 	info->n_needed = 0;
@@ -610,6 +672,7 @@ void elf_stream_init(struct elf_stream *s, uint64_t size, uint64_t cap)
 	s->cap = cap;
 	s->spec_cap = cap / 2;
 	s->want_end = 0; /* parse at once: it asks for the ELF header */
+	elf_strscan_init(&s->scan, ELF_PATHS_MAX);
 }
 
 void elf_stream_free(struct elf_stream *s)
@@ -619,6 +682,7 @@ void elf_stream_free(struct elf_stream *s)
 	free(s->spans);
 	s->spans = NULL;
 	s->nspans = 0;
+	elf_strscan_free(&s->scan);
 }
 
 /* Keep [off, end) from now on; the part before pos must already be held
@@ -718,6 +782,24 @@ static void stream_discover(struct elf_stream *s)
 	}
 }
 
+/* The part of the bytes [pos, pos+n) inside read-only segments, to the
+ * string scanner (bytes that passed before the headers were read are not
+ * scanned: they are the headers). */
+static void stream_scan(struct elf_stream *s, const uint8_t *d, size_t n)
+{
+	uint64_t a = s->pos, b = s->pos + n;
+	for (size_t i = 0; i < s->nro; i++) {
+		uint64_t lo = s->ro_off[i] > a ? s->ro_off[i] : a, hi = s->ro_end[i] < b ? s->ro_end[i] : b;
+		if (i > 0 && s->ro_end[i - 1] > lo) /* overlapping segments: once */
+			lo = s->ro_end[i - 1];
+		if (lo >= hi)
+			continue;
+		if (lo == s->ro_off[i])
+			elf_strscan_range(&s->scan);
+		elf_strscan_feed(&s->scan, d + (lo - a), (size_t)(hi - lo));
+	}
+}
+
 void elf_stream_feed(struct elf_stream *s, const uint8_t *d, size_t n)
 {
 	if (s->state == 0 && s->pos == 0 && s->nspans == 0)
@@ -733,11 +815,32 @@ void elf_stream_feed(struct elf_stream *s, const uint8_t *d, size_t n)
 			if (lo < hi)
 				memcpy((uint8_t *)sp->data + (lo - sp->off), d + (lo - s->pos), (size_t)(hi - lo));
 		}
+		if (s->ro_state == 1)
+			stream_scan(s, d, take);
 		s->pos += take;
 		d += take;
 		n -= take;
 		if (s->state == 0 && s->pos >= s->want_end)
 			stream_discover(s);
+		if (s->ro_state == 0) {
+			struct rd r = {.spans = s->spans, .nspans = s->nspans, .len = s->size, .avail = s->pos};
+			int k = ro_ranges(&r, s->ro_off, s->ro_end);
+			if (k >= 0) {
+				s->nro = (size_t)k;
+				s->ro_state = 1;
+				/* what passed with the headers: from the kept spans */
+				for (size_t i = 0; i < s->nro && s->ro_off[i] < s->pos; i++) {
+					uint64_t hi = s->ro_end[i] < s->pos ? s->ro_end[i] : s->pos;
+					const uint8_t *b = rd_ptr(&r, s->ro_off[i], hi - s->ro_off[i]);
+					if (b && (i == 0 || s->ro_end[i - 1] <= s->ro_off[i])) {
+						elf_strscan_range(&s->scan);
+						elf_strscan_feed(&s->scan, b, (size_t)(hi - s->ro_off[i]));
+					}
+				}
+			} else if (s->state != 0) {
+				s->ro_state = -1; /* the headers will not come */
+			}
+		}
 	}
 }
 
@@ -760,6 +863,8 @@ int elf_stream_finish(struct elf_stream *s, struct elf_info *out, int *truncated
 		if (rc) {
 			elf_info_free(out);
 			memset(out, 0, sizeof *out);
+		} else {
+			take_paths(&s->scan, out);
 		}
 	}
 	elf_stream_free(s);

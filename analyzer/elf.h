@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "analyzer/elf_strings.h"
 #include "analyzer/util.h"
 
 struct elf_info {
@@ -32,6 +33,12 @@ struct elf_info {
 	                          (0: imports is 0 because nothing could be read,
 	                          e.g. no DT_HASH/DT_GNU_HASH and no section headers) */
 	size_t n_dynsyms;      /* dynamic symbols read (including index 0) */
+	/* absolute path strings in the read-only PT_LOAD segments
+	 * (elf_strings.h), in file order; paths_truncated: more than
+	 * ELF_PATHS_MAX distinct ones, the rest were not kept */
+	char **paths;
+	size_t n_paths;
+	int paths_truncated;
 };
 
 enum {
@@ -82,6 +89,7 @@ struct elf_span {
 	uint64_t off, len;
 	const uint8_t *data;
 };
+#define ELF_RO_MAX 8 /* read-only PT_LOAD segments scanned */
 struct elf_stream {
 	uint64_t size;      /* the file's size (from the tar header) */
 	uint64_t pos;       /* bytes fed so far */
@@ -92,6 +100,12 @@ struct elf_stream {
 	size_t nspans;
 	uint64_t want_end;  /* parse again when pos reaches this */
 	int state;          /* 0 reading, 1 parsed (or malformed), 2 truncated */
+	/* the path strings of the read-only PT_LOAD segments, scanned as they
+	 * pass (the segments are known once the program headers are in) */
+	struct elf_strscan scan;
+	int ro_state;       /* 0 not known yet, 1 known, -1 never (malformed) */
+	size_t nro;
+	uint64_t ro_off[ELF_RO_MAX], ro_end[ELF_RO_MAX];
 };
 void elf_stream_init(struct elf_stream *s, uint64_t size, uint64_t cap);
 /* The next n bytes of the file. */

@@ -234,6 +234,8 @@ int layer_index_wants_content(const char *p)
 	static const char *globs[] = {
 		"etc/ld.so.conf.d/*", "var/lib/dpkg/info/*.list", "var/lib/dpkg/status.d/*",
 		"*/gconv/gconv-modules", "*/gconv/gconv-modules.d/*", "etc/ld-musl-*.path",
+		/* configuration that names files (config_refs.c) */
+		"etc/apache2/*", "etc/httpd/*", "etc/mysql/*", "etc/my.cnf", "etc/my.cnf.d/*",
 	};
 	for (size_t i = 0; i < ARRAY_LEN(globs); i++)
 		if (fnmatch(globs[i], p, 0) == 0)

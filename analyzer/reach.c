@@ -16,7 +16,7 @@ static const char *const rule_names[REACH_RT_FIRST] = {
 	[R_ALWAYS] = "always", [R_PARENT] = "parent", [R_LINK] = "link", [R_SYMLINK] = "symlink",
 	[R_HARDLINK] = "hardlink", [R_INTERP] = "interp", [R_NEEDED] = "needed", [R_SHEBANG] = "shebang",
 	[R_SCRIPT] = "script", [R_SUBTREE] = "subtree", [R_COPYRIGHT] = "copyright",
-	[R_LD_CACHE] = "ld-cache",
+	[R_LD_CACHE] = "ld-cache", [R_NAMED] = "named", [R_CONFIG] = "config",
 };
 
 const char *reach_rule_name(int rule)
@@ -164,6 +164,11 @@ long reach_keep(struct reach_ctx *c, struct wh_node *n, int rule, struct wh_node
 		struct reach_item *it = &c->r->items[idx];
 		if ((flags & F_SUBTREE) && !(it->flags & F_SUBTREE)) {
 			it->flags |= F_SUBTREE;
+			if (it->rule == R_NAMED) { /* kept whole: by the rule that says so */
+				it->rule = (uint8_t)rule;
+				it->from = from;
+				it->what = what;
+			}
 			queue_push(c, (size_t)idx);
 		}
 		if (it->rule == R_PARENT && rule != R_PARENT) {
@@ -362,12 +367,15 @@ static void process_item(struct reach_ctx *c, size_t idx)
 	if (e && !(it.flags & F_ELF_DONE)) {
 		c->r->items[idx].flags |= F_ELF_DONE;
 		reach_load_closure(c, n, reach_node_path(n, p), NULL);
+		reach_follow_named(c, n, e);
 	}
 	if (n->e->extra->shebang && !(c->r->items[idx].flags & F_SCRIPT_DONE) && (n->e->mode & 0111) &&
 	    !in_rule_data(c, &it)) {
 		c->r->items[idx].flags |= F_SCRIPT_DONE;
 		reach_follow_script(c, n, NULL, 0);
 	}
+	if (n->e->extra->content && !(c->r->items[idx].flags & F_CONFIG_DONE))
+		reach_follow_config(c, n);
 }
 
 static void drain(struct reach_ctx *c)
@@ -473,6 +481,14 @@ void reach_free(struct reach *r)
 		free(r->unresolved[i].needs);
 	}
 	free(r->unresolved);
+	for (size_t i = 0; i < r->n_uncertain; i++) {
+		free(r->uncertain[i].path);
+		free(r->uncertain[i].why);
+		for (size_t k = 0; k < r->uncertain[i].n_hint; k++)
+			free(r->uncertain[i].hint[k]);
+		free(r->uncertain[i].hint);
+	}
+	free(r->uncertain);
 	for (size_t i = 0; i < r->n_loads_code; i++)
 		free(r->loads_code[i]);
 	free(r->loads_code);

@@ -7,7 +7,9 @@
  * DT_NEEDED as glibc's (or musl's) loader resolves it, "#!" interpreters,
  * commands named by shell scripts, and the run-time rules (nss, libgcc_s,
  * gconv, certs, openssl-modules, python, perl, ruby, node, locale, tzdata,
- * sh).
+ * sh, vcs, dbserver, jvm), configuration files' includes and modules
+ * (config_refs.c), and the absolute paths named by strings inside kept ELF files
+ * (reach_named.c).
  * Every kept node of the final tree gets WH_MARK_KEEP (tree.h) set and a
  * reason: the rule that kept it and the node that led to it. */
 #ifndef WH_REACH_H
@@ -44,9 +46,9 @@ struct reach_opts {
 enum reach_rule {
 	R_ENTRYPOINT, R_CMD, R_SHELL, R_ARG, R_KEEP, R_KEEP_FROM, R_KEEP_EXE, R_KEEP_PACKAGE, R_PROBE,
 	R_USER, R_PRELOAD, R_ALWAYS, R_PARENT, R_LINK, R_SYMLINK, R_HARDLINK, R_INTERP,
-	R_NEEDED, R_SHEBANG, R_SCRIPT, R_SUBTREE, R_COPYRIGHT, R_LD_CACHE,
+	R_NEEDED, R_SHEBANG, R_SCRIPT, R_SUBTREE, R_COPYRIGHT, R_LD_CACHE, R_NAMED, R_CONFIG,
 	R_NSS, R_LIBGCC_S, R_GCONV, R_CERTS, R_OPENSSL_MODULES, R_PYTHON, R_PERL, R_RUBY, R_NODE,
-	R_LOCALE, R_TZDATA, R_SH,
+	R_LOCALE, R_TZDATA, R_SH, R_VCS, R_DBSERVER, R_JVM,
 	R_COUNT
 };
 #define REACH_RT_FIRST R_NSS
@@ -71,6 +73,15 @@ struct reach_rule_stat {
 struct reach_unresolved {
 	char *path;   /* the file (or "/" for the image config) that needs it */
 	char *needs;  /* what could not be found, and how it was asked for */
+};
+
+/* Honest doubt: a kept program loads code or data by names the analysis
+ * cannot see (dlopen of a computed name from a directory it names). */
+struct reach_uncertain {
+	char *path;   /* the program */
+	char *why;
+	char **hint;  /* the paths whose keeping (whole) settles it */
+	size_t n_hint;
 };
 
 struct reach_lib {
@@ -100,7 +111,10 @@ struct reach {
 	size_t n_unresolved;
 	char **loads_code;        /* kept objects importing dlopen that no rule explains, sorted */
 	size_t n_loads_code;
-	struct reach_lib *unneeded; /* ELF ET_DYN *.so / *.so.* files not kept; size desc, path */
+	struct reach_uncertain *uncertain; /* sorted by path; gone when the hints are kept */
+	size_t n_uncertain;
+	struct reach_lib *unneeded; /* ELF ET_DYN *.so / *.so.* files not kept (none an uncertain
+	                               entry's hint holds); size desc, path */
 	size_t n_unneeded;
 	struct reach_package *packages; /* only with pkg.owner_of; size desc, name */
 	size_t n_packages;

@@ -5,6 +5,7 @@
  *  reach_ldso.c    the dynamic loader's search (DT_NEEDED, dlopen)
  *  reach_cmd.c     commands and scripts: argv, wrappers, "#!", sourced files
  *  reach_rules.c   the run-time rules, a table {name, function}
+ *  reach_named.c   paths named by strings inside kept programs
  *  reach_roots.c   the roots: Entrypoint/Cmd, User, preload, --keep lists
  *  reach_results.c the figures of struct reach, and reach_explain */
 #ifndef WH_REACH_INT_H
@@ -25,6 +26,7 @@ enum {
 	F_SUBTREE = 1,     /* keep every child too */
 	F_ELF_DONE = 2,    /* its DT_NEEDED closure was computed */
 	F_SCRIPT_DONE = 4, /* its "#!" line and shell commands were followed */
+	F_CONFIG_DONE = 8, /* the paths its configuration syntax names were followed */
 };
 
 struct strv {
@@ -81,6 +83,8 @@ struct reach_ctx {
 	struct strv unres_path, unres_needs;
 	struct strv roots;
 	int depth;
+	size_t named_total;     /* path strings followed so far (capped) */
+	int named_capped;
 };
 
 /* ---- reach.c: helpers ---- */
@@ -138,6 +142,17 @@ void reach_follow_argv(struct reach_ctx *c, char **argv, size_t n, struct wh_nod
                        const char *what, int quiet);
 /* A "#!" file: its interpreter and, for a shell script, its commands. */
 void reach_follow_script(struct reach_ctx *c, struct wh_node *n, char **args, size_t nargs);
+
+/* ---- reach_named.c ---- */
+/* The absolute paths the strings inside a kept ELF file name (e->paths)
+ * that exist in the image, except those a run-time rule owns. */
+void reach_follow_named(struct reach_ctx *c, struct wh_node *n, const struct elf_info *e);
+/* Is path, or a directory above it, one a run-time rule owns? */
+int reach_named_rule_owned(const char *path);
+/* A configuration file (config_refs.c): keep the paths it names. */
+void reach_follow_config(struct reach_ctx *c, struct wh_node *n);
+/* r->uncertain (after r->unneeded, which it filters). */
+void reach_uncertain(struct reach_ctx *c);
 
 /* ---- reach_rules.c ---- */
 const char *reach_rt_rule_name(int rule);

@@ -438,6 +438,69 @@ static void rule_node(struct reach_ctx *c)
 	rule_interp(c, R_NODE);
 }
 
+/* Programs that find their files by themselves, from directories built
+ * into them: a version-control tool execs its helpers by computed names
+ * from its helper directory and copies templates from its share
+ * directory; a database server reads its share directory (error
+ * messages, character sets, bootstrap SQL). Each directory is kept whole. */
+static const struct prog_dirs {
+	int rule;
+	const char *const *progs, *const *dirs;
+} prog_dirs[] = {
+	{R_VCS, (const char *const[]){"git", NULL},
+	 (const char *const[]){"/usr/lib/git-core", "/usr/libexec/git-core", "/usr/local/libexec/git-core",
+	                       "/usr/share/git-core/templates", "/usr/local/share/git-core/templates", NULL}},
+	{R_DBSERVER, (const char *const[]){"mariadbd", "mysqld", NULL},
+	 (const char *const[]){"/usr/share/mysql", "/usr/share/mariadb", "/usr/local/mysql/share", NULL}},
+};
+
+static void rule_prog_dirs(struct reach_ctx *c, int rule)
+{
+	for (size_t i = 0; i < ARRAY_LEN(prog_dirs); i++) {
+		if (prog_dirs[i].rule != rule)
+			continue;
+		struct wh_node *who = first_kept_elf(c, name_pred, (void *)prog_dirs[i].progs);
+		if (!who)
+			continue;
+		c->rule_fired[rule] = 1;
+		for (const char *const *d = prog_dirs[i].dirs; *d; d++)
+			reach_keep_path(c, *d, rule, who, NULL, 1);
+	}
+}
+
+static void rule_vcs(struct reach_ctx *c)
+{
+	rule_prog_dirs(c, R_VCS);
+}
+
+static void rule_dbserver(struct reach_ctx *c)
+{
+	rule_prog_dirs(c, R_DBSERVER);
+}
+
+/* A JVM finds its home from its launcher's real path (HOME/bin/java):
+ * HOME/lib (lib/modules, jvm.cfg, the libraries it dlopens: libjvm.so,
+ * libjava.so, libnio.so...), HOME/conf and HOME/release, kept whole. */
+static void rule_jvm(struct reach_ctx *c)
+{
+	for (size_t i = 0; i < c->r->n_items; i++) {
+		struct wh_node *n = c->r->items[i].node;
+		if (!reach_node_elf(n) || !n->parent || strcmp(n->parent->name, "bin") || !n->parent->parent)
+			continue;
+		char home[PATHMAX], p[PATHMAX + 32];
+		reach_node_path(n->parent->parent, home);
+		snprintf(p, sizeof p, "%s/lib/jvm.cfg", strcmp(home, "/") ? home : "");
+		if (!reach_node_at(c, p))
+			continue;
+		c->rule_fired[R_JVM] = 1;
+		static const char *const parts[] = {"lib", "conf", "release"};
+		for (size_t k = 0; k < ARRAY_LEN(parts); k++) {
+			snprintf(p, sizeof p, "%s/%s", home, parts[k]);
+			reach_keep_path(c, p, R_JVM, n, NULL, 1);
+		}
+	}
+}
+
 /* The run-time rules, in the order they are applied (enum reach_rule's). */
 static const struct rt_rule {
 	int rule;
@@ -457,6 +520,9 @@ static const struct rt_rule {
 	{R_LOCALE, "locale", rule_locale, 0},
 	{R_TZDATA, "tzdata", rule_tzdata, 0},
 	{R_SH, "sh", rule_sh, 0},
+	{R_VCS, "vcs", rule_vcs, 0},
+	{R_DBSERVER, "dbserver", rule_dbserver, 0},
+	{R_JVM, "jvm", rule_jvm, 1},
 };
 
 const char *reach_rt_rule_name(int rule)

@@ -103,6 +103,23 @@ static void print_unresolved(FILE *out, const struct reach *r, const char *inden
 		        r->n_unresolved - max);
 }
 
+static void print_uncertain(FILE *out, const struct reach *r, const char *indent, size_t max)
+{
+	if (!r->n_uncertain)
+		return;
+	fprintf(out, "%suncertain (%zu):\n", indent, r->n_uncertain);
+	for (size_t i = 0; i < r->n_uncertain && i < max; i++) {
+		fprintf(out, "%s  ", indent);
+		util_escape_fputs(r->uncertain[i].path, out);
+		util_escape_line(out, ": ", r->uncertain[i].why);
+		fprintf(out, "%s    settled by keeping: ", indent);
+		util_escape_line(out, "--keep ", r->uncertain[i].hint[0]);
+	}
+	if (r->n_uncertain > max)
+		fprintf(out, "%s  ... %zu more (the report's reach.uncertain lists them all)\n", indent,
+		        r->n_uncertain - max);
+}
+
 /* What the caps on file contents may cost (the report lists the files). */
 static void print_truncated(FILE *out, const struct analysis *a, const char *indent)
 {
@@ -254,6 +271,7 @@ int auto_run(struct analysis *a, const struct cli_opts *o, struct slim_session *
 				qsort(g.v, g.n, sizeof *g.v, cmp_gone_size);
 			print_removed(out, &g, plan, "");
 			print_unresolved(out, r, "", 20);
+			print_uncertain(out, r, "", 20);
 			print_truncated(out, a, "");
 		}
 	} else {
@@ -297,6 +315,7 @@ int auto_run(struct analysis *a, const struct cli_opts *o, struct slim_session *
 				qsort(g.v, g.n, sizeof *g.v, cmp_gone_size);
 			print_removed(out, &g, plan, "  ");
 			print_unresolved(out, r, "  ", 20);
+			print_uncertain(out, r, "  ", 20);
 			print_truncated(out, a, "  ");
 		}
 		json_t *s = json_object();
@@ -314,11 +333,13 @@ int auto_run(struct analysis *a, const struct cli_opts *o, struct slim_session *
 		        o->min_reduction, ratio, 1 - min_red);
 		rc = WH_EXIT_RULE;
 	}
-	if (o->fail_on_unresolved && r->n_unresolved) {
-		fprintf(stderr, "whittle: --fail-on-unresolved: %zu unresolved need%s\n", r->n_unresolved,
-		        r->n_unresolved == 1 ? "" : "s");
-		if (o->quiet)
+	if (o->fail_on_unresolved && (r->n_unresolved || r->n_uncertain)) {
+		fprintf(stderr, "whittle: --fail-on-unresolved: %zu unresolved need%s, %zu uncertain\n", r->n_unresolved,
+		        r->n_unresolved == 1 ? "" : "s", r->n_uncertain);
+		if (o->quiet) {
 			print_unresolved(stderr, r, "  ", 20);
+			print_uncertain(stderr, r, "  ", 20);
+		}
 		rc = WH_EXIT_RULE;
 	}
 out:

@@ -146,6 +146,17 @@ json_t *report_reach(const struct reach *r, const struct slim_figures *fg, int f
 		json_array_append_new(lc, x);
 	}
 	json_object_set_new(o, "loads_code_at_run_time", lc);
+	json_t *unc = json_array();
+	for (size_t i = 0; i < r->n_uncertain; i++) {
+		json_t *x = json_object(), *h = json_array();
+		json_object_set_new(x, "path", json_string(r->uncertain[i].path));
+		json_object_set_new(x, "why", json_string(r->uncertain[i].why));
+		for (size_t k = 0; k < r->uncertain[i].n_hint; k++)
+			json_array_append_new(h, json_string(r->uncertain[i].hint[k]));
+		json_object_set_new(x, "hint", h);
+		json_array_append_new(unc, x);
+	}
+	json_object_set_new(o, "uncertain", unc);
 	json_t *ul = json_array();
 	for (size_t i = 0; i < r->n_unneeded; i++) {
 		json_t *x = json_object();

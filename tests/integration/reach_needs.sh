@@ -8,13 +8,17 @@
 #     the cache, so the slimmed program must keep it (else exit 127);
 #  2. a program that calls system(3), which runs "/bin/sh -c" (POSIX names
 #     the path): /bin is a merged-/usr link, /usr/bin/sh links to the shell;
-#  3. --keep-exe sh keeps /bin/sh, not only /usr/bin/sh.
+#  3. --keep-exe sh keeps /bin/sh, not only /usr/bin/sh;
+#  4. a program that dlopens a name it builds at run time from a directory
+#     it names is uncertain (reach.uncertain, its hint the directory):
+#     --fail-on-unresolved exits 1, --keep of the hint clears it and the
+#     slimmed program loads its plugin.
 # The image holds the toolchain's own C library and loader (the files gcc
 # links the test programs against) and programs gcc builds here; the
 # expected outputs are the programs' own, from their source below.
 . "$(dirname "$0")/lib.sh"
 [ "$(id -u)" -eq 0 ] || skip "needs root (chroot)"
-need_cmd gcc ldconfig umoci chroot readelf
+need_cmd gcc ldconfig umoci chroot readelf python3
 : "${MKIMAGE:?}"
 cd "$T"
 
@@ -51,6 +55,26 @@ gcc -shared -fPIC -Wl,-soname,libfoo.so.1 foo.c -o "$R/opt/foo/lib/libfoo.so.1" 
 	gcc shprog.c -o "$R/usr/bin/shprog" &&
 	gcc minish.c -o "$R/usr/bin/dash" || { bad "gcc failed"; finish; exit 1; }
 ln -s dash "$R/usr/bin/sh"
+cat >plug.c <<'EOF'
+int plug(void) { return 7; }
+EOF
+cat >plugprog.c <<'EOF'
+#include <dlfcn.h>
+#include <stdio.h>
+static const char *const dir = "/usr/lib/whplug";
+int main(int argc, char **argv) {
+	char p[256];
+	snprintf(p, sizeof p, "%s/%s.so", dir, argc > 1 ? argv[1] : "hello");
+	void *h = dlopen(p, RTLD_NOW);
+	if (!h) { puts("no plugin"); return 1; }
+	int (*f)(void) = (int (*)(void))dlsym(h, "plug");
+	printf("plug=%d\n", f ? f() : -1);
+	return 0;
+}
+EOF
+mkdir -p "$R/usr/lib/whplug"
+gcc -shared -fPIC plug.c -o "$R/usr/lib/whplug/hello.so" && gcc plugprog.c -o "$R/usr/bin/plugprog" ||
+	{ bad "gcc failed (plugin)"; finish; exit 1; }
 libc=$(gcc -print-file-name=libc.so.6)
 interp=$(readelf -l "$R/usr/bin/prog" | sed -n 's/.*interpreter: \(.*\)]/\1/p')
 [ -f "$libc" ] && [ -n "$interp" ] && [ -e "$interp" ] || { bad "no C library ($libc) or loader ($interp)"; finish; exit 1; }
@@ -128,6 +152,22 @@ if slim keepexe --keep-exe sh; then
 	check "keep-exe sh: /bin/sh resolves in the output" test -x "$S/bin/sh"
 	chroot_run "$S" slim-binsh /bin/sh -c x
 	eq "keep-exe sh: /bin/sh runs" "$(cat "$T/slim-binsh.rc"):$(cat "$T/slim-binsh.out")" "0:sh -c x"
+fi
+
+# 4. dlopen of a computed name: uncertain until its hint is kept
+rc=0
+"$WHITTLE" --auto -q --fail-on-unresolved --entrypoint /usr/bin/plugprog --report "$T/unc.json" \
+	-o "oci:$T/out-unc:slim" img.tar >"$T/unc.out" 2>"$T/unc.err" || rc=$?
+eq "dlopen: --fail-on-unresolved exits 1" "$rc" 1
+eq "dlopen: reach.uncertain names plugprog, hint the plugin directory" \
+	"$(python3 -c 'import json,sys; print([[u["path"], u["hint"]] for u in json.load(open(sys.argv[1]))["reach"]["uncertain"]])' "$T/unc.json")" \
+	"[['/usr/bin/plugprog', ['/usr/lib/whplug']]]"
+eq "dlopen: the plugin is not an unneeded library" \
+	"$(python3 -c 'import json,sys; print([l["path"] for l in json.load(open(sys.argv[1]))["reach"]["unneeded_libraries"] if "whplug" in l["path"]])' "$T/unc.json")" "[]"
+if slim unc-keep --fail-on-unresolved --entrypoint /usr/bin/plugprog --keep /usr/lib/whplug; then
+	chroot_run "$T/b-unc-keep/rootfs" slim-plug /usr/bin/plugprog
+	eq "dlopen: with --keep of the hint the slimmed program loads its plugin" \
+		"$(cat "$T/slim-plug.rc"):$(cat "$T/slim-plug.out")" "0:plug=7"
 fi
 
 finish

@@ -759,6 +759,75 @@ static void same_facts(const struct elf_info *a, const struct elf_info *b)
 	assert_int_equal(a->n_dynsyms, b->n_dynsyms);
 	assert_int_equal(a->flags_1, b->flags_1);
 	assert_int_equal(a->has_dynamic, b->has_dynamic);
+	assert_int_equal(a->n_paths, b->n_paths);
+	for (size_t i = 0; i < a->n_paths; i++)
+		assert_string_equal(a->paths[i], b->paths[i]);
+	assert_int_equal(a->paths_truncated, b->paths_truncated);
+}
+
+static int has_path(const struct elf_info *e, const char *p)
+{
+	for (size_t i = 0; i < e->n_paths; i++)
+		if (!strcmp(e->paths[i], p))
+			return 1;
+	return 0;
+}
+
+/* Path strings of the read-only segments: the ones the program's source
+ * holds as string literals, not those of writable data, not relative
+ * ones; one distinct string past ELF_PATHS_MAX is left out and said so.
+ * The stream finds the same strings as the whole-buffer parse. */
+static void test_path_strings(void **state)
+{
+	(void)state;
+	write_text("paths.c", "#include <stdio.h>\n"
+	                      "char writable[] = \"/data/writable/buffer\";\n"
+	                      "static const char *const names[] = {\"/etc/whtest/whtest.conf\", \"/usr/lib/whtest-core\",\n"
+	                      "  \"relative/name\", \"/usr/share/whtest/templates\", \"not /a/path\", \"/%s/fmt\"};\n"
+	                      "int main(int argc, char **argv) { (void)argv; writable[0] = 'x'; puts(writable);\n"
+	                      "  puts(names[argc % 6]); return 0; }\n");
+	gcc("-O0 -o paths paths.c");
+	struct elf_info a;
+	parse_file("paths", &a);
+	assert_true(has_path(&a, "/etc/whtest/whtest.conf"));
+	assert_true(has_path(&a, "/usr/lib/whtest-core"));
+	assert_true(has_path(&a, "/usr/share/whtest/templates"));
+	assert_false(has_path(&a, "/data/writable/buffer")); /* .data: writable */
+	assert_false(has_path(&a, "relative/name"));
+	assert_false(has_path(&a, "/a/path"));               /* inside another string */
+	assert_false(has_path(&a, "/%s/fmt"));
+	assert_int_equal(a.paths_truncated, 0);
+	size_t size;
+	uint8_t *whole = load("paths", &size);
+	for (unsigned seed = 1; seed < 10; seed++) {
+		struct elf_info b;
+		int trunc = -1;
+		assert_int_equal(stream_parse(whole, size, 64u << 20, seed, &b, &trunc, NULL), 0);
+		same_facts(&a, &b);
+		elf_info_free(&b);
+	}
+	free(whole);
+	elf_info_free(&a);
+
+	/* ELF_PATHS_MAX + 1 distinct strings */
+	size_t cap = 64 * (ELF_PATHS_MAX + 8), l = 0;
+	char *src = calloc(1, cap);
+	assert_non_null(src);
+	l += (size_t)snprintf(src + l, cap - l, "#include <stdio.h>\nstatic const char *const t[] = {\n");
+	for (int i = 0; i <= ELF_PATHS_MAX; i++)
+		l += (size_t)snprintf(src + l, cap - l, "\"/opt/many/file%05d\",\n", i);
+	l += (size_t)snprintf(src + l, cap - l, "};\nint main(int c, char **v) { (void)v; puts(t[c]); return 0; }\n");
+	write_text("manypaths.c", src);
+	free(src);
+	gcc("-O0 -o manypaths manypaths.c");
+	parse_file("manypaths", &a);
+	size_t mine = 0;
+	for (size_t i = 0; i < a.n_paths; i++)
+		mine += strncmp(a.paths[i], "/opt/many/file", 14) == 0;
+	assert_int_equal(a.n_paths, ELF_PATHS_MAX);
+	assert_true(mine >= ELF_PATHS_MAX - 2); /* the interpreter's path may come first */
+	assert_int_equal(a.paths_truncated, 1);
+	elf_info_free(&a);
 }
 
 static void test_stream(void **state)
@@ -853,6 +922,7 @@ int main(void)
 		cmocka_unit_test(test_bytes_needed),
 		cmocka_unit_test(test_stream),
 		cmocka_unit_test(test_stream_flips),
+		cmocka_unit_test(test_path_strings),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

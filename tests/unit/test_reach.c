@@ -733,6 +733,155 @@ static void test_bin_sh(void **state)
 	}
 }
 
+/* Absolute path strings inside a kept program (its .rodata, built here):
+ * a file is kept, led to by the program; a directory under /etc/NAME
+ * whole; another directory as a directory only; a path in a directory a
+ * run-time rule owns is left to the rule, also when it is off; a path the
+ * image lacks is nothing. */
+static void test_named_paths(void **state)
+{
+	(void)state;
+	for (int gconv_on = 0; gconv_on <= 1; gconv_on++) {
+		struct fix *f = fix_new();
+		base(f);
+		dir(f, "etc");
+		dir(f, "etc/whapp");
+		dir(f, "etc/whapp/sub");
+		text(f, "etc/whapp/whapp.conf", "x\n", 0644);
+		text(f, "etc/whapp/sub/more.conf", "y\n", 0644);
+		dir(f, "usr/lib/whapp-core");
+		text(f, "usr/lib/whapp-core/a", "a\n", 0644);
+		dir(f, "usr/libexec");
+		dir(f, "usr/libexec/whapp");
+		text(f, "usr/libexec/whapp/helper", "h\n", 0755);
+		text(f, "usr/libexec/whapp/other", "o\n", 0755);
+		dir(f, "usr/lib/x86_64-linux-gnu/gconv");
+		host(f, "usr/lib/x86_64-linux-gnu/gconv/UTF-16.so", "libfoo.so", 0755);
+		host(f, "usr/bin/prog", "prog_named", 0755);
+		entry(f, "/usr/bin/prog");
+		char *rules[] = {"gconv=off"};
+		struct reach_opts o = {.rules = {rules, gconv_on ? 0 : 1}};
+		compute(f, &o);
+		reason(f, "usr/libexec/whapp/helper", "named", "/usr/bin/prog");
+		assert_false(kept(f, "/usr/libexec/whapp/other"));
+		reason(f, "etc/whapp", "named", "/usr/bin/prog");
+		assert_true(kept(f, "/etc/whapp/sub/more.conf"));
+		assert_true(kept(f, "/etc/whapp/whapp.conf"));
+		reason(f, "usr/lib/whapp-core", "named", "/usr/bin/prog");
+		assert_false(kept(f, "/usr/lib/whapp-core/a"));
+		assert_false(kept(f, "/usr/lib/x86_64-linux-gnu/gconv"));
+		assert_false(kept(f, "/usr/lib/x86_64-linux-gnu/gconv/UTF-16.so"));
+		fix_free(f);
+	}
+}
+
+/* Programs that find their files by themselves (rules vcs, dbserver, jvm)
+ * and configuration that names modules (apache's LoadModule in the .load
+ * files apache2.conf includes, not in those it does not). */
+static void test_program_rules(void **state)
+{
+	(void)state;
+	for (int on = 0; on <= 1; on++) {
+		struct fix *f = fix_new();
+		base(f);
+		dir(f, "usr/sbin");
+		host(f, "usr/bin/git", "prog_plain", 0755);
+		dir(f, "usr/lib/git-core");
+		text(f, "usr/lib/git-core/git-upload-pack", "#!/bin/false\n", 0755);
+		dir(f, "usr/share");
+		dir(f, "usr/share/git-core");
+		dir(f, "usr/share/git-core/templates");
+		text(f, "usr/share/git-core/templates/description", "d\n", 0644);
+		host(f, "usr/sbin/mariadbd", "prog_plain", 0755);
+		dir(f, "usr/share/mysql");
+		dir(f, "usr/share/mysql/charsets");
+		text(f, "usr/share/mysql/charsets/Index.xml", "<x/>\n", 0644);
+		dir(f, "usr/lib/jvm");
+		dir(f, "usr/lib/jvm/jdk");
+		dir(f, "usr/lib/jvm/jdk/bin");
+		dir(f, "usr/lib/jvm/jdk/lib");
+		dir(f, "usr/lib/jvm/jdk/lib/server");
+		host(f, "usr/lib/jvm/jdk/bin/java", "prog_plain", 0755);
+		text(f, "usr/lib/jvm/jdk/lib/jvm.cfg", "-server KNOWN\n", 0644);
+		host(f, "usr/lib/jvm/jdk/lib/server/libjvm.so", "libfoo.so", 0755);
+		host(f, "usr/lib/jvm/jdk/lib/libjava.so", "libfoo.so", 0755);
+		link_(f, "usr/bin/java", "../lib/jvm/jdk/bin/java");
+		dir(f, "etc");
+		dir(f, "etc/apache2");
+		text(f, "etc/apache2/apache2.conf", "IncludeOptional mods-enabled/*.load\n", 0644);
+		dir(f, "etc/apache2/mods-available");
+		dir(f, "etc/apache2/mods-enabled");
+		text(f, "etc/apache2/mods-available/x.load", "LoadModule x_module /usr/lib/apache2/modules/mod_x.so\n",
+		     0644);
+		text(f, "etc/apache2/mods-available/y.load", "LoadModule y_module /usr/lib/apache2/modules/mod_y.so\n",
+		     0644);
+		link_(f, "etc/apache2/mods-enabled/x.load", "../mods-available/x.load");
+		dir(f, "usr/lib/apache2");
+		dir(f, "usr/lib/apache2/modules");
+		host(f, "usr/lib/apache2/modules/mod_x.so", "libfoo.so", 0644);
+		host(f, "usr/lib/apache2/modules/mod_y.so", "libfoo.so", 0644);
+		config(f, "Entrypoint", json_pack("[s,s,s]", "/bin/sh", "-c", "git x; mariadbd; java -jar a.jar"));
+		host(f, "usr/bin/dash", "prog_plain", 0755);
+		link_(f, "usr/bin/sh", "dash");
+		char *rules[] = {"vcs=off", "dbserver=off", "jvm=off"};
+		char *keep[] = {"/etc/apache2"}; /* all of it: only what apache2.conf includes is read */
+		struct reach_opts o = {.rules = {rules, on ? 0 : 3}, .keep = {keep, 1}};
+		compute(f, &o);
+		assert_true(kept(f, "/usr/lib/jvm/jdk/bin/java"));
+		assert_int_equal(kept(f, "/usr/lib/git-core/git-upload-pack"), on);
+		assert_int_equal(kept(f, "/usr/share/git-core/templates/description"), on);
+		assert_int_equal(kept(f, "/usr/share/mysql/charsets/Index.xml"), on);
+		assert_int_equal(kept(f, "/usr/lib/jvm/jdk/lib/server/libjvm.so"), on);
+		assert_int_equal(kept(f, "/usr/lib/jvm/jdk/lib/libjava.so"), on);
+		assert_int_equal(kept(f, "/usr/lib/jvm/jdk/lib/jvm.cfg"), on);
+		if (on) {
+			reason(f, "usr/lib/git-core", "vcs", "/usr/bin/git");
+			reason(f, "usr/share/mysql", "dbserver", "/usr/sbin/mariadbd");
+			reason(f, "usr/lib/jvm/jdk/lib", "jvm", "/usr/lib/jvm/jdk/bin/java");
+			for (size_t i = 0; i < f->r.n_unneeded; i++)
+				assert_null(strstr(f->r.unneeded[i].path, "/usr/lib/jvm/"));
+		}
+		reason(f, "usr/lib/apache2/modules/mod_x.so", "config", "/etc/apache2/mods-available/x.load");
+		assert_false(kept(f, "/usr/lib/apache2/modules/mod_y.so"));
+		fix_free(f);
+	}
+}
+
+/* Honest doubt: a program that imports dlopen and names a directory of
+ * libraries that are not kept is uncertain, its hint the directory; the
+ * libraries are not "unneeded"; --keep of the hint clears it. */
+static void test_uncertain(void **state)
+{
+	(void)state;
+	for (int keep_it = 0; keep_it <= 1; keep_it++) {
+		struct fix *f = fix_new();
+		base(f);
+		host(f, "usr/lib/x86_64-linux-gnu/libc.so.6", "libfakec.so", 0755);
+		dir(f, "usr/lib/whplug");
+		host(f, "usr/lib/whplug/plug.so", "libfoo.so", 0644);
+		host(f, "usr/lib/x86_64-linux-gnu/libother.so.1", "libfoo.so", 0644);
+		host(f, "usr/bin/prog", "prog_dlnamed", 0755);
+		entry(f, "/usr/bin/prog");
+		char *keep[] = {"/usr/lib/whplug"};
+		struct reach_opts o = {.keep = {keep, keep_it ? 1 : 0}};
+		compute(f, &o);
+		assert_int_equal(kept(f, "/usr/lib/whplug/plug.so"), keep_it);
+		assert_int_equal(f->r.n_uncertain, keep_it ? 0 : 1);
+		if (!keep_it) {
+			assert_string_equal(f->r.uncertain[0].path, "/usr/bin/prog");
+			assert_int_equal(f->r.uncertain[0].n_hint, 1);
+			assert_string_equal(f->r.uncertain[0].hint[0], "/usr/lib/whplug");
+		}
+		int other = 0;
+		for (size_t i = 0; i < f->r.n_unneeded; i++) {
+			assert_string_not_equal(f->r.unneeded[i].path, "/usr/lib/whplug/plug.so");
+			other += !strcmp(f->r.unneeded[i].path, "/usr/lib/x86_64-linux-gnu/libother.so.1");
+		}
+		assert_int_equal(other, 1); /* the list still holds what no program may load */
+		fix_free(f);
+	}
+}
+
 /* ---- setup ---- */
 
 static int setup(void **state)
@@ -757,6 +906,12 @@ static int setup(void **state)
 	W("imports.c", "int getpwnam(void); int pthread_cancel(void); int iconv_open(void); int dlopen(void);\n"
 	               "void _start(void) { getpwnam(); pthread_cancel(); iconv_open(); dlopen(); for (;;) ; }\n");
 	W("system.c", "int system(const char *);\nvoid _start(void) { system(\"x\"); for (;;) ; }\n");
+	W("named.c", "static const char *const n[] = {\"/etc/whapp\", \"/usr/lib/whapp-core\",\n"
+	             "  \"/usr/libexec/whapp/helper\", \"/usr/lib/x86_64-linux-gnu/gconv\", \"/usr/share/none/x\"};\n"
+	             "const char *volatile sink;\n"
+	             "void _start(void) { for (int i = 0; i < 5; i++) sink = n[i]; for (;;) ; }\n");
+	W("dlnamed.c", "int dlopen(void);\nstatic const char *const d = \"/usr/lib/whplug\";\n"
+	               "const char *volatile sink;\nvoid _start(void) { sink = d; dlopen(); for (;;) ; }\n");
 #undef W
 	const char *so = "gcc -shared -nostdlib -fPIC";
 	const char *exe = "gcc -nostdlib -fPIE -pie -Wl,--dynamic-linker=/lib64/ld-linux-x86-64.so.2";
@@ -773,7 +928,9 @@ static int setup(void **state)
 	    sh("%s start.c -L. -lfoo -o prog_plain 2>>err", exe) ||
 	    sh("%s start.c -L. -lfoo -Wl,-z,nodefaultlib -o prog_nodeflib 2>>err", exe) ||
 	    sh("%s imports.c -L. -lfakec -o prog_imports 2>>err", exe) ||
-	    sh("%s system.c -L. -lfakec -o prog_system 2>>err", exe)) {
+	    sh("%s system.c -L. -lfakec -o prog_system 2>>err", exe) ||
+	    sh("%s -O0 named.c -o prog_named 2>>err", exe) ||
+	    sh("%s -O0 dlnamed.c -L. -lfakec -o prog_dlnamed 2>>err", exe)) {
 		sh("cat err >&2");
 		return -1;
 	}
@@ -814,6 +971,9 @@ int main(void)
 		cmocka_unit_test(test_runtime_rules),
 		cmocka_unit_test(test_user_lists),
 		cmocka_unit_test(test_keep_from_escaped),
+		cmocka_unit_test(test_named_paths),
+		cmocka_unit_test(test_program_rules),
+		cmocka_unit_test(test_uncertain),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
