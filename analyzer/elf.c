@@ -283,9 +283,22 @@ static int gnu_hash_nsyms(struct rd *r, uint64_t off, uint64_t *nsyms, struct wh
 	return 0;
 }
 
-static int parse(struct rd *r, struct elf_info *out, struct wh_error *err)
+/* The header fields the parse needs, after extended numbering. */
+struct hdrs {
+	uint64_t phoff, phent, phnum, shoff, shent, shnum;
+};
+
+/* The dynamic section's tags the parse reads (the first of each). */
+struct dyn_tags {
+	uint64_t strtab_addr, strsz, symtab_addr, syment, hash_addr, gnu_hash_addr, rpath, runpath, soname;
+	int has_strtab, has_strsz, has_symtab, has_hash, has_gnu_hash, has_rpath, has_runpath, has_soname;
+	uint64_t *needed;
+	size_t n_needed, cap_needed;
+};
+
+/* e_ident, the ELF header and the program header table's bounds. */
+static int parse_header(struct rd *r, struct elf_info *out, struct hdrs *h, struct wh_error *err)
 {
-	memset(out, 0, sizeof *out);
 	if (!rd_ok(r, 0, EI_NIDENT)) {
 		if (r->len >= SELFMAG && rd_ptr(r, 0, SELFMAG) && !elf_is_elf(rd_ptr(r, 0, SELFMAG), SELFMAG))
 			return wh_err(err, WH_EINPUT, "not an ELF file (bad magic)");
@@ -308,39 +321,39 @@ static int parse(struct rd *r, struct elf_info *out, struct wh_error *err)
 	out->type = (uint16_t)EH(r, e_type);
 	out->machine = r->machine = (uint16_t)EH(r, e_machine);
 
-	uint64_t phoff = EH(r, e_phoff), phent = EH(r, e_phentsize), phnum = EH(r, e_phnum);
-	uint64_t shoff = EH(r, e_shoff), shent = EH(r, e_shentsize), shnum = EH(r, e_shnum);
-
+	*h = (struct hdrs){EH(r, e_phoff), EH(r, e_phentsize), EH(r, e_phnum),
+	                   EH(r, e_shoff), EH(r, e_shentsize), EH(r, e_shnum)};
 	/* Extended numbering: the real counts live in section header 0. */
-	if ((phnum == PN_XNUM || shnum == 0) && shoff != 0) {
-		if (shent < SZ(r, Shdr))
-			return wh_err(err, WH_EINPUT, "section header size %llu is too small",
-			              (unsigned long long)shent);
-		if (!rd_ok(r, shoff, SZ(r, Shdr)))
+	if ((h->phnum == PN_XNUM || h->shnum == 0) && h->shoff != 0) {
+		if (h->shent < SZ(r, Shdr))
+			return wh_err(err, WH_EINPUT, "section header size %llu is too small", (unsigned long long)h->shent);
+		if (!rd_ok(r, h->shoff, SZ(r, Shdr)))
 			return wh_err(err, WH_EINPUT, "section header 0 lies past the end of the file");
-		if (phnum == PN_XNUM)
-			phnum = SH(r, shoff, sh_info);
-		if (shnum == 0)
-			shnum = SH(r, shoff, sh_size);
+		if (h->phnum == PN_XNUM)
+			h->phnum = SH(r, h->shoff, sh_info);
+		if (h->shnum == 0)
+			h->shnum = SH(r, h->shoff, sh_size);
 	}
-
-	if (shnum > UINT32_MAX)
-		return wh_err(err, WH_EINPUT, "section header count %llu is absurd",
-		              (unsigned long long)shnum);
-	if (phnum > 0) {
-		if (phent < SZ(r, Phdr))
-			return wh_err(err, WH_EINPUT, "program header size %llu is too small",
-			              (unsigned long long)phent);
-		if (!rd_ok(r, phoff, phnum * phent))
-			return wh_err(err, WH_EINPUT,
-			              "program headers (%llu at offset %llu) lie past the end of the file",
-			              (unsigned long long)phnum, (unsigned long long)phoff);
+	if (h->shnum > UINT32_MAX)
+		return wh_err(err, WH_EINPUT, "section header count %llu is absurd", (unsigned long long)h->shnum);
+	if (h->phnum > 0) {
+		if (h->phent < SZ(r, Phdr))
+			return wh_err(err, WH_EINPUT, "program header size %llu is too small", (unsigned long long)h->phent);
+		if (!rd_ok(r, h->phoff, h->phnum * h->phent))
+			return wh_err(err, WH_EINPUT, "program headers (%llu at offset %llu) lie past the end of the file",
+			              (unsigned long long)h->phnum, (unsigned long long)h->phoff);
 	}
+	return 0;
+}
 
+/* PT_INTERP into out, the first PT_DYNAMIC's range into *off, *size
+ * (returns 1 when there is one, 0 when not, or a negative error). */
+static int parse_phdrs(struct rd *r, const struct hdrs *h, struct elf_info *out, uint64_t *off, uint64_t *size,
+                       struct wh_error *err)
+{
 	int have_dyn = 0;
-	uint64_t dyn_off = 0, dyn_size = 0;
-	for (uint64_t i = 0; i < phnum; i++) {
-		uint64_t b = phoff + i * phent;
+	for (uint64_t i = 0; i < h->phnum; i++) {
+		uint64_t b = h->phoff + i * h->phent;
 		uint64_t type = PH(r, b, p_type);
 		if (type == PT_INTERP && !out->interp) {
 			uint64_t o = PH(r, b, p_offset), n = PH(r, b, p_filesz);
@@ -352,186 +365,212 @@ static int parse(struct rd *r, struct elf_info *out, struct wh_error *err)
 			out->interp = xstrdup((const char *)ip);
 		} else if (type == PT_DYNAMIC && !have_dyn) {
 			have_dyn = 1;
-			dyn_off = PH(r, b, p_offset);
-			dyn_size = PH(r, b, p_filesz);
+			*off = PH(r, b, p_offset);
+			*size = PH(r, b, p_filesz);
 		}
 	}
+	return have_dyn;
+}
 
-	if (have_dyn) {
+static void set_first(int *has, uint64_t *v, uint64_t val)
+{
+	if (!*has) {
+		*has = 1;
+		*v = val;
+	}
+}
+
+/* The dynamic section's tags, up to DT_NULL. */
+static void read_dyn_tags(struct rd *r, uint64_t dyn_off, uint64_t ndyn, struct dyn_tags *d, struct elf_info *out)
+{
+	uint64_t dent = SZ(r, Dyn);
+	for (uint64_t i = 0; i < ndyn; i++) {
+		uint64_t b = dyn_off + i * dent;
+		int64_t tag = (int64_t)DY(r, b, d_tag);
+		uint64_t val = DY(r, b, d_un.d_val);
+		if (!r->is64) /* sign-extend 32-bit tags */
+			tag = (int32_t)(uint32_t)tag;
+		if (tag == DT_NULL)
+			break;
+		switch (tag) {
+		case DT_NEEDED:
+			if (d->n_needed == d->cap_needed) {
+				d->cap_needed = d->cap_needed ? d->cap_needed * 2 : 8;
+				d->needed = xrealloc(d->needed, d->cap_needed * sizeof *d->needed);
+			}
+			d->needed[d->n_needed++] = val;
+			break;
+		case DT_STRTAB: set_first(&d->has_strtab, &d->strtab_addr, val); break;
+		case DT_STRSZ: set_first(&d->has_strsz, &d->strsz, val); break;
+		case DT_SYMTAB: set_first(&d->has_symtab, &d->symtab_addr, val); break;
+		case DT_SYMENT: d->syment = val; break;
+		case DT_HASH: set_first(&d->has_hash, &d->hash_addr, val); break;
+		case DT_GNU_HASH: set_first(&d->has_gnu_hash, &d->gnu_hash_addr, val); break;
+		case DT_RPATH: set_first(&d->has_rpath, &d->rpath, val); break;
+		case DT_RUNPATH: set_first(&d->has_runpath, &d->runpath, val); break;
+		case DT_SONAME: set_first(&d->has_soname, &d->soname, val); break;
+		case DT_FLAGS: out->flags = val; break;
+		case DT_FLAGS_1: out->flags_1 = val; break;
+		default: break;
+		}
+	}
+}
+
+/* The dynamic string table, then DT_NEEDED, DT_RPATH, DT_RUNPATH and
+ * DT_SONAME out of it. */
+static int dyn_strings(struct rd *r, const struct hdrs *h, const struct dyn_tags *d, struct strtab *st,
+                       struct elf_info *out, struct wh_error *err)
+{
+	if (d->has_strtab) {
+		uint64_t avail;
+		if (!vaddr_to_off(r, h->phoff, h->phent, h->phnum, d->strtab_addr, &st->off, &avail))
+			return wh_err(err, WH_EINPUT, "DT_STRTAB address 0x%llx is not in any PT_LOAD segment",
+			              (unsigned long long)d->strtab_addr);
+		st->size = d->has_strsz ? d->strsz : avail;
+		if (!rd_ok(r, st->off, st->size))
+			return wh_err(err, WH_EINPUT, "dynamic string table (%llu bytes at offset %llu) lies past the end of the file",
+			              (unsigned long long)st->size, (unsigned long long)st->off);
+		st->p = rd_ptr(r, st->off, st->size);
+		st->present = 1;
+	} else if (d->n_needed || d->has_rpath || d->has_runpath || d->has_soname) {
+		return wh_err(err, WH_EINPUT, "dynamic section has strings but no DT_STRTAB");
+	}
+	int rc = 0;
+	out->needed = xcalloc(d->n_needed ? d->n_needed : 1, sizeof *out->needed);
+	for (size_t i = 0; i < d->n_needed && rc == 0; i++) {
+		rc = get_str(r, st, d->needed[i], "DT_NEEDED", &out->needed[i], err);
+		if (rc == 0)
+			out->n_needed++;
+	}
+	if (rc == 0 && d->has_rpath)
+		rc = get_str(r, st, d->rpath, "DT_RPATH", &out->rpath, err);
+	if (rc == 0 && d->has_runpath)
+		rc = get_str(r, st, d->runpath, "DT_RUNPATH", &out->runpath, err);
+	if (rc == 0 && d->has_soname)
+		rc = get_str(r, st, d->soname, "DT_SONAME", &out->soname, err);
+	return rc;
+}
+
+/* How many dynamic symbols there are: DT_HASH's count, else the GNU hash
+ * table's, else the .dynsym section header's, else (sstrip'ed, empty GNU
+ * hash) up to .dynstr, which ld puts right after .dynsym. *known 0: no
+ * count anywhere. */
+static int dyn_symbol_count(struct rd *r, const struct hdrs *h, const struct dyn_tags *d, const struct strtab *st,
+                            uint64_t symoff, uint64_t syment, uint64_t *nsyms, int *known, struct wh_error *err)
+{
+	uint64_t avail, ho;
+	*known = 0;
+	*nsyms = 0;
+	if (d->has_gnu_hash && !d->has_hash) {
+		if (!vaddr_to_off(r, h->phoff, h->phent, h->phnum, d->gnu_hash_addr, &ho, &avail))
+			return wh_err(err, WH_EINPUT, "DT_GNU_HASH address 0x%llx is not in any PT_LOAD segment",
+			              (unsigned long long)d->gnu_hash_addr);
+		int rc = gnu_hash_nsyms(r, ho, nsyms, err);
+		if (rc < 0)
+			return rc;
+		*known = rc == 0;
+	}
+	if (d->has_hash) {
+		/* s390x and alpha use 8-byte hash words */
+		uint64_t w = (r->is64 && (r->machine == EM_S390 || r->machine == EM_ALPHA)) ? 8 : 4;
+		if (!vaddr_to_off(r, h->phoff, h->phent, h->phnum, d->hash_addr, &ho, &avail))
+			return wh_err(err, WH_EINPUT, "DT_HASH address 0x%llx is not in any PT_LOAD segment",
+			              (unsigned long long)d->hash_addr);
+		if (!rd_ok(r, ho, 2 * w))
+			return wh_err(err, WH_EINPUT, "DT_HASH table lies past the end of the file");
+		*nsyms = rd_get(r, ho + w, w);
+		*known = 1;
+	} else if (!*known && h->shoff != 0 && h->shnum > 0) {
+		if (h->shent < SZ(r, Shdr))
+			return wh_err(err, WH_EINPUT, "section header size %llu is too small", (unsigned long long)h->shent);
+		if (!rd_ok(r, h->shoff, h->shnum * h->shent))
+			return wh_err(err, WH_EINPUT, "section headers lie past the end of the file");
+		for (uint64_t i = 0; i < h->shnum; i++) {
+			uint64_t b = h->shoff + i * h->shent;
+			if (SH(r, b, sh_type) != SHT_DYNSYM)
+				continue;
+			uint64_t es = SH(r, b, sh_entsize);
+			if (es == 0)
+				es = syment;
+			*nsyms = SH(r, b, sh_size) / es;
+			*known = 1;
+			break;
+		}
+	}
+	if (!*known && d->has_gnu_hash && st->off > symoff) {
+		*nsyms = (st->off - symoff) / syment;
+		if (!rd_ok(r, symoff, *nsyms * syment))
+			*nsyms = 0;
+		*known = *nsyms > 0;
+	}
+	return 0;
+}
+
+/* The undefined global and weak dynamic symbols the run-time rules look
+ * for (out->imports). */
+static int dyn_imports(struct rd *r, const struct hdrs *h, struct dyn_tags *d, const struct strtab *st,
+                       struct elf_info *out, struct wh_error *err)
+{
+	uint64_t symoff, avail, nsyms;
+	int known;
+	if (!vaddr_to_off(r, h->phoff, h->phent, h->phnum, d->symtab_addr, &symoff, &avail))
+		return wh_err(err, WH_EINPUT, "DT_SYMTAB address 0x%llx is not in any PT_LOAD segment",
+		              (unsigned long long)d->symtab_addr);
+	uint64_t syment = d->syment ? d->syment : SZ(r, Sym);
+	if (syment < SZ(r, Sym) || syment > 4096)
+		return wh_err(err, WH_EINPUT, "bad DT_SYMENT %llu", (unsigned long long)syment);
+	int rc = dyn_symbol_count(r, h, d, st, symoff, syment, &nsyms, &known, err);
+	if (rc < 0 || !known)
+		return rc;
+	if (nsyms > UINT32_MAX || !rd_ok(r, symoff, nsyms * syment))
+		return wh_err(err, WH_EINPUT, "dynamic symbol table (%llu symbols at offset %llu) lies past the end of the file",
+		              (unsigned long long)nsyms, (unsigned long long)symoff);
+	for (uint64_t i = 1; i < nsyms; i++) {
+		uint64_t b = symoff + i * syment;
+		if (SY(r, b, st_shndx) != SHN_UNDEF)
+			continue;
+		unsigned bind = ELF64_ST_BIND((unsigned)SY(r, b, st_info));
+		if (bind != STB_GLOBAL && bind != STB_WEAK)
+			continue;
+		uint64_t name = SY(r, b, st_name);
+		if (name == 0)
+			continue;
+		const char *s = str_at(r, st, name);
+		if (s) /* a bad name is skipped, not fatal */
+			out->imports |= imp_bits(s);
+	}
+	out->imports_known = 1;
+	out->n_dynsyms = (size_t)nsyms;
+	return 0;
+}
+
+static int parse(struct rd *r, struct elf_info *out, struct wh_error *err)
+{
+	memset(out, 0, sizeof *out);
+	struct hdrs h;
+	int rc = parse_header(r, out, &h, err);
+	if (rc < 0)
+		return rc;
+	uint64_t dyn_off = 0, dyn_size = 0;
+	rc = parse_phdrs(r, &h, out, &dyn_off, &dyn_size, err);
+	if (rc < 0)
+		return rc;
+	if (rc == 1) {
 		out->has_dynamic = 1;
 		uint64_t dent = SZ(r, Dyn);
 		uint64_t ndyn = dyn_size / dent;
 		if (!rd_ok(r, dyn_off, ndyn * dent))
 			return wh_err(err, WH_EINPUT, "dynamic segment lies past the end of the file");
-		uint64_t strtab_addr = 0, strsz = 0, symtab_addr = 0, syment = 0;
-		uint64_t hash_addr = 0, gnu_hash_addr = 0;
-		int has_strtab = 0, has_strsz = 0, has_symtab = 0, has_hash = 0, has_gnu_hash = 0;
-		int has_rpath = 0, has_runpath = 0, has_soname = 0;
-		uint64_t rpath = 0, runpath = 0, soname = 0;
-		uint64_t *needed = NULL;
-		size_t n_needed = 0, cap_needed = 0;
-		for (uint64_t i = 0; i < ndyn; i++) {
-			uint64_t b = dyn_off + i * dent;
-			int64_t tag = (int64_t)DY(r, b, d_tag);
-			uint64_t val = DY(r, b, d_un.d_val);
-			if (!r->is64) /* sign-extend 32-bit tags */
-				tag = (int32_t)(uint32_t)tag;
-			if (tag == DT_NULL)
-				break;
-			switch (tag) {
-			case DT_NEEDED:
-				if (n_needed == cap_needed) {
-					cap_needed = cap_needed ? cap_needed * 2 : 8;
-					needed = xrealloc(needed, cap_needed * sizeof *needed);
-				}
-				needed[n_needed++] = val;
-				break;
-			case DT_STRTAB: if (!has_strtab) { has_strtab = 1; strtab_addr = val; } break;
-			case DT_STRSZ: if (!has_strsz) { has_strsz = 1; strsz = val; } break;
-			case DT_SYMTAB: if (!has_symtab) { has_symtab = 1; symtab_addr = val; } break;
-			case DT_SYMENT: syment = val; break;
-			case DT_HASH: if (!has_hash) { has_hash = 1; hash_addr = val; } break;
-			case DT_GNU_HASH: if (!has_gnu_hash) { has_gnu_hash = 1; gnu_hash_addr = val; } break;
-			case DT_RPATH: if (!has_rpath) { has_rpath = 1; rpath = val; } break;
-			case DT_RUNPATH: if (!has_runpath) { has_runpath = 1; runpath = val; } break;
-			case DT_SONAME: if (!has_soname) { has_soname = 1; soname = val; } break;
-			case DT_FLAGS: out->flags = val; break;
-			case DT_FLAGS_1: out->flags_1 = val; break;
-			default: break;
-			}
-		}
-
+		struct dyn_tags d = {0};
+		read_dyn_tags(r, dyn_off, ndyn, &d, out);
 		struct strtab st = {0};
-		if (has_strtab) {
-			uint64_t avail;
-			if (!vaddr_to_off(r, phoff, phent, phnum, strtab_addr, &st.off, &avail)) {
-				free(needed);
-				return wh_err(err, WH_EINPUT,
-				              "DT_STRTAB address 0x%llx is not in any PT_LOAD segment",
-				              (unsigned long long)strtab_addr);
-			}
-			st.size = has_strsz ? strsz : avail;
-			if (!rd_ok(r, st.off, st.size)) {
-				free(needed);
-				return wh_err(err, WH_EINPUT,
-				              "dynamic string table (%llu bytes at offset %llu) lies past "
-				              "the end of the file", (unsigned long long)st.size,
-				              (unsigned long long)st.off);
-			}
-			st.p = rd_ptr(r, st.off, st.size);
-			st.present = 1;
-		} else if (n_needed || has_rpath || has_runpath || has_soname) {
-			free(needed);
-			return wh_err(err, WH_EINPUT, "dynamic section has strings but no DT_STRTAB");
-		}
-
-		int rc = 0;
-		out->needed = xcalloc(n_needed ? n_needed : 1, sizeof *out->needed);
-		for (size_t i = 0; i < n_needed && rc == 0; i++) {
-			rc = get_str(r, &st, needed[i], "DT_NEEDED", &out->needed[i], err);
-			if (rc == 0)
-				out->n_needed++;
-		}
-		free(needed);
-		if (rc == 0 && has_rpath)
-			rc = get_str(r, &st, rpath, "DT_RPATH", &out->rpath, err);
-		if (rc == 0 && has_runpath)
-			rc = get_str(r, &st, runpath, "DT_RUNPATH", &out->runpath, err);
-		if (rc == 0 && has_soname)
-			rc = get_str(r, &st, soname, "DT_SONAME", &out->soname, err);
-		if (rc)
+		rc = dyn_strings(r, &h, &d, &st, out, err);
+		if (rc == 0 && d.has_symtab && st.present)
+			rc = dyn_imports(r, &h, &d, &st, out, err);
+		free(d.needed);
+		if (rc < 0)
 			return rc;
-
-		/* Undefined dynamic symbols. */
-		if (has_symtab && st.present) {
-			uint64_t symoff, avail, nsyms = 0;
-			int known = 0;
-			if (!vaddr_to_off(r, phoff, phent, phnum, symtab_addr, &symoff, &avail))
-				return wh_err(err, WH_EINPUT,
-				              "DT_SYMTAB address 0x%llx is not in any PT_LOAD segment",
-				              (unsigned long long)symtab_addr);
-			if (syment == 0)
-				syment = SZ(r, Sym);
-			if (syment < SZ(r, Sym) || syment > 4096)
-				return wh_err(err, WH_EINPUT, "bad DT_SYMENT %llu", (unsigned long long)syment);
-			if (has_gnu_hash && !has_hash) {
-				uint64_t ho;
-				if (!vaddr_to_off(r, phoff, phent, phnum, gnu_hash_addr, &ho, &avail))
-					return wh_err(err, WH_EINPUT,
-					              "DT_GNU_HASH address 0x%llx is not in any PT_LOAD segment",
-					              (unsigned long long)gnu_hash_addr);
-				rc = gnu_hash_nsyms(r, ho, &nsyms, err);
-				if (rc < 0)
-					return rc;
-				known = rc == 0;
-				rc = 0;
-			}
-			if (has_hash) {
-				uint64_t ho;
-				/* s390x and alpha use 8-byte hash words */
-				uint64_t w = (r->is64 && (r->machine == EM_S390 || r->machine == EM_ALPHA)) ? 8 : 4;
-				if (!vaddr_to_off(r, phoff, phent, phnum, hash_addr, &ho, &avail))
-					return wh_err(err, WH_EINPUT,
-					              "DT_HASH address 0x%llx is not in any PT_LOAD segment",
-					              (unsigned long long)hash_addr);
-				if (!rd_ok(r, ho, 2 * w))
-					return wh_err(err, WH_EINPUT, "DT_HASH table lies past the end of the file");
-				nsyms = rd_get(r, ho + w, w);
-				known = 1;
-			} else if (!known && shoff != 0 && shnum > 0) {
-				/* No hash table: the .dynsym section header, if any. */
-				if (shent < SZ(r, Shdr))
-					return wh_err(err, WH_EINPUT, "section header size %llu is too small",
-					              (unsigned long long)shent);
-				if (!rd_ok(r, shoff, shnum * shent))
-					return wh_err(err, WH_EINPUT,
-					              "section headers lie past the end of the file");
-				for (uint64_t i = 0; i < shnum; i++) {
-					uint64_t b = shoff + i * shent;
-					if (SH(r, b, sh_type) != SHT_DYNSYM)
-						continue;
-					uint64_t es = SH(r, b, sh_entsize);
-					if (es == 0)
-						es = syment;
-					nsyms = SH(r, b, sh_size) / es;
-					known = 1;
-					break;
-				}
-			}
-			if (!known && has_gnu_hash && st.off > symoff) {
-				/* No count anywhere (sstrip'ed, empty GNU hash): ld puts
-				 * .dynstr right after .dynsym. */
-				nsyms = (st.off - symoff) / syment;
-				if (!rd_ok(r, symoff, nsyms * syment))
-					nsyms = 0;
-				known = nsyms > 0;
-			}
-			if (known) {
-				if (nsyms > UINT32_MAX || !rd_ok(r, symoff, nsyms * syment))
-					return wh_err(err, WH_EINPUT,
-					              "dynamic symbol table (%llu symbols at offset %llu) lies "
-					              "past the end of the file", (unsigned long long)nsyms,
-					              (unsigned long long)symoff);
-				for (uint64_t i = 1; i < nsyms; i++) {
-					uint64_t b = symoff + i * syment;
-					if (SY(r, b, st_shndx) != SHN_UNDEF)
-						continue;
-					unsigned bind = ELF64_ST_BIND((unsigned)SY(r, b, st_info));
-					if (bind != STB_GLOBAL && bind != STB_WEAK)
-						continue;
-					uint64_t name = SY(r, b, st_name);
-					if (name == 0)
-						continue;
-					const char *s = str_at(r, &st, name);
-					if (s) /* a bad name is skipped, not fatal */
-						out->imports |= imp_bits(s);
-				}
-				out->imports_known = 1;
-				out->n_dynsyms = (size_t)nsyms;
-			}
-		}
 	}
-
 	out->is_pie = out->type == ET_DYN && (out->interp != NULL || (out->flags_1 & DF_1_PIE));
 	return 0;
 }
