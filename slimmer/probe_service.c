@@ -284,6 +284,7 @@ static int connect_port(int port, double timeout_s)
 /* in the forked child: the GET; writes the status (int32) and the body to fd */
 static void http_child(pid_t init, int port, const char *path, double timeout_s, int fd)
 {
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	alarm((unsigned)timeout_s + 1);
 	int32_t status = 0;
 	struct buf b = {0};
@@ -351,6 +352,7 @@ static int wait_port(pid_t init, int port, double timeout_s)
 {
 	pid_t pid = fork();
 	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (sandbox_join(init, 1, 0, 0) < 0)
 			_exit(2);
 		double end = now_s() + timeout_s;
@@ -458,6 +460,11 @@ int probe_service_run(const struct analysis *orig, const struct probe_opts *o, i
 	}
 	for (size_t i = 0; i < o->n_http && init > 0 && !sandbox_interrupted; i++)
 		http_probe(init, &o->https[i], sc->timeout_s, &v[1 + o->n_exec + i]);
+	for (size_t i = 1; !init && i < *n_done; i++) { /* not run: recorded as a failure, never as a pass */
+		v[i].run.exit_status = v[i].kind == PROBE_HTTP ? 0 : 125;
+		static const char msg[] = "whittle: not run: the service was not running\n";
+		buf_append(&v[i].run.err, msg, sizeof msg - 1);
+	}
 	kill(helper_pid, SIGTERM);
 	struct wh_error e2 = {0};
 	int rc2 = collect_helper(orig, helper_pid, rfd, kind, &v[0], rc < 0 ? &e2 : err);

@@ -106,14 +106,19 @@ PY
 }
 
 # the options: the service's probes need the service; a wait is a port or seconds
-for args in "--probe-exec true" "--probe-http 8080" "--probe-entrypoint --probe-wait 0" \
-	"--probe-entrypoint --probe-wait x5s" "--probe-entrypoint --probe-http 8080page"; do
+while IFS='|' read -r args want; do
 	rc=0
 	# shellcheck disable=SC2086
-	"$WHITTLE" --auto -o "oci:$T/bad:b" $args "$REF" >/dev/null 2>"$T/bad.err" || rc=$?
+	"$WHITTLE" --auto -o "oci:$T/bad:b" $args "$REF" </dev/null >/dev/null 2>"$T/bad.err" || rc=$?
 	eq "usage '$args': exit 2" "$rc" 2
-	check "usage '$args': the message names the option" grep -q -- "--probe-" "$T/bad.err"
-done
+	check "usage '$args': the message says '$want'" grep -qF -- "$want" "$T/bad.err"
+done <<'LIST'
+--probe-exec true|need --probe-entrypoint
+--probe-http 8080|need --probe-entrypoint
+--probe-entrypoint --probe-wait 0|--probe-wait takes a TCP port (1-65535) or seconds
+--probe-entrypoint --probe-wait x5s|--probe-wait takes a TCP port (1-65535) or seconds
+--probe-entrypoint --probe-http 8080page|--probe-http takes PORT[/PATH]
+LIST
 
 check "the original has the page" in_output "$T/oci" bookworm /srv/data/page.txt
 serve_get "$T/oci" bookworm orig
