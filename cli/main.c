@@ -48,6 +48,8 @@ static const char usage_text[] =
 	"  --min-reduction R  --fail-on-unresolved\n"
 	"probe (run the image's commands in a sandbox; keep what they touch)\n"
 	"  --probe CMD (words or a JSON array)  --probe-timeout SECONDS (60)\n"
+	"  --probe-entrypoint (the image's Entrypoint+Cmd as a service)  --probe-wait PORT|SECONDSs\n"
+	"  --probe-exec CMD (in the service's sandbox)  --probe-http PORT[/PATH] (a GET by whittle)\n"
 	"  --no-verify-probes (with --auto: no proof that the output behaves as the original)\n"
 	"general\n"
 	"  -q, --quiet  --no-color (or NO_COLOR)  --version  -h, --help\n"

@@ -102,6 +102,50 @@ int probe_parse_cmd(const char *text, char ***argv, struct wh_error *err)
 	return 0;
 }
 
+static int is_opt(const char *a, const char *name)
+{
+	size_t l = strlen(name);
+	return !strncmp(a, name, l) && (a[l] == 0 || a[l] == '=');
+}
+
+static void add_cmd(struct probe_cmd **v, size_t *n, const char *text, char **argv)
+{
+	*v = xrealloc(*v, (*n + 1) * sizeof **v);
+	(*v)[(*n)++] = (struct probe_cmd){.text = xstrdup(text), .argv = argv};
+}
+
+/* --probe-http PORT[/PATH] */
+static int take_http(struct probe_opts *o, const char *val, struct wh_error *err)
+{
+	char *end;
+	long port = strtol(val, &end, 10);
+	if (end == val || port <= 0 || port > 65535 || (*end && *end != '/'))
+		return wh_err(err, WH_EINPUT, "--probe-http takes PORT[/PATH] (a TCP port 1-65535), not \"%s\"", val);
+	char **argv = xcalloc(3, sizeof *argv);
+	argv[0] = xstrndup(val, (size_t)(end - val));
+	argv[1] = xstrdup(*end ? end : "/");
+	add_cmd(&o->https, &o->n_http, val, argv);
+	return 0;
+}
+
+/* --probe-wait PORT (an integer) or SECONDSs ("2s", "0.5s") */
+static int take_wait(struct probe_opts *o, const char *val, struct wh_error *err)
+{
+	char *end;
+	double v = strtod(val, &end);
+	if (end != val && !strcmp(end, "s") && v >= 0 && v <= 86400) {
+		o->wait_s = v;
+		o->wait_port = 0;
+		return 0;
+	}
+	long port = strtol(val, &end, 10);
+	if (end == val || *end || port <= 0 || port > 65535)
+		return wh_err(err, WH_EINPUT, "--probe-wait takes a TCP port (1-65535) or seconds (\"5s\"), not \"%s\"",
+		              val);
+	o->wait_port = (int)port;
+	return 0;
+}
+
 int probe_opts_take(int *argc, char **argv, struct probe_opts *o, struct wh_error *err)
 {
 	if (!o->timeout_s)
@@ -114,13 +158,17 @@ int probe_opts_take(int *argc, char **argv, struct probe_opts *o, struct wh_erro
 				argv[out++] = argv[i++];
 			break;
 		}
-		int is_probe = !strncmp(a, "--probe", 7) && (a[7] == 0 || a[7] == '=');
-		int is_to = !strncmp(a, "--probe-timeout", 15) && (a[15] == 0 || a[15] == '=');
-		if (!strcmp(a, "--no-verify-probes")) {
-			o->no_verify = 1;
+		if (!strcmp(a, "--no-verify-probes") || !strcmp(a, "--probe-entrypoint")) {
+			*(a[2] == 'n' ? &o->no_verify : &o->service) = 1;
 			continue;
 		}
-		if (!is_probe && !is_to) {
+		static const char *const valued[] = {"--probe", "--probe-timeout", "--probe-exec", "--probe-http",
+		                                     "--probe-wait"};
+		size_t which = ARRAY_LEN(valued);
+		for (size_t k = 0; k < ARRAY_LEN(valued) && which == ARRAY_LEN(valued); k++)
+			if (is_opt(a, valued[k]))
+				which = k;
+		if (which == ARRAY_LEN(valued)) {
 			argv[out++] = argv[i];
 			continue;
 		}
@@ -128,35 +176,54 @@ int probe_opts_take(int *argc, char **argv, struct probe_opts *o, struct wh_erro
 		const char *val = eq ? eq + 1 : (i + 1 < *argc ? argv[++i] : NULL);
 		if (!val)
 			return wh_err(err, WH_EINPUT, "option %s needs a value", a);
-		if (is_to) {
+		int rc = 0;
+		if (which == 1) {
 			char *end;
 			double v = strtod(val, &end);
 			if (*end || !(v > 0) || v > 86400)
 				return wh_err(err, WH_EINPUT, "--probe-timeout takes seconds (0 < N <= 86400), not \"%s\"", val);
 			o->timeout_s = v;
-			continue;
+		} else if (which == 3) {
+			rc = take_http(o, val, err);
+		} else if (which == 4) {
+			rc = take_wait(o, val, err);
+		} else {
+			char **cv;
+			rc = probe_parse_cmd(val, &cv, err);
+			if (rc == 0)
+				add_cmd(which ? &o->execs : &o->cmds, which ? &o->n_exec : &o->n, val, cv);
 		}
-		char **cv;
-		int rc = probe_parse_cmd(val, &cv, err);
 		if (rc < 0)
 			return rc;
-		o->cmds = xrealloc(o->cmds, (o->n + 1) * sizeof *o->cmds);
-		o->cmds[o->n++] = (struct probe_cmd){.text = xstrdup(val), .argv = cv};
 	}
 	argv[out] = NULL;
 	*argc = out;
+	if ((o->n_exec || o->n_http || o->wait_port || o->wait_s) && !o->service)
+		return wh_err(err, WH_EINPUT, "--probe-exec, --probe-http and --probe-wait need --probe-entrypoint");
 	return 0;
+}
+
+static void cmds_free(struct probe_cmd **v, size_t *n)
+{
+	for (size_t i = 0; i < *n; i++) {
+		free((*v)[i].text);
+		probe_argv_free((*v)[i].argv);
+	}
+	free(*v);
+	*v = NULL;
+	*n = 0;
+}
+
+size_t probe_count(const struct probe_opts *o)
+{
+	return o->n + (o->service ? 1 + o->n_exec + o->n_http : 0);
 }
 
 void probe_opts_free(struct probe_opts *o)
 {
-	for (size_t i = 0; i < o->n; i++) {
-		free(o->cmds[i].text);
-		probe_argv_free(o->cmds[i].argv);
-	}
-	free(o->cmds);
-	o->cmds = NULL;
-	o->n = 0;
+	cmds_free(&o->cmds, &o->n);
+	cmds_free(&o->execs, &o->n_exec);
+	cmds_free(&o->https, &o->n_http);
 }
 
 const char *probe_host_arch(void)
@@ -289,10 +356,9 @@ static void push(char ***v, size_t *n, const char *s)
 /* ORIGINAL: touched = the paths that exist in orig's image, missing =
  * those that failed with ENOENT and do not. SLIM: missing = the paths that
  * failed with ENOENT and exist in orig's image (what the slimmed image lacks). */
-static void collect(const struct analysis *orig, struct trace *t, int kind, struct probe_result *pr)
+void probe_collect(const struct analysis *orig, const struct trace_path *tp, size_t n, int kind,
+                   struct probe_result *pr)
 {
-	size_t n;
-	const struct trace_path *tp = trace_paths(t, &n);
 	for (size_t i = 0; i < n; i++) {
 		if (sandboxed_path(tp[i].path) || !strcmp(tp[i].path, "/"))
 			continue;
@@ -318,8 +384,11 @@ static int run_one(const struct analysis *orig, const struct probe_cmd *cmd, int
 	sc->argv = cmd->argv;
 	sc->trace = t;
 	int rc = sandbox_run(sc, &pr->run, err);
-	if (rc == 0)
-		collect(orig, t, kind, pr);
+	if (rc == 0) {
+		size_t n;
+		const struct trace_path *tp = trace_paths(t, &n);
+		probe_collect(orig, tp, n, kind, pr);
+	}
 	trace_free(t);
 	return rc;
 }
@@ -361,6 +430,11 @@ int probe_run_pass(const struct analysis *orig, const struct analysis *img, cons
 		if (rc < 0)
 			wh_err_prefix(err, "probe `%s`: ", o->cmds[i].text);
 	}
+	if (o->service && rc == 0 && !probe_sig) {
+		size_t k = 0;
+		rc = probe_service_run(orig, o, kind, &sc, v + *n_done, &k, err);
+		*n_done += k;
+	}
 	struct wh_error e2 = {0};
 	if (m.dir && materialize_remove(&m, &e2) < 0 && rc == 0)
 		rc = wh_err(err, WH_EOUTPUT, "removing the probes' directory: %s", e2.msg);
@@ -381,15 +455,17 @@ int probe_run_all(const struct analysis *a, const struct probe_opts *o, struct p
                   struct wh_error *err)
 {
 	memset(res, 0, sizeof *res);
-	if (!o->n)
+	if (!probe_count(o))
 		return 0;
-	res->v = xcalloc(o->n, sizeof *res->v);
+	res->v = xcalloc(probe_count(o), sizeof *res->v);
 	return probe_run_pass(a, a, o, PROBE_PASS_ORIGINAL, res->v, &res->n, err);
 }
 
 void probe_result_free(struct probe_result *p)
 {
 	sbx_result_free(&p->run);
+	free(p->own.text);
+	probe_argv_free(p->own.argv);
 	for (size_t k = 0; k < p->n_touched; k++)
 		free(p->touched[k]);
 	for (size_t k = 0; k < p->n_missing; k++)
@@ -501,15 +577,20 @@ json_t *probe_report_json(const struct probe_results *res)
 		json_t *added = json_array();
 		for (size_t k = 0; k < p->n_added; k++)
 			json_array_append_new(added, json_string(p->added[k]));
-		json_t *o = json_pack("{s:s, s:i, s:f, s:I, s:o, s:b, s:b}", "command", p->cmd->text, "exit_status",
-		                      p->run.exit_status, "duration_s", p->run.duration_s, "touched",
+		static const char *const kinds[] = {"command", "service", "exec", "http"};
+		int http = p->kind == PROBE_HTTP;
+		json_t *o = json_pack("{s:s, s:s, s:i, s:f, s:I, s:o, s:b, s:b}", "command", p->cmd->text, "kind",
+		                      kinds[p->kind], "exit_status", http ? !p->run.exit_status : p->run.exit_status,
+		                      "duration_s", p->run.duration_s, "touched",
 		                      (json_int_t)p->n_touched, "added_by_probe", added, "timed_out", p->run.timed_out,
 		                      "output_truncated", p->run.out_truncated || p->run.err_truncated);
 		/* as text (invalid UTF-8 replaced by jansson's refusal: then left out) */
 		json_t *so = json_stringn((const char *)(p->run.out.data ? p->run.out.data : (uint8_t *)""), p->run.out.len);
-		json_t *se = json_stringn((const char *)(p->run.err.data ? p->run.err.data : (uint8_t *)""), p->run.err.len);
+		json_t *se = http ? NULL : json_stringn((const char *)(p->run.err.data ? p->run.err.data : (uint8_t *)""), p->run.err.len);
+		if (http)
+			json_object_set_new(o, "http_status", json_integer(p->run.exit_status));
 		if (so)
-			json_object_set_new(o, "stdout", so);
+			json_object_set_new(o, http ? "body" : "stdout", so);
 		if (se)
 			json_object_set_new(o, "stderr", se);
 		if (p->verify)
@@ -523,6 +604,11 @@ void probe_print_summary(const struct probe_results *res, FILE *out)
 {
 	for (size_t i = 0; i < res->n; i++) {
 		const struct probe_result *p = &res->v[i];
+		if (p->kind == PROBE_HTTP) {
+			fprintf(out, "probe `%s`: HTTP status %d (0: no answer), %zu bytes of body in %.1f s\n", p->cmd->text,
+			        p->run.exit_status, p->run.out.len, p->run.duration_s);
+			continue;
+		}
 		fprintf(out, "probe `%s`: %s %d in %.1f s, %zu paths of the image touched", p->cmd->text,
 		        p->run.timed_out ? "timed out, status" : "exit", p->run.exit_status, p->run.duration_s,
 		        p->n_touched);

@@ -29,12 +29,35 @@ struct probe_opts {
 	double timeout_s;  /* 60 */
 	const char *tmpdir; /* NULL: $TMPDIR */
 	int no_verify;      /* --no-verify-probes */
+	/* the service (probe_service.c): --probe-entrypoint runs the image's
+	 * Entrypoint + Cmd (after --entrypoint/--cmd) as a service; once it
+	 * counts as started (--probe-wait PORT: a TCP port of the sandbox's
+	 * loopback accepts, polled; --probe-wait Ns: N seconds; default: the
+	 * first --probe-http port, else 1 s) each --probe-exec CMD runs in its
+	 * namespaces and each --probe-http PORT[/PATH] is a GET made by
+	 * whittle from its network namespace; then SIGTERM, a grace period,
+	 * SIGKILL to every process of the sandbox. */
+	int service;
+	int wait_port;      /* > 0: --probe-wait PORT */
+	double wait_s;      /* --probe-wait Ns */
+	struct probe_cmd *execs; /* --probe-exec */
+	size_t n_exec;
+	struct probe_cmd *https; /* --probe-http: text "PORT/PATH", argv {PORT, /PATH} */
+	size_t n_http;
+	/* set by the session for the service's command (not owned) */
+	const struct str_list *entrypoint, *cmd;
+	int entrypoint_set, cmd_set;
 };
 
 struct probe_verify; /* probe_verify.h: the proof's verdict on one probe */
 
+enum { PROBE_ONESHOT, PROBE_SERVICE, PROBE_EXEC, PROBE_HTTP };
+
 struct probe_result {
-	const struct probe_cmd *cmd;
+	const struct probe_cmd *cmd; /* o's, or &own */
+	struct probe_cmd own;        /* the service's, an exec's, an http probe's ("entrypoint: ...") */
+	int kind;                    /* PROBE_*; an HTTP probe's run.exit_status is its HTTP status (0: no
+	                              * answer), run.out its body */
 	struct sbx_result run;
 	char **touched;      /* absolute image paths that exist in the image, sorted */
 	size_t n_touched;
@@ -55,7 +78,19 @@ struct probe_results {
 	const char **keep_why;
 };
 
-/* Take --probe, --probe-timeout and --no-verify-probes (either "--opt VALUE" or "--opt=VALUE")
+/* How many results a pass gives: the one-shot probes, the service, its execs and HTTP GETs. */
+size_t probe_count(const struct probe_opts *o);
+
+/* (probe*.c only) the paths of a trace into pr, as probe_run_pass says. */
+void probe_collect(const struct analysis *orig, const struct trace_path *tp, size_t n, int kind,
+                   struct probe_result *pr);
+
+/* (probe*.c only) the service, its execs and HTTP probes on the materialized
+ * root of sc (the run settings filled): v gets probe_count(o) - o->n results. */
+int probe_service_run(const struct analysis *orig, const struct probe_opts *o, int kind, const struct sbx_config *sc,
+                      struct probe_result *v, size_t *n_done, struct wh_error *err);
+
+/* Take --probe, --probe-timeout, --probe-entrypoint, --probe-wait, --probe-exec, --probe-http and --no-verify-probes (either "--opt VALUE" or "--opt=VALUE")
  * out of argv, shifting the rest down; *argc is updated. 0, or WH_EINPUT
  * (bad JSON, bad number, no value). */
 int probe_opts_take(int *argc, char **argv, struct probe_opts *o, struct wh_error *err);

@@ -97,8 +97,8 @@ static struct probe_verify *judge(const struct sbx_result *a, const struct sbx_r
 	v->exit_slim = s->run.exit_status;
 	v->compared = PV_EXIT;
 	if (s->run.exit_status != a->exit_status && s->run.exit_status != b->exit_status)
-		v->first_difference = xasprintf("exit status: original %d, slimmed %d", a->exit_status,
-		                                s->run.exit_status);
+		v->first_difference = xasprintf("%s: original %d, slimmed %d", s->kind == PROBE_HTTP ? "HTTP status" :
+		                                "exit status", a->exit_status, s->run.exit_status);
 	const struct buf *ao[2] = {&a->out, &a->err}, *bo[2] = {&b->out, &b->err}, *so[2] = {&s->run.out, &s->run.err};
 	for (int k = 0; k < 2; k++) {
 		unsigned bit = k ? PV_STDERR : PV_STDOUT;
@@ -108,7 +108,8 @@ static struct probe_verify *judge(const struct sbx_result *a, const struct sbx_r
 		}
 		v->compared |= bit;
 		if (!v->first_difference && !same_buf(ao[k], so[k]))
-			v->first_difference = first_line_diff(stream_name[k + 1], ao[k], so[k]);
+			v->first_difference = first_line_diff(s->kind == PROBE_HTTP && !k ? "body" : stream_name[k + 1],
+			                                      ao[k], so[k]);
 	}
 	v->equal = v->first_difference == NULL;
 	/* the slimmed run's ENOENTs that exist in the original (sorted by the tracer) */
@@ -125,12 +126,13 @@ static void print_details(const struct probe_result *p, const struct probe_resul
 	const struct probe_verify *v = p->verify;
 	fprintf(out, "whittle: proof: probe `%s` behaves differently on the slimmed image\n", p->cmd->text);
 	if (v->exit_slim != p->run.exit_status && v->exit_slim != v->exit_again)
-		fprintf(out, "  exit status: original %d, slimmed %d\n", p->run.exit_status, v->exit_slim);
+		fprintf(out, "  %s: original %d, slimmed %d\n", p->kind == PROBE_HTTP ? "HTTP status" : "exit status",
+		        p->run.exit_status, v->exit_slim);
 	const struct buf *ao[2] = {&p->run.out, &p->run.err}, *so[2] = {&s->run.out, &s->run.err};
 	for (int k = 0; k < 2; k++) {
 		if (!(v->compared & (k ? PV_STDERR : PV_STDOUT)) || same_buf(ao[k], so[k]))
 			continue;
-		char *d = first_line_diff(stream_name[k + 1], ao[k], so[k]);
+		char *d = first_line_diff(p->kind == PROBE_HTTP && !k ? "body" : stream_name[k + 1], ao[k], so[k]);
 		fprintf(out, "  %s\n", d);
 		free(d);
 	}

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/capability.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -27,6 +28,12 @@ static const char *const docker_caps[] = {
 	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW", "CAP_SETGID",
 	"CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL",
 	"CAP_AUDIT_WRITE",
+};
+
+static const int docker_cap_nrs[] = {
+	CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FSETID, CAP_FOWNER, CAP_MKNOD, CAP_NET_RAW, CAP_SETGID,
+	CAP_SETUID, CAP_SETFCAP, CAP_SETPCAP, CAP_NET_BIND_SERVICE, CAP_SYS_CHROOT, CAP_KILL,
+	CAP_AUDIT_WRITE,
 };
 
 static int64_t subid_base(const char *file)
@@ -252,6 +259,11 @@ static void on_info(struct run *u)
 		close(u->block);
 		u->block = -1;
 	}
+	if (u->c->started_fd > 0 && u->init > 0 && !u->map_failed) {
+		pid_t pid = u->init;
+		if (write(u->c->started_fd, &pid, sizeof pid) != (ssize_t)sizeof pid)
+			u->map_failed = errno ? errno : EPIPE;
+	}
 }
 
 static void reap(struct run *u)
@@ -289,12 +301,78 @@ static void kill_all(struct run *u, int sig)
 	}
 }
 
+int sandbox_join(pid_t pid, int net_only, uint32_t uid, uint32_t gid)
+{
+	static const struct {
+		const char *name;
+		int type;
+	} ns[] = {{"user", CLONE_NEWUSER}, {"net", CLONE_NEWNET}, {"mnt", CLONE_NEWNS},
+	          {"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS}, {"pid", CLONE_NEWPID}};
+	int fds[ARRAY_LEN(ns)];
+	size_t n = net_only ? 2 : ARRAY_LEN(ns);
+	for (size_t i = 0; i < n; i++) { /* all opened first: /proc/PID may go once we are inside */
+		char p[64];
+		snprintf(p, sizeof p, "/proc/%d/ns/%s", (int)pid, ns[i].name);
+		if ((fds[i] = open(p, O_RDONLY | O_CLOEXEC)) < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (setns(fds[i], ns[i].type) < 0)
+			return -1;
+	for (size_t i = 0; i < n; i++)
+		close(fds[i]);
+	if (net_only)
+		return 0;
+	setgroups(0, NULL); /* refused where bwrap wrote "deny" (an ordinary user's sandbox) */
+	if (setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0)
+		return -1;
+	return 0;
+}
+
+/* a command in a running sandbox's namespaces: this task (traced) joins them, its
+ * child (in the sandbox's PID namespace) runs the command; its status is ours */
+static void join_child(const struct sbx_config *c)
+{
+	if ((c->trace ? trace_child_prepare() : prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) < 0 ||
+	    sandbox_join(c->join, 0, c->uid, c->gid) < 0) {
+		dprintf(2, "whittle: cannot join the sandbox's namespaces: %s\n", strerror(errno));
+		_exit(125);
+	}
+	if (c->uid == 0) /* Docker's default capabilities at most, as bwrap's --cap-add gives */
+		for (int cap = 0; cap <= 63; cap++) {
+			int keep = 0;
+			for (size_t i = 0; i < ARRAY_LEN(docker_cap_nrs); i++)
+				keep |= docker_cap_nrs[i] == cap;
+			if (!keep && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno == EINVAL)
+				break;
+		}
+	if (c->workdir && *c->workdir && chdir(c->workdir) < 0)
+		dprintf(2, "whittle: the working directory %s: %s\n", c->workdir, strerror(errno));
+	pid_t q = fork();
+	if (q == 0) {
+		setsid();
+		extern char **environ;
+		environ = (char **)c->env;
+		if (!getenv("PATH"))
+			setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
+		execvp(c->argv[0], c->argv);
+		dprintf(2, "whittle: %s: %s\n", c->argv[0], strerror(errno));
+		_exit(127);
+	}
+	int st;
+	while (q > 0 && waitpid(q, &st, 0) < 0 && errno == EINTR)
+		;
+	_exit(q < 0 ? 125 : WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+}
+
 static void child(const struct sbx_config *c, struct run *u, const char *bwrap, char **argv, const sigset_t *old)
 {
 	sigprocmask(SIG_SETMASK, old, NULL);
 	int null = open("/dev/null", O_RDONLY);
 	if (null < 0 || dup2(null, 0) < 0 || dup2(u->out, 1) < 0 || dup2(u->errfd, 2) < 0)
 		_exit(125);
+	if (c->join > 0)
+		join_child(c);
 	fcntl(u->info, F_SETFD, 0);
 	if (u->block >= 0)
 		fcntl(u->block, F_SETFD, 0);
@@ -418,14 +496,17 @@ int sandbox_run(const struct sbx_config *c, struct sbx_result *r, struct wh_erro
 		return wh_err(err, WH_EINPUT, "the probe's tracer supports x86_64 hosts only");
 	int po[2], pe[2], pi[2], pb[2] = {-1, -1};
 	if (pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0 || pipe2(pi, O_CLOEXEC) < 0 ||
-	    (c->id_base >= 0 && pipe2(pb, O_CLOEXEC) < 0))
+	    (c->id_base >= 0 && c->join <= 0 && pipe2(pb, O_CLOEXEC) < 0))
 		return wh_err(err, WH_EOUTPUT, "pipe: %s", strerror(errno));
-	char *bwrap = bwrap_path();
+	char *bwrap = c->join > 0 ? xstrdup("") : bwrap_path();
 	if (!bwrap)
 		return wh_err(err, WH_EINPUT, "the probe needs bubblewrap (%s, Debian's package bubblewrap): not found "
 		              "on PATH", SBX_BWRAP);
 	struct argv_b a = {0};
-	build_argv(c, pi[1], pb[0], &a);
+	if (c->join > 0 && c->trace)
+		trace_direct(c->trace);
+	if (c->join <= 0)
+		build_argv(c, pi[1], pb[0], &a);
 	sigset_t chld, old;
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
@@ -470,7 +551,7 @@ out:
 	if (rc == 0 && u.map_failed)
 		rc = wh_err(err, WH_EOUTPUT, "the sandbox's user namespace: writing its uid_map/gid_map: %s",
 		            strerror(u.map_failed));
-	if (rc == 0 && ((!u.init && !r->timed_out && !sandbox_interrupted) ||
+	if (rc == 0 && c->join <= 0 && ((!u.init && !r->timed_out && !sandbox_interrupted) ||
 	                (c->trace && !trace_started(c->trace) && r->exit_status == 1 && !r->timed_out)))
 		rc = wh_err(err, WH_EOUTPUT, "the sandbox did not start (bubblewrap: %.*s)",
 		            (int)(r->err.len > 400 ? 400 : r->err.len), r->err.data ? (const char *)r->err.data : "");

@@ -23,6 +23,7 @@
 #define WH_SANDBOX_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "analyzer/util.h"
 #include "slimmer/trace.h"
@@ -41,6 +42,10 @@ struct sbx_config {
 	double timeout_s;         /* then SIGTERM */
 	double grace_s;           /* then SIGKILL */
 	struct trace *trace;      /* NULL: run untraced */
+	pid_t join;               /* > 0: no bwrap: run argv in the namespaces (user, mount, pid, net, ipc,
+	                           * uts) of this running sandbox's process (sandbox_join), traced from its
+	                           * first execve; the timeout kills only this command's processes */
+	int started_fd;           /* > 0: the sandbox's init pid is written there (a pid_t) once it runs */
 };
 
 struct sbx_result {
@@ -58,6 +63,14 @@ int64_t sandbox_id_base(void);
  * could not be set up (err says why: bwrap missing, namespaces refused). */
 int sandbox_run(const struct sbx_config *c, struct sbx_result *r, struct wh_error *err);
 void sbx_result_free(struct sbx_result *r);
+
+/* In a forked child: join the namespaces of the sandbox process `pid`:
+ * its user namespace first (as an ordinary user the one whittle's bwrap
+ * made, as root an ancestor's), then, with net_only, only its network
+ * namespace, else its mount (root and cwd: the sandbox's /), ipc, uts and
+ * pid (for the children forked after) namespaces; then the ids uid/gid
+ * inside (setgroups may be refused: ignored). 0 or -1 (errno set). */
+int sandbox_join(pid_t pid, int net_only, uint32_t uid, uint32_t gid);
 
 /* Set by a signal handler to stop the run early (the sandbox is killed). */
 extern volatile int sandbox_interrupted;

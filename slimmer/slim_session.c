@@ -114,14 +114,26 @@ int slim_session_reach(struct slim_session *s, const struct slim_extra *extra, s
 	return 0;
 }
 
+/* the probe options with the session's --entrypoint/--cmd (the service's command) */
+static struct probe_opts probe_opts_of(const struct slim_session *s)
+{
+	struct probe_opts po = s->o->probe;
+	po.entrypoint = &s->o->entrypoint;
+	po.cmd = &s->o->cmd;
+	po.entrypoint_set = s->o->entrypoint_set;
+	po.cmd_set = s->o->cmd_set;
+	return po;
+}
+
 int slim_session_probe(struct slim_session *s, FILE *out, struct wh_error *err)
 {
-	if (!s->o->probe.n)
+	if (!probe_count(&s->o->probe))
 		return 0;
 	if (!s->have_reach)
 		return wh_err(err, WH_EINPUT, "probe: no reachability computed before the probes");
 	probe_results_free(&s->probes);
-	int rc = probe_run_all(s->a, &s->o->probe, &s->probes, err);
+	struct probe_opts po = probe_opts_of(s);
+	int rc = probe_run_all(s->a, &po, &s->probes, err);
 	if (rc < 0)
 		return rc;
 	struct reach_opts ro;
@@ -155,7 +167,8 @@ int slim_session_plan(struct slim_session *s, struct wh_error *err)
 static int proof_hook(void *ctx, const char *staged_ref, struct wh_error *err)
 {
 	struct slim_session *s = ctx;
-	return probe_verify_run(s->a, staged_ref, &s->o->probe, s->o->jobs, &s->probes, s->proof_out, err);
+	struct probe_opts po = probe_opts_of(s);
+	return probe_verify_run(s->a, staged_ref, &po, s->o->jobs, &s->probes, s->proof_out, err);
 }
 
 void slim_session_proof(struct slim_session *s, struct slim_image_opts *io, FILE *out)

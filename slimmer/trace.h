@@ -65,6 +65,10 @@ size_t trace_tasks(const struct trace *t, pid_t *out, size_t max);
 /* 1 once the sandboxed command's first execve was seen (bwrap's setup is behind). */
 int trace_started(const struct trace *t);
 
+/* Record from the first execve on (no bwrap's own exec before the command:
+ * a command started in a running sandbox's namespaces, sandbox_join). */
+void trace_direct(struct trace *t);
+
 /* The paths, sorted, each once. */
 const struct trace_path *trace_paths(struct trace *t, size_t *n);
 
