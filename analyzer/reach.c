@@ -184,7 +184,10 @@ long reach_keep(struct reach_ctx *c, struct wh_node *n, int rule, struct wh_node
 		 * directory kept whole is what the user asked for */
 		if (!(from && from == n->parent && from->type == WH_T_DIR)) {
 			char p[PATHMAX];
-			reach_unres(c, from, "%s (dropped by --drop %s)", reach_node_path(n, p), pat);
+			if (rule == R_PROBE && !from && what) /* the probe that needed it, by its command */
+				reach_unres(c, NULL, "%s (dropped by --drop %s), needed by %s", reach_node_path(n, p), pat, what);
+			else
+				reach_unres(c, from, "%s (dropped by --drop %s)", reach_node_path(n, p), pat);
 		}
 		return -1;
 	}

@@ -62,8 +62,13 @@ eq "the kept list gives rule probe for /root/saved.txt" \
 	"$(/usr/bin/python3 -c 'import json,sys; print([k["rule"] for k in json.load(open(sys.argv[1]))["reach"]["kept"] if k["path"] == "/root/saved.txt"])' "$T/r1.json")" "['probe']"
 # --drop wins over the probe (the proof would refuse the output: probe_verify.sh)
 "$WHITTLE" --auto -q -o "oci-archive:$T/dropped.tar" --no-verify-probes --drop /root/saved.txt \
-	--probe 'cat /root/saved.txt' "$IMG" >/dev/null 2>&1
+	--report "$T/rdrop.json" --probe 'cat /root/saved.txt' "$IMG" >/dev/null 2>&1
 if layer_files "$T/dropped.tar" | grep -qx 'root/saved.txt'; then bad "--drop did not win over the probe"; else ok "--drop wins over the probe"; fi
+# ... and reach.unresolved names the dropped path and the probe that needed it
+check "the dropped path is unresolved, needed by the probe" /usr/bin/python3 -c '
+import json, sys
+u = json.load(open(sys.argv[1]))["reach"]["unresolved"]
+sys.exit(0 if any("/root/saved.txt" in x["needs"] and "probe: cat /root/saved.txt" in x["needs"] for x in u) else "not in %r" % u)' "$T/rdrop.json"
 check "no temporary tree after success" no_tree_left
 
 # 2. the host is untouched by a probe writing /etc and a fresh host directory's path
