@@ -547,7 +547,7 @@ static int dyn_imports(struct rd *r, const struct hdrs *h, struct dyn_tags *d, c
 static int parse(struct rd *r, struct elf_info *out, struct wh_error *err)
 {
 	memset(out, 0, sizeof *out);
-	struct hdrs h;
+	struct hdrs h = {0};
 	int rc = parse_header(r, out, &h, err);
 	if (rc < 0)
 		return rc;
