@@ -165,4 +165,13 @@ int reach_explain(const struct reach *r, const struct analysis *a, const char *p
 void reach_explain_node(const struct reach *r, const struct wh_node *n, struct reach_explanation *out);
 void reach_explanation_free(struct reach_explanation *x);
 
+/* What the image runs: its Entrypoint and Cmd after the --entrypoint and
+ * --cmd overrides, as a runtime resolves them (a value "[..." is a JSON
+ * array of words, "" an empty list; docker: --entrypoint clears the
+ * image's Cmd). entry and cmd are filled with copies (str_list_free).
+ * Returns 0, or WH_EINPUT for an override that is not a JSON array. */
+int reach_run_argv(const struct analysis *a, const struct str_list *entrypoint, int entrypoint_set,
+                   const struct str_list *cmd_override, int cmd_set, struct str_list *entry, struct str_list *cmd,
+                   struct wh_error *err);
+
 #endif

@@ -21,8 +21,19 @@ static void json_strv(json_t *arr, struct strv *out)
 			sv_push(out, xstrdup(json_string_value(v)));
 }
 
+static void json_words(json_t *arr, struct str_list *out)
+{
+	size_t i;
+	json_t *v;
+	if (!json_is_array(arr))
+		return;
+	json_array_foreach(arr, i, v)
+		if (json_is_string(v))
+			str_list_add(out, json_string_value(v));
+}
+
 /* --entrypoint/--cmd values: one argv word each, or one JSON array. */
-static int override_argv(const struct str_list *l, struct strv *out, const char *flag, struct wh_error *err)
+static int override_argv(const struct str_list *l, struct str_list *out, const char *flag, struct wh_error *err)
 {
 	if (l->n == 1 && l->v[0][0] == '[') {
 		json_error_t je;
@@ -31,18 +42,34 @@ static int override_argv(const struct str_list *l, struct strv *out, const char 
 			json_decref(j);
 			return wh_err(err, WH_EINPUT, "%s: \"%s\" is not a JSON array of strings: %s", flag, l->v[0], je.text);
 		}
-		json_strv(j, out);
+		json_words(j, out);
 		json_decref(j);
 		return 0;
 	}
 	if (l->n == 1 && !l->v[0][0])
 		return 0;
 	for (size_t i = 0; i < l->n; i++)
-		sv_push(out, xstrdup(l->v[i]));
+		str_list_add(out, l->v[i]);
 	return 0;
 }
 
-static void root_argv(struct reach_ctx *c, struct strv *entry, struct strv *cmd)
+int reach_run_argv(const struct analysis *a, const struct str_list *entrypoint, int entrypoint_set,
+                   const struct str_list *cmd_override, int cmd_set, struct str_list *entry, struct str_list *cmd,
+                   struct wh_error *err)
+{
+	int rc = 0;
+	if (entrypoint_set)
+		rc = override_argv(entrypoint, entry, "--entrypoint", err);
+	else
+		json_words(image_config_get(&a->img, "Entrypoint"), entry);
+	if (rc == 0 && cmd_set)
+		rc = override_argv(cmd_override, cmd, "--cmd", err);
+	else if (!entrypoint_set) /* docker: --entrypoint clears the image's Cmd */
+		json_words(image_config_get(&a->img, "Cmd"), cmd);
+	return rc;
+}
+
+static void root_argv(struct reach_ctx *c, const struct str_list *entry, const struct str_list *cmd)
 {
 	struct strv argv = {0};
 	for (size_t i = 0; i < entry->n; i++)
@@ -341,15 +368,9 @@ int reach_roots(struct reach_ctx *c, struct wh_error *err)
 		sv_push(&keeps, xstrdup(o->keep.v[i]));
 	for (size_t i = 0; i < o->keep_from.n && rc == 0; i++)
 		rc = read_keep_from(c, o->keep_from.v[i], &from_keeps, err);
-	struct strv entry = {0}, cmd = {0};
-	if (rc == 0 && o->entrypoint_set)
-		rc = override_argv(&o->entrypoint, &entry, "--entrypoint", err);
-	else
-		json_strv(image_config_get(&a->img, "Entrypoint"), &entry);
-	if (rc == 0 && o->cmd_set)
-		rc = override_argv(&o->cmd, &cmd, "--cmd", err);
-	else if (!o->entrypoint_set) /* docker: --entrypoint clears the image's Cmd */
-		json_strv(image_config_get(&a->img, "Cmd"), &cmd);
+	struct str_list entry = {0}, cmd = {0};
+	if (rc == 0)
+		rc = reach_run_argv(a, &o->entrypoint, o->entrypoint_set, &o->cmd, o->cmd_set, &entry, &cmd, err);
 	if (rc == 0) {
 		reach_setup_loader(c);
 		reach_keep(c, c->t->root, R_ALWAYS, NULL, "the root directory", 0);
@@ -361,7 +382,7 @@ int reach_roots(struct reach_ctx *c, struct wh_error *err)
 	}
 	sv_free(&keeps);
 	sv_free(&from_keeps);
-	sv_free(&entry);
-	sv_free(&cmd);
+	str_list_free(&entry);
+	str_list_free(&cmd);
 	return rc;
 }

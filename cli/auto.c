@@ -169,26 +169,19 @@ static void write_progress_cb(void *ctx, enum slim_phase phase, size_t layer, si
 	wp->shown = 1;
 }
 
-/* Does a JSON value of the config hold a command (a non-empty array)? */
-static int config_has(const struct analysis *a, const char *key)
-{
-	json_t *v = image_config_get(&a->img, key);
-	return json_is_array(v) && json_array_size(v) > 0;
-}
-
-static int list_has(const struct str_list *l)
-{
-	for (size_t i = 0; i < l->n; i++)
-		if (l->v[i][0] && strcmp(l->v[i], "[]"))
-			return 1;
-	return 0;
-}
-
 int auto_check_roots(const struct analysis *a, const struct cli_opts *o)
 {
 	const struct slim_opts *so = &o->slim;
-	int entry = so->entrypoint_set ? list_has(&so->entrypoint) : config_has(a, "Entrypoint");
-	int cmd = so->cmd_set ? list_has(&so->cmd) : config_has(a, "Cmd");
+	/* what the image runs, read as reach reads it (a bad override is
+	 * reach's to report: not a missing root) */
+	struct str_list el = {0}, cl = {0};
+	struct wh_error e = {0};
+	int bad = reach_run_argv(a, &so->entrypoint, so->entrypoint_set, &so->cmd, so->cmd_set, &el, &cl, &e) < 0;
+	int entry = el.n > 0, cmd = cl.n > 0;
+	str_list_free(&el);
+	str_list_free(&cl);
+	if (bad)
+		return WH_EXIT_OK;
 	if (entry || cmd || so->keep.n || so->keep_exe.n || so->keep_package.n || so->keep_from.n ||
 	    so->probe.n)
 		return WH_EXIT_OK;

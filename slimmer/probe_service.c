@@ -193,50 +193,19 @@ static int collect_helper(const struct analysis *orig, pid_t pid, int fd, int ki
 
 /* --- the service's command ------------------------------------------------------ */
 
-static void push_json(char ***v, size_t *n, const json_t *arr)
-{
-	for (size_t i = 0; i < json_array_size(arr); i++)
-		if (json_string_value(json_array_get(arr, i))) {
-			*v = xrealloc(*v, (*n + 2) * sizeof **v);
-			(*v)[(*n)++] = xstrdup(json_string_value(json_array_get(arr, i)));
-		}
-}
-
-/* --entrypoint/--cmd as reach_roots reads them: one argv word each, or one JSON array */
-static int push_override(char ***v, size_t *n, const struct str_list *l, const char *flag, struct wh_error *err)
-{
-	if (l && l->n == 1 && l->v[0][0] == '[') {
-		json_t *j = json_loads(l->v[0], 0, NULL);
-		if (!json_is_array(j)) {
-			json_decref(j);
-			return wh_err(err, WH_EINPUT, "%s: \"%s\" is not a JSON array of strings", flag, l->v[0]);
-		}
-		push_json(v, n, j);
-		json_decref(j);
-		return 0;
-	}
-	for (size_t i = 0; l && i < l->n && !(l->n == 1 && !l->v[0][0]); i++) {
-		*v = xrealloc(*v, (*n + 2) * sizeof **v);
-		(*v)[(*n)++] = xstrdup(l->v[i]);
-	}
-	return 0;
-}
-
 static int service_argv(const struct analysis *a, const struct probe_opts *o, struct probe_cmd *out,
                         struct wh_error *err)
 {
-	char **v = xcalloc(1, sizeof *v);
-	size_t n = 0;
-	int rc = 0;
-	if (o->entrypoint_set)
-		rc = push_override(&v, &n, o->entrypoint, "--entrypoint", err);
-	else
-		push_json(&v, &n, image_config_get(&a->img, "Entrypoint"));
-	if (rc == 0 && o->cmd_set)
-		rc = push_override(&v, &n, o->cmd, "--cmd", err);
-	else if (rc == 0 && !o->entrypoint_set)
-		push_json(&v, &n, image_config_get(&a->img, "Cmd"));
-	v[n] = NULL;
+	struct str_list entry = {0}, cmd = {0};
+	int rc = reach_run_argv(a, o->entrypoint, o->entrypoint_set, o->cmd, o->cmd_set, &entry, &cmd, err);
+	size_t n = entry.n + cmd.n;
+	char **v = xcalloc(n + 1, sizeof *v);
+	for (size_t i = 0; i < entry.n; i++)
+		v[i] = entry.v[i];
+	for (size_t i = 0; i < cmd.n; i++)
+		v[entry.n + i] = cmd.v[i];
+	free(entry.v); /* the words moved to v */
+	free(cmd.v);
 	if (rc == 0 && !n)
 		rc = wh_err(err, WH_EINPUT, "--probe-entrypoint: the image has no Entrypoint or Cmd (give --entrypoint)");
 	if (rc < 0) {
