@@ -77,12 +77,18 @@ const struct tui_key tui_keys[] = {
 	 "p", "packages (dpkg) by size, with the bytes kept", "p", "packages"},
 	{KEYS('w'), PANE_ANY, KM_SLIM, KS_SLIM, 0, KA_WRITE, 6,
 	 "w", "write the slimmed image (asks where)", "w", "write"},
+	{KEYS('r'), PANE_ANY, KM_SLIM, KS_SLIM, 0, KA_PROBE, 6,
+	 "r", "run a probe: a command of the image in a sandbox (as --probe); shows its output, keeps what it "
+	 "touches (P); w then runs the proof", "r", "probe"},
+	{KEYS('U'), PANE_ANY, KM_SLIM, KS_SLIM, 0, KA_UNCERTAIN, 0,
+	 "U", "the uncertain list in full: programs that may load files by names the analysis cannot see", NULL,
+	 NULL},
 	{KEYS('e'), PANE_ANY, KM_SLIM, KS_SLIM, 0, KA_ROOT, 17,
 	 "e", "edit the entrypoint and cmd slimming starts from (Enter on \"\": the image's)", "e", "entrypoint"},
 	{KEYS('K'), PANE_ANY, KM_SLIM, KS_SLIM, 0, KA_SAVE, 18,
 	 "K", "save your keeps and drops as a --keep-from file", "K", "save"},
 	{KEYS(CRT_KEY_NONE), PANE_ANY, KM_ALWAYS, KS_SLIM, 0, KA_NONE, 0,
-	 "markers", "kept, partly kept, removable; K, D: your x", NULL, NULL},
+	 "markers", "kept, partly kept, removable; K, D: your x; P: kept by a probe (r)", NULL, NULL},
 
 	/* the packages overlay */
 	{KEYS(CRT_K_UP, CRT_K_DOWN, 'k', 'j', CRT_K_PGUP, CRT_K_PGDN, 'u', 'd', CRT_K_HOME, CRT_K_END), PANE_PACKAGES,
