@@ -115,6 +115,13 @@ goto p group
 eq "before the second probe: /etc/group is removable" "$(marker_of /etc/group)" "✗"
 probe p "cat /etc/group"
 check "popup: the second probe's output" on_screen "root:x:0:"
+# as --probe A --probe B: each probe's keeps are counted against the static
+# analysis alone, so /bin/cat (kept by the first probe too) is the second's as well
+"$WHITTLE" --report "$T/two.json" -q --probe 'cat /root/saved.txt' --probe 'cat /etc/group' "$IMG" >/dev/null 2>&1
+want=$(/usr/bin/python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["probe"][1]["added_by_probe"]))' "$T/two.json")
+check "popup: kept $want files the analysis missed, as the command line's second probe" \
+	on_screen "kept $want files the analysis missed"
+check "popup: /bin/cat among them" grep -qE "│ +/bin/cat +│" "$T/screen"
 check "key bar: two probes" bar_has "(2 probes; w runs the proof)"
 keys p Escape
 w p "sort: name"
