@@ -14,6 +14,31 @@ static void cmd_free(struct probe_cmd *c)
 	probe_argv_free(c->argv);
 }
 
+void slim_probe_init(struct slim_view *sv)
+{
+	const struct probe_opts *po = &sv->o->probe;
+	sv->opts.probe = *po;
+	sv->probes = po->n ? xcalloc(po->n, sizeof *sv->probes) : NULL;
+	for (size_t i = 0; i < po->n; i++) {
+		size_t k = 0;
+		while (po->cmds[i].argv[k])
+			k++;
+		char **argv = xcalloc(k + 1, sizeof *argv);
+		for (size_t j = 0; j < k; j++)
+			argv[j] = xstrdup(po->cmds[i].argv[j]);
+		sv->probes[i] = (struct probe_cmd){.text = xstrdup(po->cmds[i].text), .argv = argv};
+	}
+	sv->n_probes = po->n;
+	sv->opts.probe.cmds = sv->probes;
+	sv->opts.probe.n = sv->n_probes;
+	sv->probes_pending = probe_count(&sv->opts.probe) > 0;
+}
+
+int slim_probe_pending(const struct slim_view *sv)
+{
+	return sv->probes_pending;
+}
+
 void slim_probe_free(struct slim_view *sv)
 {
 	for (size_t i = 0; i < sv->n_probes; i++)
@@ -102,6 +127,49 @@ static struct probe_cmd *with_one_more(const struct slim_view *sv, const char *l
 	return v;
 }
 
+int slim_probe_run_given(struct slim_view *sv, char **text, char *msg, size_t len)
+{
+	*text = NULL;
+	sv->probes_pending = 0;
+	struct wh_error err = {0};
+	uint64_t before = sv->s.plan.kept_bytes;
+	struct slim_extra extra;
+	slim_view_extra(sv, &extra);
+	int rc = slim_session_probe_with(&sv->s, &extra, NULL, &err);
+	slim_view_extra_free(&extra);
+	if (rc < 0) {
+		/* the explorer goes on without them (nothing for the proof to run) */
+		probe_results_free(&sv->s.probes);
+		slim_probe_free(sv);
+		sv->opts.probe.service = 0;
+		sv->opts.probe.n_exec = sv->opts.probe.n_http = 0;
+		snprintf(msg, len, "the command line's probes did not run: %s", err.msg);
+		slim_view_compute(sv);
+		return rc;
+	}
+	if (slim_view_compute(sv) < 0) {
+		snprintf(msg, len, "slimming: %s", sv->err);
+		return -1;
+	}
+	char *buf = NULL;
+	size_t sz = 0;
+	FILE *f = open_memstream(&buf, &sz);
+	if (f) {
+		fputs("the command line's probes ran; what each kept is marked P in the tree\n\n", f);
+		probe_print_summary(&sv->s.probes, f);
+		fprintf(f, "\n(r runs one more, w writes and runs the proof; any key but the arrows closes)");
+		fclose(f);
+		*text = buf;
+	}
+	char a[32], b[32];
+	fmt_size(a, sizeof a, before);
+	fmt_size(b, sizeof b, sv->s.plan.kept_bytes);
+	size_t n = sv->s.probes.n;
+	snprintf(msg, len, "the command line's %zu probe%s ran: the slimmed image would hold %s (was %s); w runs the "
+	         "proof", n, n == 1 ? "" : "s", b, a);
+	return 0;
+}
+
 int slim_probe_run(struct slim_view *sv, const char *line, char **text, char *msg, size_t len)
 {
 	*text = NULL;
@@ -147,14 +215,15 @@ int slim_probe_run(struct slim_view *sv, const char *line, char **text, char *ms
 		snprintf(msg, len, "slimming: %s", sv->err);
 		return -1;
 	}
-	const struct probe_result *p = &sv->s.probes.v[sv->s.probes.n - 1];
+	/* (the one-shot probes' results come first, in order) */
+	const struct probe_result *p = &sv->s.probes.v[sv->n_probes - 1];
 	*text = probe_text(sv, p, before);
 	char b[32];
 	fmt_size(b, sizeof b, sv->s.plan.kept_bytes);
 	snprintf(msg, len, "probe `%s`: %s %d, kept %zu file%s the analysis missed: the slimmed image would hold %s "
 	         "(%zu probe%s; w runs the proof)", p->cmd->text, p->run.timed_out ? "timed out, status" : "exit",
-	         p->run.exit_status, p->n_added, p->n_added == 1 ? "" : "s", b, sv->n_probes,
-	         sv->n_probes == 1 ? "" : "s");
+	         p->run.exit_status, p->n_added, p->n_added == 1 ? "" : "s", b, sv->s.probes.n,
+	         sv->s.probes.n == 1 ? "" : "s");
 	return 0;
 }
 

@@ -12,6 +12,21 @@
 
 #include "tui/slim_view.h"
 
+/* The view's list from the command line's --probe (copied; the service,
+ * --probe-exec and --probe-http stay the command line's): sets
+ * sv->opts.probe. slim_view_init calls it. */
+void slim_probe_init(struct slim_view *sv);
+
+/* The command line's probes have not run yet (the explorer runs them
+ * when the view is first computed). */
+int slim_probe_pending(const struct slim_view *sv);
+
+/* Run the command line's probes (after slim_view_compute), then
+ * recompute. *text gets their summary (free it), msg the key bar's line.
+ * Returns 0, or a negative code (msg says why; the explorer then goes on
+ * without them: the list is emptied, the proof will not run). */
+int slim_probe_run_given(struct slim_view *sv, char **text, char *msg, size_t len);
+
 /* r: run line (words or a JSON array, as --probe takes it) as one more
  * probe, then recompute the view. *text gets the new probe's exit status,
  * what it kept and its stdout and stderr (free it); msg the line for the

@@ -16,10 +16,9 @@ void slim_view_init(struct slim_view *sv, struct analysis *a, const struct slim_
 	sv->a = a;
 	sv->o = o;
 	sv->opts = *o;
-	/* the probes are the ones typed at r (the command line's --probe is
-	 * --auto's); their settings are the command line's */
-	sv->opts.probe = (struct probe_opts){.timeout_s = o->probe.timeout_s, .tmpdir = o->probe.tmpdir,
-	                                     .no_verify = o->probe.no_verify};
+	/* the probes: the command line's (run when the view is first
+	 * computed), then those typed at r, in a list of the view's own */
+	slim_probe_init(sv);
 	slim_session_init(&sv->s, a, &sv->opts);
 }
 
@@ -235,7 +234,7 @@ enum sv_state slim_view_state(const struct slim_view *sv, const struct wh_node *
 		return SV_GONE;
 	if (n->type == WH_T_DIR && *kept < n->size)
 		return SV_PARTIAL;
-	if (sv->n_probes && n->type != WH_T_DIR && sv->s.have_reach) {
+	if (sv->s.probes.n && n->type != WH_T_DIR && sv->s.have_reach) {
 		const struct reach_item *it = reach_find(&sv->s.r, n);
 		if (it && it->rule == R_PROBE)
 			return SV_PROBE;

@@ -70,6 +70,7 @@ struct slim_view {
 	char *pending;             /* a drop that would break a need, waiting for y/n (not applied) */
 	struct probe_cmd *probes;  /* r: the probes typed, in order (opts.probe.cmds; tui/slim_probe.h) */
 	size_t n_probes;
+	int probes_pending;        /* the command line's probes have not run yet */
 	int unsaved;               /* keeps or drops changed since the last write or save */
 };
 

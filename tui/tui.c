@@ -377,6 +377,19 @@ static int slim_ready(struct tui *t)
 		snprintf(t->status, sizeof t->status, "reachability: %s", t->sv.err);
 		return -1;
 	}
+	if (slim_probe_pending(&t->sv)) {
+		snprintf(t->status, sizeof t->status, "running the command line's probes in the sandbox%s",
+		         crt_g->ellipsis);
+		draw(t);
+		char *text = NULL;
+		int rc = slim_probe_run_given(&t->sv, &text, t->status, sizeof t->status);
+		if (text)
+			text_popup_open(&t->detail, "Probes: the command line's (any other key closes)", text);
+		free(text);
+		if (rc == WH_EINTR)
+			t->exit_code = WH_EXIT_INTERRUPTED;
+		return t->sv.ready ? 0 : -1;
+	}
 	char b[32], in[32];
 	fmt_size(b, sizeof b, t->sv.fig.bytes);
 	fmt_size(in, sizeof in, t->sv.fig.input_bytes);

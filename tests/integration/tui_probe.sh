@@ -18,6 +18,8 @@
 #     nothing is written at the destination nor left beside it;
 #   - a command that does not parse, and bubblewrap missing from PATH (a
 #     second session), give a message, not a probe; the explorer goes on;
+#   - the command line's --probe runs when the slim view opens (P, the
+#     proof after w);
 #   - no probe tree is left in TMPDIR.
 . "$(dirname "$0")/lib.sh"
 need_cmd bwrap skopeo umoci /usr/bin/python3
@@ -42,11 +44,9 @@ exec /bin/sleep 600
 RUN
 chmod +x "$T/run.sh"
 W=160 H=50 LW=64
-start() { # SESSION IMAGE [ENV...]
-	local s=$1 img=$2
-	shift 2
-	TM new-session -d -s "$s" -x $W -y $H \
-		"cd '$T' && env -u CI -u NO_COLOR TMPDIR='$T/tmp' TERM=xterm-256color LANG=C.UTF-8 $* $T/run.sh '$img'"
+start() { # SESSION ENV ARGS (shell words)
+	TM new-session -d -s "$1" -x $W -y $H \
+		"cd '$T' && env -u CI -u NO_COLOR TMPDIR='$T/tmp' TERM=xterm-256color LANG=C.UTF-8 $2 $T/run.sh $3"
 }
 w() { wait_for "$@" || bad "timed out waiting for [$2]"; }
 why_has() { details | grep -qF -- "$1" || { echo "details: [$(details)]" >&2; return 1; }; }
@@ -72,7 +72,7 @@ probe() {
 }
 no_tree_left() { [ -z "$(ls -A "$T/tmp")" ]; }
 
-start p "$IMG"
+start p "" "'$IMG'"
 w p "Layers (per layer)"
 keys p s
 w p "Slim "
@@ -183,7 +183,7 @@ keys p y
 w p "EXITED 0"
 
 # --- no bubblewrap: a message, the explorer goes on ----------------------------------------------
-start nb "$IMG" NOBWRAP=1
+start nb NOBWRAP=1 "'$IMG'"
 w nb "Layers (per layer)"
 keys nb s
 w nb "Slim "
@@ -200,6 +200,27 @@ goto nb saved.txt
 eq "no bubblewrap: /root/saved.txt stays removable" "$(marker_of /root/saved.txt)" "✗"
 keys nb q
 w nb "EXITED 0"
+
+# --- the command line's --probe: run when the slim view opens, proven after w -------------------
+start c "" "--probe 'cat /root/saved.txt' '$IMG'"
+w c "Layers (per layer)"
+keys c s
+WAIT_TRIES=1200 w c "Probes: the command line's"
+check "--probe: the popup sums the probe up" on_screen 'probe `cat /root/saved.txt`: exit 0'
+check "--probe: the key bar says it ran" bar_has "the command line's 1 probe ran"
+keys c Escape
+w c "sort: name"
+goto c saved.txt
+eq "--probe: /root/saved.txt is kept by probe" "$(marker_of /root/saved.txt)" "P"
+keys c w
+w c "Write the slimmed image to:"
+keys c C-u
+keys c -l "oci-archive:$T/o1/cl.tar"
+keys c Enter
+WAIT_TRIES=2400 w c "wrote oci-archive:$T/o1/cl.tar"
+check "--probe: w runs the proof" bar_has "proof: 1 probe behaves the same on the output; wrote"
+keys c q
+w c "EXITED 0"
 check "no probe tree left" no_tree_left
 
 finish
