@@ -558,7 +558,7 @@ static void probe_enter(struct tui *t)
 {
 	char line[sizeof t->line];
 	snprintf(line, sizeof line, "%s", t->line);
-	snprintf(t->status, sizeof t->status, "running probe `%s` in the sandbox%s (at most %.0f s)", line,
+	snprintf(t->status, sizeof t->status, "running probe `%s` in the sandbox%s (each probe at most %.0f s)", line,
 	         crt_g->ellipsis, t->sv.opts.probe.timeout_s > 0 ? t->sv.opts.probe.timeout_s : 60.0);
 	draw(t);
 	char *text = NULL;
