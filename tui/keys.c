@@ -76,7 +76,7 @@ const struct tui_key tui_keys[] = {
 	{KEYS('p'), PANE_ANY, KM_SLIM, KS_SLIM, 0, KA_PACKAGES, 5,
 	 "p", "packages (dpkg) by size, with the bytes kept", "p", "packages"},
 	{KEYS('w'), PANE_ANY, KM_SLIM, KS_SLIM, 0, KA_WRITE, 6,
-	 "w", "write the slimmed image (asks where)", "w", "write"},
+	 "w", "write the slimmed image (asks where; when probes ran, the proof first)", "w", "write"},
 	{KEYS('r'), PANE_ANY, KM_SLIM, KS_SLIM, 0, KA_PROBE, 6,
 	 "r", "run a command of the image in a sandbox (as --probe): its output; what it touches is kept (P)", "r",
 	 "probe"},
