@@ -72,6 +72,34 @@ TM send-keys -t d x / s a v e d Enter
 wait_for d "search: saved"
 shot d dive-search
 
+# the probe (r) in the slim view: its output and keeps, then the proof after w
+# (needs root and bubblewrap, as every probe)
+if command -v bwrap >/dev/null; then
+	start q "$FIX"
+	wait_for q "Files: layer 0 changes"
+	TM send-keys -t q s
+	wait_for q "Slim "
+	TM send-keys -t q r
+	wait_for q "Probe (a command run in the image's sandbox"
+	TM send-keys -t q -l 'cat /root/saved.txt'
+	TM send-keys -t q Enter
+	wait_for q "Probe: its exit status, what it kept, its output"
+	shot q dive-probe
+	TM send-keys -t q Escape
+	sleep 0.5
+	TM send-keys -t q /
+	TM send-keys -t q -l '^/root/saved\.txt$'
+	TM send-keys -t q Enter
+	wait_for q "/root/saved.txt  kept by probe"
+	TM send-keys -t q Escape w
+	wait_for q "Write the slimmed image to:"
+	TM send-keys -t q C-u
+	TM send-keys -t q -l "oci-archive:$T/probed.tar"
+	TM send-keys -t q Enter
+	wait_for q "proof: "
+	shot q dive-probe-proof
+fi
+
 if [ -n "$DEBIAN" ]; then
 	start b "$DEBIAN"
 	wait_for b "Files: layer 0 changes"
