@@ -79,6 +79,7 @@ struct reach_ctx {
 	int rule_state[R_COUNT]; /* -1 auto, 0 off, 1 on */
 	int rule_fired[R_COUNT];
 	struct strv python_done;
+	unsigned certs_done;    /* rule_certs: the stores kept (bits of cert_stores) */
 	/* unresolved, collected then sorted and deduplicated */
 	struct strv unres_path, unres_needs;
 	struct strv roots;

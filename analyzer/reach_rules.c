@@ -203,25 +203,92 @@ static void rule_gconv(struct reach_ctx *c)
 		reach_unres(c, who, "gconv modules directory (iconv_open imported)");
 }
 
+/* The CA stores, each for the TLS implementations that read it: the
+ * system bundle and hashed directory (/etc/ssl/certs: OpenSSL, GnuTLS,
+ * NSS, mbedTLS, wolfSSL, and what update-ca-certificates builds them from),
+ * and a JVM's keystore (Debian's /etc/ssl/certs/java/cacerts, which a
+ * JVM's lib/security/cacerts links to, Red Hat's /etc/pki/java, and the
+ * hook update-ca-certificates runs to rebuild it). A store is
+ * kept when a library or runtime that reads it is: not a JVM's keystore
+ * for a python program that links libssl. */
+static const char *const jvm_stores[] = {"/etc/ssl/certs/java", "/etc/pki/java", "/etc/pki/ca-trust/extracted/java",
+                                         "/usr/share/ca-certificates-java",
+                                         "/etc/ca-certificates/update.d/jks-keystore", NULL};
+
+static const struct cert_store {
+	const char *const *triggers; /* basename globs of ELF objects */
+	const char *const *paths;    /* kept whole */
+	const char *const *others;   /* other stores inside those paths: not kept */
+} cert_stores[] = {
+	{(const char *const[]){"libssl.so*", "libgnutls.so*", "libnss3.so*", "libmbedtls.so*", "libwolfssl.so*", NULL},
+	 (const char *const[]){"/etc/ssl", "/usr/share/ca-certificates", "/usr/local/share/ca-certificates", "/etc/pki",
+	                       "/etc/ca-certificates", "/etc/ca-certificates.conf", "/usr/lib/ssl/certs",
+	                       "/usr/lib/ssl/cert.pem", "/etc/gnutls", NULL},
+	 jvm_stores},
+	{(const char *const[]){"libjava.so", "libjvm.so", NULL}, jvm_stores, NULL},
+};
+
+static int is_other_store(const char *path, const char *const *others)
+{
+	for (const char *const *o = others; o && *o; o++)
+		if (!strcmp(path, *o))
+			return 1;
+	return 0;
+}
+
+static int holds_other_store(const char *path, const char *const *others)
+{
+	size_t pl = strlen(path);
+	for (const char *const *o = others; o && *o; o++)
+		if (!strncmp(*o, path, pl) && (*o)[pl] == '/')
+			return 1;
+	return 0;
+}
+
+/* path kept whole, but for the paths of others inside it (compared with
+ * its resolved path: Debian's /usr/lib/ssl/certs links to /etc/ssl/certs) */
+static void keep_store(struct reach_ctx *c, const char *path, const char *const *others, struct wh_node *who)
+{
+	struct wh_node *d = reach_keep_path(c, path, R_CERTS, who, NULL, 0);
+	if (!d)
+		return;
+	char real[PATHMAX], p[PATHMAX];
+	reach_node_path(d, real);
+	if (!holds_other_store(real, others)) {
+		reach_keep_path(c, path, R_CERTS, who, NULL, 1);
+		return;
+	}
+	if (d->type != WH_T_DIR)
+		return;
+	for (struct wh_node *ch = d->child; ch; ch = ch->next) {
+		snprintf(p, sizeof p, "%s/%s", real, ch->name);
+		if (!is_other_store(p, others))
+			keep_store(c, p, others, who);
+	}
+}
+
 static void rule_certs(struct reach_ctx *c)
 {
-	static const char *const libs[] = {"libssl.so*", "libgnutls.so*", "libnss3.so*", "libmbedtls.so*",
-	                                   "libwolfssl.so*", NULL};
-	struct wh_node *who = first_kept_elf(c, name_pred, (void *)libs);
-	if (!who)
-		return;
-	c->rule_fired[R_CERTS] = 1;
-	static const char *const dirs[] = {"/etc/ssl", "/usr/share/ca-certificates", "/usr/local/share/ca-certificates",
-	                                   "/etc/pki", "/etc/ca-certificates", "/etc/ca-certificates.conf",
-	                                   "/usr/lib/ssl/certs", "/usr/lib/ssl/cert.pem", "/etc/gnutls",
-	                                   "/usr/share/ca-certificates-java"};
-	for (size_t i = 0; i < ARRAY_LEN(dirs); i++)
-		reach_keep_path(c, dirs[i], R_CERTS, who, NULL, 1);
-	const char *ev[] = {"SSL_CERT_FILE", "SSL_CERT_DIR", "CURL_CA_BUNDLE", "REQUESTS_CA_BUNDLE", "NODE_EXTRA_CA_CERTS"};
-	for (size_t i = 0; i < ARRAY_LEN(ev); i++) {
-		const char *v = reach_env_get(c, ev[i]);
-		if (v && v[0] == '/')
-			reach_keep_path(c, v, R_CERTS, who, NULL, 1);
+	for (size_t i = 0; i < ARRAY_LEN(cert_stores); i++) {
+		const struct cert_store *cs = &cert_stores[i];
+		if (c->certs_done & (1u << i))
+			continue;
+		struct wh_node *who = first_kept_elf(c, name_pred, (void *)cs->triggers);
+		if (!who)
+			continue;
+		c->certs_done |= 1u << i;
+		c->rule_fired[R_CERTS] = 1;
+		for (const char *const *p = cs->paths; *p; p++)
+			keep_store(c, *p, cs->others, who);
+		if (i)
+			continue;
+		const char *ev[] = {"SSL_CERT_FILE", "SSL_CERT_DIR", "CURL_CA_BUNDLE", "REQUESTS_CA_BUNDLE",
+		                    "NODE_EXTRA_CA_CERTS"};
+		for (size_t k = 0; k < ARRAY_LEN(ev); k++) {
+			const char *v = reach_env_get(c, ev[k]);
+			if (v && v[0] == '/')
+				reach_keep_path(c, v, R_CERTS, who, NULL, 1);
+		}
 	}
 }
 
@@ -511,7 +578,7 @@ static const struct rt_rule {
 	{R_NSS, "nss", rule_nss, 0},
 	{R_LIBGCC_S, "libgcc_s", rule_libgcc_s, 0},
 	{R_GCONV, "gconv", rule_gconv, 0},
-	{R_CERTS, "certs", rule_certs, 0},
+	{R_CERTS, "certs", rule_certs, 1},
 	{R_OPENSSL_MODULES, "openssl-modules", rule_openssl_modules, 0},
 	{R_PYTHON, "python", rule_python, 1},
 	{R_PERL, "perl", rule_perl, 0},

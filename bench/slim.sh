@@ -17,7 +17,8 @@
 # plain --auto and run by tests/realprog/run.sh against the original (what
 # a client sees compared), with docker-slim's published examples beside
 # them as scale (their figures, not measured here; not like for like:
-# other images and docker-slim probes the running container).
+# other images and docker-slim probes the running container), and the
+# flask app slimmed led by its probes (tests/realprog/probe_flask.sh).
 #
 # usage: bench/slim.sh [WHITTLE]   (needs root, umoci, skopeo, chroot;
 #   mmdebstrap for the Debian images, built into $BENCH_DIR/debian-image
@@ -181,6 +182,22 @@ print("| %s | `%s` | %s | %s | %.3f | %s |" % (tag, run, mb(vb), mb(va), d["slim
 PY
 )")
 done <"$BENCH_DIR/realprog-image/programs.txt"
+# the flask app led by its probes (tests/realprog/probe_flask.sh: README, probe-led slimming)
+echo "  flask, probe-led ..." >&2
+fpv=no
+WHITTLE=$WHITTLE SRCDIR=$SRC BUILDDIR=$BENCH_DIR REALPROG_RESULT_DIR=$T/rp \
+	"$SRC/tests/realprog/probe_flask.sh" >"$T/rp/flask-probe.log" 2>&1 && fpv=yes
+if [ -f "$T/rp/flask-probe.json" ]; then
+	rprows+=("$($PY - "$T/rp/flask-probe.json" "$fpv" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+vb, va = d["image"]["visible_bytes"], d["slim"]["visible_bytes"]
+mb = lambda b: "%.1f MB" % (b / 1e6)
+print("| flask, probe-led (`--rule python=off --drop-pycache`, the service and 3 GETs) | `python3 app.py` | %s | %s | %.3f | %s |"
+      % (mb(vb), mb(va), d["slim"]["ratio"], "yes" if sys.argv[2] == "yes" else "**no**: see tests/realprog/probe_flask.sh"))
+PY
+)")
+fi
 
 echo
 echo "| Program (tests/realprog) | Entrypoint + Cmd | Visible before | Visible after | Ratio | Still runs |"

@@ -45,6 +45,7 @@ static const char usage_text[] =
 	"  --keep-from FILE (+PATH/-PATH lines; \\xHH and \\\\ decoded)  --report-files\n"
 	"slimming\n"
 	"  -o, --output DEST  --compression gzip|zstd|none  --force  --keep-dpkg-db\n"
+	"  --drop-pycache (python's __pycache__/*.pyc of kept sources: compiled at import)\n"
 	"  --min-reduction R  --fail-on-unresolved\n"
 	"probe (run the image's commands in a sandbox; keep what they touch)\n"
 	"  --probe CMD (words or a JSON array)  --probe-timeout SECONDS (60)\n"
@@ -60,7 +61,7 @@ static const char usage_text[] =
 enum {
 	O_REPORT = 1000, O_CI, O_AUTO, O_DRY, O_WHY, O_PLATFORM, O_TLS, O_LE, O_HWB, O_HUWP, O_CICONF,
 	O_ENTRY, O_CMD, O_KEEP, O_DROP, O_KEEPEXE, O_KEEPPKG, O_KEEPFROM, O_RULE, O_REPFILES, O_COMP,
-	O_FORCE, O_KEEPDPKG, O_MINRED, O_FAILUNRES, O_NOCOLOR, O_VERSION, O_TIMEOUT,
+	O_FORCE, O_KEEPDPKG, O_DROPPYC, O_MINRED, O_FAILUNRES, O_NOCOLOR, O_VERSION, O_TIMEOUT,
 };
 
 static const struct option longopts[] = {
@@ -93,6 +94,7 @@ static const struct option longopts[] = {
 	{"compression", required_argument, 0, O_COMP},
 	{"force", no_argument, 0, O_FORCE},
 	{"keep-dpkg-db", no_argument, 0, O_KEEPDPKG},
+	{"drop-pycache", no_argument, 0, O_DROPPYC},
 	{"min-reduction", required_argument, 0, O_MINRED},
 	{"fail-on-unresolved", no_argument, 0, O_FAILUNRES},
 	{"quiet", no_argument, 0, 'q'},
@@ -218,6 +220,7 @@ static int parse_args(int argc, char **argv, struct cli_opts *o, int *modes)
 			break;
 		case O_FORCE: o->slim.force = 1; break;
 		case O_KEEPDPKG: o->slim.keep_dpkg_db = 1; break;
+		case O_DROPPYC: o->slim.drop_pycache = 1; break;
 		case O_MINRED: o->min_reduction = optarg; break;
 		case O_FAILUNRES: o->fail_on_unresolved = 1; break;
 		case 'q': o->quiet = 1; break;

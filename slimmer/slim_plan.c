@@ -92,18 +92,86 @@ static int clear_keep(void *ctx, struct wh_node *n, int depth)
 	return 0;
 }
 
-void slim_keep_from_reach(struct analysis *a, const struct reach *r, int keep_dpkg_db)
+/* Of var/lib/dpkg/info, what dpkg-query and the scanners (trivy, grype,
+ * syft) read: the file lists, md5sums, conffiles and the format. The rest
+ * (maintainer scripts, debconf templates and config, symbols, shlibs,
+ * triggers) is read only by dpkg, debconf and dpkg-shlibdeps when packages
+ * are installed or removed: kept only when the output keeps dpkg. */
+static int dpkg_info_for_queries(const char *name)
+{
+	static const char *const ext[] = {".list", ".md5sums", ".conffiles"};
+	size_t nl = strlen(name);
+	if (!strcmp(name, "format"))
+		return 1;
+	for (size_t i = 0; i < sizeof ext / sizeof *ext; i++) {
+		size_t el = strlen(ext[i]);
+		if (nl > el && !strcmp(name + nl - el, ext[i]))
+			return 1;
+	}
+	return 0;
+}
+
+static void keep_dpkg_db(struct analysis *a, int whole)
+{
+	static const char *const db[] = {"var/lib/dpkg/status", "var/lib/dpkg/status.d", "var/lib/dpkg/diversions"};
+	struct wh_node *n = tree_lookup(&a->tree, "var/lib/dpkg");
+	if (whole) {
+		if (n && n->type == WH_T_DIR)
+			tree_walk(n, mark_all, NULL);
+		return;
+	}
+	for (size_t i = 0; i < sizeof db / sizeof *db; i++) {
+		n = tree_lookup(&a->tree, db[i]);
+		if (n && (n->type == WH_T_REG || n->type == WH_T_DIR))
+			tree_walk(n, mark_all, NULL);
+	}
+	struct wh_node *info = tree_lookup(&a->tree, "var/lib/dpkg/info");
+	if (!info || info->type != WH_T_DIR)
+		return;
+	struct wh_node *dpkg = tree_lookup(&a->tree, "usr/bin/dpkg");
+	int all = dpkg && (dpkg->mark & SLIM_KEEP);
+	info->mark |= SLIM_KEEP;
+	for (struct wh_node *ch = info->child; ch; ch = ch->next)
+		if (all || dpkg_info_for_queries(ch->name))
+			tree_walk(ch, mark_all, NULL);
+}
+
+/* NAME.TAG.pyc in a __pycache__ directory whose parent holds NAME.py
+ * (PEP 3147: TAG as cpython-311, optionally .opt-1 or .opt-2): the
+ * kept NAME.py, when the cache is not kept. */
+static int pycache_of_kept_source(struct wh_tree *t, const struct wh_node *n)
+{
+	size_t nl = strlen(n->name);
+	if (n->type != WH_T_REG || !n->parent || strcmp(n->parent->name, "__pycache__") || !n->parent->parent ||
+	    nl < 5 || strcmp(n->name + nl - 4, ".pyc"))
+		return 0;
+	const char *dot = strchr(n->name, '.');
+	if (!dot || dot == n->name + nl - 4)
+		return 0;
+	char src[256];
+	if ((size_t)(dot - n->name) + 4 > sizeof src)
+		return 0;
+	snprintf(src, sizeof src, "%.*s.py", (int)(dot - n->name), n->name);
+	const struct wh_node *s = tree_child(t, n->parent->parent, src);
+	return s && s->type != WH_T_DIR && (s->mark & SLIM_KEEP); /* Debian's sitecustomize.py is a symlink */
+}
+
+static int drop_pycache(void *ctx, struct wh_node *n, int depth)
+{
+	(void)depth;
+	if ((n->mark & SLIM_KEEP) && pycache_of_kept_source(ctx, n))
+		n->mark &= (uint8_t)~SLIM_KEEP;
+	return 0;
+}
+
+void slim_keep_from_reach(struct analysis *a, const struct reach *r, unsigned flags)
 {
 	tree_walk(a->tree.root, clear_keep, NULL);
 	for (size_t i = 0; i < r->n_items; i++)
 		r->items[i].node->mark |= SLIM_KEEP;
-	static const char *const db[] = {"var/lib/dpkg/status", "var/lib/dpkg/status.d", "var/lib/dpkg/info",
-	                                 "var/lib/dpkg/diversions"};
-	for (size_t i = 0; i < sizeof db / sizeof *db; i++) {
-		struct wh_node *n = tree_lookup(&a->tree, keep_dpkg_db ? "var/lib/dpkg" : db[i]);
-		if (n && (n->type == WH_T_REG || n->type == WH_T_DIR))
-			tree_walk(n, mark_all, NULL);
-	}
+	if (flags & SLIM_DROP_PYCACHE)
+		tree_walk(a->tree.root, drop_pycache, &a->tree);
+	keep_dpkg_db(a, (flags & SLIM_KEEP_DPKG_DB) != 0);
 }
 
 struct file_count {

@@ -80,12 +80,21 @@ const struct slim_entry *slim_plan_find(const struct slim_plan *p, const char *p
 void slim_mark_all(struct wh_tree *t);
 
 struct reach;
+/* slim_keep_from_reach flags */
+enum {
+	SLIM_KEEP_DPKG_DB = 1, /* --keep-dpkg-db: all of var/lib/dpkg */
+	SLIM_DROP_PYCACHE = 2, /* --drop-pycache: not the bytecode caches of kept python sources */
+};
+
 /* The keep set of --auto and the explorer's slim view: reach's kept nodes,
  * plus the package database so scanners see what is left (status,
- * status.d/, info/ and diversions; the plan then drops what belongs to
- * packages with no own path left), or all of var/lib/dpkg with keep_dpkg_db.
- * Clears every other SLIM_KEEP mark. */
-void slim_keep_from_reach(struct analysis *a, const struct reach *r, int keep_dpkg_db);
+ * status.d/, diversions, and of info/ the .list, .md5sums, .conffiles
+ * and format, or all of info/ when dpkg itself is kept; the plan then
+ * drops what belongs to packages with no own path left), or all of
+ * var/lib/dpkg with SLIM_KEEP_DPKG_DB. With SLIM_DROP_PYCACHE,
+ * __pycache__/NAME.TAG.pyc is not kept when NAME.py is (python compiles
+ * the source at import instead). Clears every other SLIM_KEEP mark. */
+void slim_keep_from_reach(struct analysis *a, const struct reach *r, unsigned flags);
 
 /* Files (non-directories) of the tree, and how many the plan puts out (SLIM_OUT). */
 void slim_count_files(const struct wh_tree *t, uint64_t *files, uint64_t *kept);

@@ -182,7 +182,8 @@ int slim_session_plan(struct slim_session *s, struct wh_error *err)
 		slim_plan_free(&s->plan);
 	s->have_plan = 0;
 	double t0 = now();
-	slim_keep_from_reach(s->a, &s->r, s->o->keep_dpkg_db);
+	slim_keep_from_reach(s->a, &s->r,
+	                     (s->o->keep_dpkg_db ? SLIM_KEEP_DPKG_DB : 0) | (s->o->drop_pycache ? SLIM_DROP_PYCACHE : 0));
 	struct slim_plan_opts po = {.keep_dpkg_db = s->o->keep_dpkg_db, .db = s->have_db ? &s->db : NULL};
 	int rc = slim_plan_build(s->a, &po, &s->plan, err);
 	if (rc < 0)

@@ -34,6 +34,7 @@ struct slim_opts {
 	struct probe_opts probe;           /* --probe, --probe-timeout */
 	/* the keep set */
 	int keep_dpkg_db;                  /* --keep-dpkg-db: all of var/lib/dpkg */
+	int drop_pycache;                  /* --drop-pycache: not __pycache__/NAME.*.pyc of a kept NAME.py */
 	/* writing (struct slim_image_opts) */
 	const char *output;                /* -o DEST, or NULL: slim_default_output */
 	const char *compression;           /* gzip, zstd, none, or NULL: the default */

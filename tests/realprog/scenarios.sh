@@ -121,3 +121,17 @@ scenario_flask() {
 	wait_port 5000 || return 0
 	HTTP_PORT=5000 http / '/hash?word=whittle' /missing
 }
+
+# flask_probe (realprog/flask-probe): the routes its probes asked for, and
+# requests no probe made: other words, an unknown URL, a POST on "/"
+scenario_flask_probe() {
+	start_server
+	wait_port 5000 || return 0
+	HTTP_PORT=5000 http / '/hash?word=whittle' /missing '/hash?word=' '/hash?word=caf%C3%A9%20%E2%9C%93' \
+		'/hash?other=1' /nowhere
+	note "## POST /"
+	curl -sS --max-time 20 -X POST -d x=1 -o "$OUT/body" -w '%{http_code}\n' http://127.0.0.1:5000/ >>"$TR" 2>&1 ||
+		note "## curl failed"
+	cat "$OUT/body" >>"$TR" 2>/dev/null || true
+	rm -f "$OUT/body"
+}

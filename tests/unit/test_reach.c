@@ -778,6 +778,46 @@ static void test_named_paths(void **state)
 /* Programs that find their files by themselves (rules vcs, dbserver, jvm)
  * and configuration that names modules (apache's LoadModule in the .load
  * files apache2.conf includes, not in those it does not). */
+/* The certs rule keeps a CA store for the TLS implementations that read
+ * it: the system bundle for libssl, a JVM's keystore only with a JVM (also
+ * not through /usr/lib/ssl/certs, Debian's link to /etc/ssl/certs). */
+static void test_cert_stores(void **state)
+{
+	(void)state;
+	for (int jvm = 0; jvm <= 1; jvm++) {
+		struct fix *f = fix_new();
+		base(f);
+		host(f, "usr/bin/prog", "prog_plain", 0755);
+		host(f, "usr/lib/x86_64-linux-gnu/libssl.so.3", "libfoo.so", 0755);
+		dir(f, "usr/lib/jvm");
+		dir(f, "usr/lib/jvm/lib");
+		host(f, "usr/lib/jvm/lib/libjava.so", "libfoo.so", 0755);
+		dir(f, "etc");
+		dir(f, "etc/ssl");
+		dir(f, "etc/ssl/certs");
+		text(f, "etc/ssl/certs/ca-certificates.crt", "PEM\n", 0644);
+		dir(f, "etc/ssl/certs/java");
+		text(f, "etc/ssl/certs/java/cacerts", "JKS\n", 0644);
+		dir(f, "usr/lib/ssl");
+		link_(f, "usr/lib/ssl/certs", "../../../etc/ssl/certs");
+		dir(f, "usr/share");
+		dir(f, "usr/share/ca-certificates-java");
+		text(f, "usr/share/ca-certificates-java/ca-certificates-java.jar", "jar\n", 0644);
+		entry(f, "/usr/bin/prog");
+		char *keep[] = {"/usr/lib/x86_64-linux-gnu/libssl.so.3", "/usr/lib/jvm/lib/libjava.so"};
+		struct reach_opts o = {.keep = {keep, jvm ? 2 : 1}};
+		compute(f, &o);
+		reason(f, "etc/ssl/certs/ca-certificates.crt", "certs", "/usr/lib/x86_64-linux-gnu/libssl.so.3");
+		assert_true(kept(f, "/usr/lib/ssl/certs"));
+		assert_int_equal(kept(f, "/etc/ssl/certs/java/cacerts"), jvm);
+		assert_int_equal(kept(f, "/etc/ssl/certs/java"), jvm);
+		assert_int_equal(kept(f, "/usr/share/ca-certificates-java/ca-certificates-java.jar"), jvm);
+		if (jvm)
+			reason(f, "etc/ssl/certs/java", "certs", "/usr/lib/jvm/lib/libjava.so");
+		fix_free(f);
+	}
+}
+
 static void test_program_rules(void **state)
 {
 	(void)state;
@@ -974,6 +1014,7 @@ int main(void)
 		cmocka_unit_test(test_named_paths),
 		cmocka_unit_test(test_program_rules),
 		cmocka_unit_test(test_uncertain),
+		cmocka_unit_test(test_cert_stores),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyzer/reach.h"
 #include "slimmer/slim_plan.h"
 
 #define MAXL 3
@@ -334,6 +335,84 @@ static void test_dpkg_reduced(void **state)
 	fix_free(f);
 }
 
+/* slim_keep_from_reach: of var/lib/dpkg/info, what dpkg-query and the
+ * scanners read (lists, md5sums, conffiles, format), all of it when dpkg
+ * is kept or with SLIM_KEEP_DPKG_DB; SLIM_DROP_PYCACHE leaves out the
+ * bytecode caches of kept sources only. */
+static int slim_keep_of(struct fix *f, const char *path)
+{
+	struct wh_node *n = tree_lookup(&f->a.tree, path);
+	if (!n)
+		fail_msg("no node %s", path);
+	return (n->mark & SLIM_KEEP) != 0;
+}
+
+static void keep_from(struct fix *f, const char *const *paths, unsigned flags)
+{
+	struct reach_item items[8];
+	struct reach r = {0};
+	for (size_t i = 0; paths[i]; i++)
+		items[r.n_items++] = (struct reach_item){.node = tree_lookup(&f->a.tree, paths[i])};
+	r.items = items;
+	slim_keep_from_reach(&f->a, &r, flags);
+}
+
+static void test_keep_from_reach(void **state)
+{
+	(void)state;
+	struct fix *f = fix_new(1);
+	file(f, 0, "var/lib/dpkg/status", status_text);
+	file(f, 0, "var/lib/dpkg/info/format", "1\n");
+#define INFO "var/lib/dpkg/info/foo."
+	static const char *const info[] = {INFO "list",     INFO "md5sums", INFO "conffiles", INFO "postinst",
+	                                   INFO "prerm",    INFO "templates", INFO "config", INFO "symbols",
+	                                   INFO "shlibs",   INFO "triggers"};
+#undef INFO
+	for (size_t i = 0; i < sizeof info / sizeof *info; i++)
+		file(f, 0, info[i], "x\n"); /* the entry keeps the pointer */
+	file(f, 0, "usr/bin/foo", "foo!");
+	file(f, 0, "usr/bin/dpkg", "dpkg");
+	file(f, 0, "py/m.py", "import n\n");
+	file(f, 0, "py/__pycache__/m.cpython-311.pyc", "pyc");
+	file(f, 0, "py/__pycache__/m.cpython-311.opt-1.pyc", "pyc");
+	file(f, 0, "py/__pycache__/n.cpython-311.pyc", "pyc"); /* no n.py */
+	file(f, 0, "py/__pycache__/x.pyc", "pyc");             /* no TAG */
+	file(f, 0, "py/x.py", "");
+	build(f);
+	const char *const kept[] = {"usr/bin/foo", "py/m.py", "py/x.py", "py/__pycache__/m.cpython-311.pyc",
+	                            "py/__pycache__/m.cpython-311.opt-1.pyc", "py/__pycache__/n.cpython-311.pyc",
+	                            "py/__pycache__/x.pyc", NULL};
+	keep_from(f, kept, 0);
+	assert_true(slim_keep_of(f, "var/lib/dpkg/status"));
+	for (size_t i = 0; i < sizeof info / sizeof *info; i++)
+		assert_int_equal(slim_keep_of(f, info[i]), i < 3);
+	assert_true(slim_keep_of(f, "var/lib/dpkg/info/format"));
+	assert_false(slim_keep_of(f, "usr/bin/dpkg"));
+	assert_true(slim_keep_of(f, "py/__pycache__/m.cpython-311.pyc"));
+
+	/* dpkg kept: all of info; SLIM_DROP_PYCACHE */
+	const char *const with_dpkg[] = {"usr/bin/foo", "usr/bin/dpkg", "py/m.py", "py/x.py",
+	                                 "py/__pycache__/m.cpython-311.pyc", "py/__pycache__/m.cpython-311.opt-1.pyc",
+	                                 "py/__pycache__/n.cpython-311.pyc", "py/__pycache__/x.pyc"};
+	const char *kept2[9];
+	memcpy(kept2, with_dpkg, sizeof with_dpkg);
+	kept2[8] = NULL;
+	keep_from(f, kept2, SLIM_DROP_PYCACHE);
+	for (size_t i = 0; i < sizeof info / sizeof *info; i++)
+		assert_true(slim_keep_of(f, info[i]));
+	assert_true(slim_keep_of(f, "py/m.py"));
+	assert_false(slim_keep_of(f, "py/__pycache__/m.cpython-311.pyc"));
+	assert_false(slim_keep_of(f, "py/__pycache__/m.cpython-311.opt-1.pyc"));
+	assert_true(slim_keep_of(f, "py/__pycache__/n.cpython-311.pyc"));
+	assert_true(slim_keep_of(f, "py/__pycache__/x.pyc"));
+
+	/* SLIM_KEEP_DPKG_DB: all of var/lib/dpkg without dpkg */
+	keep_from(f, kept, SLIM_KEEP_DPKG_DB);
+	assert_true(slim_keep_of(f, "var/lib/dpkg/info/foo.postinst"));
+	assert_true(slim_keep_of(f, "var/lib/dpkg/info/foo.symbols"));
+	fix_free(f);
+}
+
 /* Issue 11 item 4: the merged-/usr links /lib and /bin, which many packages
  * list, keep no package installed; a symlink only one package lists (the
  * entrypoint) keeps its package. */
@@ -399,6 +478,7 @@ int main(void)
 		cmocka_unit_test(test_hardlink_target_dropped),
 		cmocka_unit_test(test_dpkg_reduced),
 		cmocka_unit_test(test_dpkg_own_paths),
+		cmocka_unit_test(test_keep_from_reach),
 		cmocka_unit_test(test_empty_keep_set),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
