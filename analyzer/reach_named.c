@@ -160,7 +160,14 @@ static void conf_ref(void *ctx, const char *path, enum config_ref_kind kind, con
 	char d[PATHMAX];
 	snprintf(d, sizeof d, "%s", path);
 	char *sl = strrchr(d, '/');
-	if (kind == CONFIG_REF_PARENT) {
+	if (kind == CONFIG_REF_DATA) {
+		/* a server's data directory: kept whole (the configuration names
+		 * it, its program reads it) or, when it is no directory, nothing */
+		char p[PATHMAX], named[PATHMAX + 64];
+		snprintf(named, sizeof named, "%s names it (%s)", reach_node_path(cc->n, p), directive);
+		snprintf(d, sizeof d, "%s of %s", directive, p);
+		reach_data_add(cc->c, path, d, cc->n, named);
+	} else if (kind == CONFIG_REF_PARENT) {
 		if (sl && sl != d) {
 			*sl = 0;
 			reach_keep_path(cc->c, d, R_CONFIG, cc->n, NULL, 0);

@@ -587,8 +587,9 @@ static void test_user_lists(void **state)
 	assert_false(kept(f, "/data/y.bin")); /* -PATH wins over --keep */
 	assert_false(kept(f, "/opt/a/libfoo.so.1"));
 	assert_true(unresolved_has(f, "/opt/a/libmid.so.1", "/opt/a/libfoo.so.1 (dropped by --drop"));
-	reason(f, "home/app", "user", NULL);
-	assert_true(kept(f, "/home/app/.rc"));
+	/* the User's home: nothing the entrypoint runs names it: dropped whole */
+	reason(f, "home/app", "data-dir", NULL);
+	assert_false(kept(f, "/home/app/.rc"));
 	/* a removable path says which --drop removed it */
 	struct reach_explanation x;
 	struct wh_error err = {0};
@@ -769,6 +770,14 @@ static void test_named_paths(void **state)
 		assert_true(kept(f, "/etc/whapp/whapp.conf"));
 		reason(f, "usr/lib/whapp-core", "named", "/usr/bin/prog");
 		assert_false(kept(f, "/usr/lib/whapp-core/a"));
+		/* the directories kept partly: whapp-core (named itself), not
+		 * /etc/whapp (whole) nor /usr/libexec/whapp (a parent) */
+		assert_int_equal(f->r.n_partial_dirs, 1);
+		assert_string_equal(f->r.partial_dirs[0].path, "/usr/lib/whapp-core");
+		assert_string_equal(f->r.partial_dirs[0].named_by, "/usr/bin/prog");
+		assert_int_equal(f->r.partial_dirs[0].kept, 0);
+		assert_int_equal(f->r.partial_dirs[0].dropped, 1);
+		assert_int_equal(f->r.partial_dirs[0].dropped_bytes, 2);
 		assert_false(kept(f, "/usr/lib/x86_64-linux-gnu/gconv"));
 		assert_false(kept(f, "/usr/lib/x86_64-linux-gnu/gconv/UTF-16.so"));
 		fix_free(f);
@@ -882,6 +891,131 @@ static void test_uncertain(void **state)
 	}
 }
 
+/* The data directory fixture: user db, home /home/db holding a pre-made
+ * "cluster", the entrypoint /entry.sh (script, a shell that is
+ * prog_plain), and a program /usr/bin/prog. */
+static struct fix *data_fix(const char *script)
+{
+	struct fix *f = fix_new();
+	base(f);
+	host(f, "usr/bin/prog", "prog_plain", 0755);
+	host(f, "usr/bin/dash", "prog_plain", 0755);
+	link_(f, "usr/bin/sh", "dash");
+	dir(f, "etc");
+	text(f, "etc/passwd", "root:x:0:0::/root:/bin/sh\ndb:x:1000:1000::/home/db:/bin/sh\n", 0644);
+	dir(f, "home");
+	dir(f, "home/db");
+	text(f, "home/db/.profile", "umask 077\n", 0644);
+	dir(f, "home/db/cluster");
+	text(f, "home/db/cluster/PG_VERSION", "15\n", 0600);
+	dir(f, "home/db/cluster/base");
+	text(f, "home/db/cluster/base/1", "0123456789", 0600);
+	text(f, "entry.sh", script, 0755);
+	config(f, "User", json_string("db"));
+	entry(f, "/entry.sh");
+	return f;
+}
+
+static const struct reach_data_dir *data_dir(struct fix *f, const char *path)
+{
+	for (size_t i = 0; i < f->r.n_data_dirs; i++)
+		if (!strcmp(f->r.data_dirs[i].path, path))
+			return &f->r.data_dirs[i];
+	fprintf(stderr, "no data dir %s\n", path);
+	fail();
+	return NULL;
+}
+
+/* A data directory is kept whole when the entrypoint may read it (a kept
+ * script names it or a path inside, uses $HOME, the Env names it,
+ * something inside is kept), else dropped whole: never in part. */
+static void test_data_dirs_home(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *script;
+		const char *env;   /* K=V or NULL */
+		const char *keep;  /* --keep or NULL */
+		int kept;
+		const char *why;   /* a part of the reason */
+	} cases[] = {
+		{"#!/bin/sh\nexec /usr/bin/prog\n", NULL, NULL, 0, "nothing the entrypoint runs names it"},
+		{"#!/bin/sh\nPGDATA=/home/db/cluster\nexec /usr/bin/prog\n", NULL, NULL, 1, "/entry.sh names /home/db/cluster"},
+		{"#!/bin/sh\nrm -rf \"$HOME/cluster\"\nexec /usr/bin/prog\n", NULL, NULL, 1, "/entry.sh uses $HOME"},
+		{"#!/bin/sh\nexec /usr/bin/prog\n", "PGDATA=/home/db/cluster", NULL, 1, "Env PGDATA names /home/db/cluster"},
+		{"#!/bin/sh\nexec /usr/bin/prog\n", NULL, "/home/db/.profile", 1, "/home/db/.profile is kept (keep"},
+		/* a name that only starts like the home's is not the home */
+		{"#!/bin/sh\nexec /usr/bin/prog /home/dbx\n", NULL, NULL, 0, "nothing the entrypoint runs names it"},
+	};
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		struct fix *f = data_fix(cases[i].script);
+		if (cases[i].env)
+			config(f, "Env", json_pack("[s]", cases[i].env));
+		char *keep[] = {(char *)cases[i].keep};
+		struct reach_opts o = {.keep = {keep, cases[i].keep ? 1 : 0}};
+		compute(f, &o);
+		const struct reach_data_dir *d = data_dir(f, "/home/db");
+		if (!strstr(d->why, cases[i].why))
+			fprintf(stderr, "case %zu: why: %s\n", i, d->why);
+		assert_non_null(strstr(d->why, cases[i].why));
+		assert_int_equal(d->kept, cases[i].kept);
+		assert_string_equal(d->kind, "User's home");
+		assert_int_equal(d->files, 3);
+		assert_int_equal(d->bytes, 10 + 3 + 10);
+		/* whole or nothing: every member follows the directory */
+		assert_true(kept(f, "/home/db")); /* the home exists, empty when dropped */
+		assert_int_equal(kept(f, "/home/db/.profile"), cases[i].kept);
+		assert_int_equal(kept(f, "/home/db/cluster"), cases[i].kept);
+		assert_int_equal(kept(f, "/home/db/cluster/PG_VERSION"), cases[i].kept);
+		assert_int_equal(kept(f, "/home/db/cluster/base/1"), cases[i].kept);
+		if (!cases[i].kept)
+			reason(f, "home/db", "data-dir", NULL);
+		else if (!cases[i].keep)
+			reason(f, "home/db/cluster/base/1", "data-dir", "/home/db/cluster/base");
+		fix_free(f);
+	}
+}
+
+/* A Volume nothing names is dropped whole (its directory stays); a mysql
+ * configuration's datadir is kept whole, named by the configuration. */
+static void test_data_dirs_volume_datadir(void **state)
+{
+	(void)state;
+	for (int named = 0; named <= 1; named++) {
+		struct fix *f = fix_new();
+		base(f);
+		host(f, "usr/bin/prog", "prog_plain", 0755);
+		dir(f, "data");
+		text(f, "data/seed.db", "seed", 0644);
+		dir(f, "srv");
+		dir(f, "srv/mysql");
+		text(f, "srv/mysql/ibdata1", "12345678", 0660);
+		dir(f, "etc");
+		dir(f, "etc/mysql");
+		text(f, "etc/mysql/my.cnf", "[mysqld]\ndatadir = /srv/mysql\n", 0644);
+		entry(f, "/usr/bin/prog");
+		config(f, "Volumes", json_pack("{s:{}}", "/data"));
+		char *keep[] = {"/etc/mysql/my.cnf"};
+		struct reach_opts o = {.keep = {keep, named ? 1 : 0}};
+		compute(f, &o);
+		const struct reach_data_dir *v = data_dir(f, "/data");
+		assert_false(v->kept);
+		assert_string_equal(v->kind, "Volume");
+		assert_true(kept(f, "/data"));
+		assert_false(kept(f, "/data/seed.db"));
+		assert_int_equal(f->r.n_data_dirs, named ? 2 : 1);
+		assert_int_equal(kept(f, "/srv/mysql/ibdata1"), named);
+		if (named) {
+			const struct reach_data_dir *m = data_dir(f, "/srv/mysql");
+			assert_true(m->kept);
+			assert_string_equal(m->kind, "datadir of /etc/mysql/my.cnf");
+			assert_non_null(strstr(m->why, "/etc/mysql/my.cnf names it (datadir)"));
+			reason(f, "srv/mysql", "data-dir", "/etc/mysql/my.cnf");
+		}
+		fix_free(f);
+	}
+}
+
 /* ---- setup ---- */
 
 static int setup(void **state)
@@ -974,6 +1108,8 @@ int main(void)
 		cmocka_unit_test(test_named_paths),
 		cmocka_unit_test(test_program_rules),
 		cmocka_unit_test(test_uncertain),
+		cmocka_unit_test(test_data_dirs_home),
+		cmocka_unit_test(test_data_dirs_volume_datadir),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
