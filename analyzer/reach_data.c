@@ -330,8 +330,8 @@ void reach_data_drop(struct reach_ctx *c)
 			if (pat)
 				snprintf(why, sizeof why, "%s; --drop %s removes it", d->kind, pat);
 			else
-				snprintf(why, sizeof why, "%s; nothing the entrypoint runs names it or a path inside it, "
-				         "so it is dropped whole (the directory stays, empty)", d->kind);
+				snprintf(why, sizeof why, "%s; nothing the entrypoint runs names it or a path inside it "
+				         "(its directory stays, empty)", d->kind);
 			d->why = xstrdup(why);
 		}
 		d->state = 2;
