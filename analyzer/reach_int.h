@@ -7,7 +7,9 @@
  *  reach_rules.c   the run-time rules, a table {name, function}
  *  reach_named.c   paths named by strings inside kept programs
  *  reach_roots.c   the roots: Entrypoint/Cmd, User, preload, --keep lists
- *  reach_results.c the figures of struct reach, and reach_explain */
+ *  reach_results.c the figures of struct reach, and reach_explain
+ *  reach_data.c    data directories (kept whole or dropped whole), partial dirs
+ *  reach_imports.c scripts that import modules by computed names (uncertain) */
 #ifndef WH_REACH_INT_H
 #define WH_REACH_INT_H
 
@@ -165,6 +167,10 @@ int reach_named_rule_owned(const char *path);
 void reach_follow_config(struct reach_ctx *c, struct wh_node *n);
 /* r->uncertain (after r->unneeded, which it filters). */
 void reach_uncertain(struct reach_ctx *c);
+/* ---- reach_imports.c ---- */
+/* Append to r->uncertain (capacity *cap) the kept scripts that import a
+ * module by a computed name, unless their hint is kept whole. */
+void reach_uncertain_imports(struct reach_ctx *c, size_t *cap);
 
 /* ---- reach_rules.c ---- */
 const char *reach_rt_rule_name(int rule);

@@ -1016,6 +1016,64 @@ static void test_data_dirs_volume_datadir(void **state)
 	}
 }
 
+/* An interpreter's script that imports a module by a computed name is
+ * uncertain, its hint the interpreter's module directories and the
+ * script's own; settled when they are kept whole (the rule on, or --keep)
+ * and never listed for a literal import. */
+static void test_uncertain_imports(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *interp, *libdir, *script, *rule_off;
+	} langs[] = {
+		{"python3.11", "usr/lib/python3.11", "import importlib\nm = importlib.import_module(NAME)\n", "python=off"},
+		{"node", "usr/lib/node_modules", "const fs = require('fs');\nconst m = require(NAME);\n", "node=off"},
+		{"perl", "usr/share/perl5", "use strict;\nrequire NAME;\n", "perl=off"},
+		{"ruby", "usr/lib/ruby", "require 'json'\nrequire NAME\n", "ruby=off"},
+	};
+	for (size_t l = 0; l < ARRAY_LEN(langs); l++)
+		for (int c = 0; c < 4; c++) { /* 0 rule on, 1 rule off, 2 off + --keep, 3 off + a literal name */
+			struct fix *f = fix_new();
+			base(f);
+			char p[256], body[512], lit[64];
+			snprintf(p, sizeof p, "usr/bin/%s", langs[l].interp);
+			host(f, p, "prog_plain", 0755);
+			dir(f, "usr/lib/python3.11");
+			dir(f, "usr/lib/node_modules");
+			dir(f, "usr/share");
+			dir(f, "usr/share/perl5");
+			dir(f, "usr/lib/ruby");
+			snprintf(p, sizeof p, "%s/mod.x", langs[l].libdir);
+			text(f, p, "x\n", 0644);
+			dir(f, "app");
+			snprintf(lit, sizeof lit, "%s", l == 2 ? "Foo::Bar" : "'json'");
+			char *t = strstr(langs[l].script, "NAME");
+			snprintf(body, sizeof body, "#!/usr/bin/%s\n%.*s%s%s", langs[l].interp, (int)(t - langs[l].script),
+			         langs[l].script, c == 3 ? lit : (l == 2 ? "$name" : "name"), t + 4);
+			text(f, "app/run", body, 0755);
+			entry(f, "/app/run");
+			config(f, "WorkingDir", json_string("/app"));
+			char *rules[] = {(char *)langs[l].rule_off};
+			char keep0[128];
+			snprintf(keep0, sizeof keep0, "/%s", langs[l].libdir);
+			char *keep[] = {keep0};
+			struct reach_opts o = {.rules = {rules, c ? 1 : 0}, .keep = {keep, c == 2 ? 1 : 0}};
+			compute(f, &o);
+			if ((int)f->r.n_uncertain != (c == 1))
+				fprintf(stderr, "%s case %d: %zu uncertain\n", langs[l].interp, c, f->r.n_uncertain);
+			assert_int_equal(f->r.n_uncertain, c == 1);
+			if (c == 1) {
+				const struct reach_uncertain *u = &f->r.uncertain[0];
+				assert_string_equal(u->path, "/app/run");
+				assert_non_null(strstr(u->why, "imports a module by a computed name at line 3"));
+				assert_int_equal(u->n_hint, 2);
+				assert_string_equal(u->hint[0], keep0);
+				assert_string_equal(u->hint[1], "/app");
+			}
+			fix_free(f);
+		}
+}
+
 /* ---- setup ---- */
 
 static int setup(void **state)
@@ -1108,6 +1166,7 @@ int main(void)
 		cmocka_unit_test(test_named_paths),
 		cmocka_unit_test(test_program_rules),
 		cmocka_unit_test(test_uncertain),
+		cmocka_unit_test(test_uncertain_imports),
 		cmocka_unit_test(test_data_dirs_home),
 		cmocka_unit_test(test_data_dirs_volume_datadir),
 	};
