@@ -184,7 +184,7 @@ static int ev_subtree(struct reach_ctx *c, const struct reach_dd *d, struct evid
 	char p[PATHMAX], r[PATHMAX + 64];
 	for (const struct wh_node *x = d->node; x; x = x->parent) {
 		long k = reach_item_find(c, x);
-		if (k < 0 || !(c->r->items[k].flags & F_SUBTREE) || c->r->items[k].rule == R_DATADIR)
+		if (k < 0 || !(c->r->items[k].flags & F_SUBTREE))
 			continue;
 		const struct reach_item *it = &c->r->items[k];
 		snprintf(ev->why, sizeof ev->why, "%s%s is kept whole (%s)", x == d->node ? "" : "inside ",
@@ -271,14 +271,12 @@ static int find_evidence(struct reach_ctx *c, const struct reach_dd *d, struct e
 {
 	char dp[PATHMAX];
 	reach_node_path(d->node, dp);
-	if (ev_subtree(c, d, ev) || ev_inside(c, d, ev))
-		return 1;
-	if (d->named) {
+	if (d->named) { /* a configuration's datadir, Env PGDATA: the program reads it */
 		snprintf(ev->why, sizeof ev->why, "%s", d->named);
 		ev->from = d->from;
 		return 1;
 	}
-	return ev_env(c, dp, ev) || ev_named(c, d, dp, ev);
+	return ev_subtree(c, d, ev) || ev_inside(c, d, ev) || ev_env(c, dp, ev) || ev_named(c, d, dp, ev);
 }
 
 int reach_data_decide(struct reach_ctx *c)
