@@ -302,15 +302,9 @@ int reach_data_decide(struct reach_ctx *c)
 		long k = reach_item_find(c, d->node);
 		if (k >= 0 && (c->r->items[k].flags & F_SUBTREE))
 			continue; /* kept whole by what the evidence names */
+		/* an item already there (a parent on the way, a directory a
+		 * program names) takes the subtree and, unless a root's, this reason */
 		reach_keep(c, d->node, R_DATADIR, ev.from && ev.from != d->node ? ev.from : NULL, d->why, F_SUBTREE);
-		k = reach_item_find(c, d->node);
-		if (k >= 0 && c->r->items[k].rule != R_DATADIR && c->r->items[k].rule != R_PARENT)
-			continue;
-		if (k >= 0) { /* a parent on the way: the data directory is why it is kept */
-			c->r->items[k].rule = R_DATADIR;
-			c->r->items[k].what = d->why;
-			c->r->items[k].from = ev.from && ev.from != d->node ? ev.from : NULL;
-		}
 		progress = 1;
 	}
 	return progress;
