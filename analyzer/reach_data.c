@@ -365,6 +365,9 @@ static void partial_dirs(struct reach_ctx *c)
 		const struct reach_item *it = &r->items[i];
 		if (it->rule != R_NAMED || it->node->type != WH_T_DIR || (it->flags & F_SUBTREE))
 			continue;
+		/* "/usr" (mariadbd's basedir) is kept partly by everything */
+		if (shared_dir(reach_node_path(it->node, p)))
+			continue;
 		struct reach_partial_dir pd = {0};
 		for (const struct wh_node *ch = it->node->child; ch; ch = ch->next) {
 			if (ch->mark & WH_MARK_KEEP) {

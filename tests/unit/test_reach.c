@@ -759,6 +759,7 @@ static void test_named_paths(void **state)
 		dir(f, "usr/lib/x86_64-linux-gnu/gconv");
 		host(f, "usr/lib/x86_64-linux-gnu/gconv/UTF-16.so", "libfoo.so", 0755);
 		host(f, "usr/bin/prog", "prog_named", 0755);
+		text(f, "usr/README", "r\n", 0644); /* a member of /usr nothing keeps */
 		entry(f, "/usr/bin/prog");
 		char *rules[] = {"gconv=off"};
 		struct reach_opts o = {.rules = {rules, gconv_on ? 0 : 1}};
@@ -771,7 +772,9 @@ static void test_named_paths(void **state)
 		reason(f, "usr/lib/whapp-core", "named", "/usr/bin/prog");
 		assert_false(kept(f, "/usr/lib/whapp-core/a"));
 		/* the directories kept partly: whapp-core (named itself), not
-		 * /etc/whapp (whole) nor /usr/libexec/whapp (a parent) */
+		 * /etc/whapp (whole), /usr/libexec/whapp (a parent) nor /usr
+		 * (named, but a system directory) */
+		reason(f, "usr", "named", "/usr/bin/prog");
 		assert_int_equal(f->r.n_partial_dirs, 1);
 		assert_string_equal(f->r.partial_dirs[0].path, "/usr/lib/whapp-core");
 		assert_string_equal(f->r.partial_dirs[0].named_by, "/usr/bin/prog");
@@ -1099,9 +1102,10 @@ static int setup(void **state)
 	               "void _start(void) { getpwnam(); pthread_cancel(); iconv_open(); dlopen(); for (;;) ; }\n");
 	W("system.c", "int system(const char *);\nvoid _start(void) { system(\"x\"); for (;;) ; }\n");
 	W("named.c", "static const char *const n[] = {\"/etc/whapp\", \"/usr/lib/whapp-core\",\n"
-	             "  \"/usr/libexec/whapp/helper\", \"/usr/lib/x86_64-linux-gnu/gconv\", \"/usr/share/none/x\"};\n"
+	             "  \"/usr/libexec/whapp/helper\", \"/usr/lib/x86_64-linux-gnu/gconv\", \"/usr/share/none/x\",\n"
+	             "  \"/usr\"};\n"
 	             "const char *volatile sink;\n"
-	             "void _start(void) { for (int i = 0; i < 5; i++) sink = n[i]; for (;;) ; }\n");
+	             "void _start(void) { for (int i = 0; i < 6; i++) sink = n[i]; for (;;) ; }\n");
 	W("dlnamed.c", "int dlopen(void);\nstatic const char *const d = \"/usr/lib/whplug\";\n"
 	               "const char *volatile sink;\nvoid _start(void) { sink = d; dlopen(); for (;;) ; }\n");
 #undef W
