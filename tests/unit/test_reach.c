@@ -1077,6 +1077,48 @@ static void test_uncertain_imports(void **state)
 		}
 }
 
+/* A database server's built-in data directory (a directory under /var/lib
+ * its strings name) is a data directory with the dbserver rule: kept
+ * whole; without the rule it is a directory the program names, kept
+ * partly (reach.partial_dirs). */
+static void test_dbserver_datadir(void **state)
+{
+	(void)state;
+	for (int on = 0; on <= 1; on++) {
+		struct fix *f = fix_new();
+		base(f);
+		dir(f, "usr/sbin");
+		host(f, "usr/sbin/mariadbd", "prog_dbnamed", 0755);
+		dir(f, "var");
+		dir(f, "var/lib");
+		dir(f, "var/lib/mysql");
+		text(f, "var/lib/mysql/ibdata1", "0123456789", 0660);
+		dir(f, "var/lib/mysql/mysql");
+		text(f, "var/lib/mysql/mysql/user.frm", "u", 0660);
+		entry(f, "/usr/sbin/mariadbd");
+		char *rules[] = {"dbserver=off"};
+		struct reach_opts o = {.rules = {rules, on ? 0 : 1}};
+		compute(f, &o);
+		assert_int_equal(kept(f, "/var/lib/mysql/ibdata1"), on);
+		assert_int_equal(kept(f, "/var/lib/mysql/mysql/user.frm"), on);
+		assert_int_equal(f->r.n_data_dirs, on);
+		assert_int_equal(f->r.n_partial_dirs, !on);
+		if (on) {
+			const struct reach_data_dir *d = data_dir(f, "/var/lib/mysql");
+			assert_true(d->kept);
+			assert_string_equal(d->kind, "datadir built into /usr/sbin/mariadbd");
+			assert_int_equal(d->files, 2);
+			assert_int_equal(d->bytes, 11);
+			reason(f, "var/lib/mysql", "data-dir", "/usr/sbin/mariadbd");
+		} else {
+			assert_string_equal(f->r.partial_dirs[0].path, "/var/lib/mysql");
+			assert_int_equal(f->r.partial_dirs[0].dropped, 2);
+			assert_int_equal(f->r.partial_dirs[0].dropped_bytes, 11);
+		}
+		fix_free(f);
+	}
+}
+
 /* ---- setup ---- */
 
 static int setup(void **state)
@@ -1106,6 +1148,8 @@ static int setup(void **state)
 	             "  \"/usr\"};\n"
 	             "const char *volatile sink;\n"
 	             "void _start(void) { for (int i = 0; i < 6; i++) sink = n[i]; for (;;) ; }\n");
+	W("dbnamed.c", "static const char *const d = \"/var/lib/mysql\";\n"
+	               "const char *volatile sink;\nvoid _start(void) { sink = d; for (;;) ; }\n");
 	W("dlnamed.c", "int dlopen(void);\nstatic const char *const d = \"/usr/lib/whplug\";\n"
 	               "const char *volatile sink;\nvoid _start(void) { sink = d; dlopen(); for (;;) ; }\n");
 #undef W
@@ -1126,7 +1170,8 @@ static int setup(void **state)
 	    sh("%s imports.c -L. -lfakec -o prog_imports 2>>err", exe) ||
 	    sh("%s system.c -L. -lfakec -o prog_system 2>>err", exe) ||
 	    sh("%s -O0 named.c -o prog_named 2>>err", exe) ||
-	    sh("%s -O0 dlnamed.c -L. -lfakec -o prog_dlnamed 2>>err", exe)) {
+	    sh("%s -O0 dlnamed.c -L. -lfakec -o prog_dlnamed 2>>err", exe) ||
+	    sh("%s -O0 dbnamed.c -o prog_dbnamed 2>>err", exe)) {
 		sh("cat err >&2");
 		return -1;
 	}
@@ -1173,6 +1218,7 @@ int main(void)
 		cmocka_unit_test(test_uncertain_imports),
 		cmocka_unit_test(test_data_dirs_home),
 		cmocka_unit_test(test_data_dirs_volume_datadir),
+		cmocka_unit_test(test_dbserver_datadir),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
