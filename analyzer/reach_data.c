@@ -21,6 +21,7 @@
  * kept as directories with some of their members (reach.partial_dirs). */
 #include "analyzer/reach_int.h"
 
+#include <fnmatch.h>
 #include <stdio.h>
 
 #include "analyzer/elf.h"
@@ -267,6 +268,50 @@ static int ev_named(struct reach_ctx *c, const struct reach_dd *d, const char *d
 	return 0;
 }
 
+/* What kept programs read from their HOME without naming it: the
+ * interpreters' per-user libraries, git's configuration. Found when the
+ * rule that knows the program fired and the path exists in the home. */
+static const struct {
+	int rule;
+	const char *glob; /* under the home, FNM_PATHNAME */
+	const char *what;
+} home_reads[] = {
+	{R_PYTHON, ".local/lib/python3*", "python's user site-packages"},
+	{R_PERL, "perl5", "perl's local::lib"},
+	{R_RUBY, ".gem", "ruby's user gems"},
+	{R_NODE, ".node_modules", "node's per-user modules"},
+	{R_NODE, ".node_libraries", "node's per-user modules"},
+	{R_VCS, ".gitconfig", "git's per-user configuration"},
+	{R_VCS, ".config/git", "git's per-user configuration"},
+};
+
+static int ev_home_reads(struct reach_ctx *c, const struct reach_dd *d, const char *dp, struct evidence *ev)
+{
+	if (strcmp(d->kind, "User's home"))
+		return 0;
+	for (size_t i = 0; i < ARRAY_LEN(home_reads); i++) {
+		if (!c->rule_fired[home_reads[i].rule])
+			continue;
+		/* the glob's directory, then its last component among the entries */
+		char parent[PATHMAX];
+		const char *g = home_reads[i].glob, *slash = strrchr(g, '/');
+		snprintf(parent, sizeof parent, "%s/%.*s", dp, slash ? (int)(slash - g) : 0, g);
+		size_t pl = strlen(parent);
+		if (!slash && pl)
+			parent[pl - 1] = 0; /* "DP/" -> "DP" */
+		struct wh_node *pd = reach_node_at(c, parent);
+		for (struct wh_node *ch = pd && pd->type == WH_T_DIR ? pd->child : NULL; ch; ch = ch->next) {
+			if (fnmatch(slash ? slash + 1 : g, ch->name, 0))
+				continue;
+			snprintf(ev->why, sizeof ev->why, "%s rule: the program reads %s/%s (%s) through HOME",
+			         reach_rule_name(home_reads[i].rule), parent, ch->name, home_reads[i].what);
+			ev->from = NULL;
+			return 1;
+		}
+	}
+	return 0;
+}
+
 static int find_evidence(struct reach_ctx *c, const struct reach_dd *d, struct evidence *ev)
 {
 	char dp[PATHMAX];
@@ -276,7 +321,8 @@ static int find_evidence(struct reach_ctx *c, const struct reach_dd *d, struct e
 		ev->from = d->from;
 		return 1;
 	}
-	return ev_subtree(c, d, ev) || ev_inside(c, d, ev) || ev_env(c, dp, ev) || ev_named(c, d, dp, ev);
+	return ev_subtree(c, d, ev) || ev_inside(c, d, ev) || ev_env(c, dp, ev) || ev_named(c, d, dp, ev) ||
+	       ev_home_reads(c, d, dp, ev);
 }
 
 int reach_data_decide(struct reach_ctx *c)

@@ -1119,6 +1119,32 @@ static void test_dbserver_datadir(void **state)
 	}
 }
 
+/* What an interpreter reads through HOME (python's user site-packages)
+ * keeps the home whole when that interpreter's rule fired. */
+static void test_data_dirs_home_reads(void **state)
+{
+	(void)state;
+	for (int on = 0; on <= 1; on++) {
+		struct fix *f = data_fix("#!/usr/bin/python3.11\nimport x\n");
+		host(f, "usr/bin/python3.11", "prog_plain", 0755);
+		dir(f, "home/db/.local");
+		dir(f, "home/db/.local/lib");
+		dir(f, "home/db/.local/lib/python3.11");
+		text(f, "home/db/.local/lib/python3.11/x.py", "y = 1\n", 0644);
+		char *rules[] = {"python=off"};
+		struct reach_opts o = {.rules = {rules, on ? 0 : 1}};
+		compute(f, &o);
+		const struct reach_data_dir *d = data_dir(f, "/home/db");
+		assert_int_equal(d->kept, on);
+		assert_int_equal(kept(f, "/home/db/.local/lib/python3.11/x.py"), on);
+		assert_int_equal(kept(f, "/home/db/cluster/PG_VERSION"), on);
+		if (on)
+			assert_non_null(strstr(d->why, "python rule: the program reads /home/db/.local/lib/python3.11 "
+			                                "(python's user site-packages) through HOME"));
+		fix_free(f);
+	}
+}
+
 /* ---- setup ---- */
 
 static int setup(void **state)
@@ -1217,6 +1243,7 @@ int main(void)
 		cmocka_unit_test(test_uncertain),
 		cmocka_unit_test(test_uncertain_imports),
 		cmocka_unit_test(test_data_dirs_home),
+		cmocka_unit_test(test_data_dirs_home_reads),
 		cmocka_unit_test(test_data_dirs_volume_datadir),
 		cmocka_unit_test(test_dbserver_datadir),
 	};
