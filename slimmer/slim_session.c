@@ -125,25 +125,53 @@ static struct probe_opts probe_opts_of(const struct slim_session *s)
 	return po;
 }
 
-int slim_session_probe(struct slim_session *s, FILE *out, struct wh_error *err)
+int slim_session_probe_with(struct slim_session *s, const struct slim_extra *extra, FILE *out,
+                            struct wh_error *err)
 {
 	if (!probe_count(&s->o->probe))
 		return 0;
 	if (!s->have_reach)
 		return wh_err(err, WH_EINPUT, "probe: no reachability computed before the probes");
-	probe_results_free(&s->probes);
+	struct probe_results res;
 	struct probe_opts po = probe_opts_of(s);
-	int rc = probe_run_all(s->a, &po, &s->probes, err);
-	if (rc < 0)
+	int rc = probe_run_all(s->a, &po, &res, err);
+	if (rc < 0) {
+		/* s->probes and s->r as they were; the first time, the partial
+		 * results (the report lists the probes that ran) */
+		if (!s->probes.n)
+			s->probes = res;
+		else
+			probe_results_free(&res);
 		return rc;
+	}
+	/* the static analysis without the probes before: their keeps go from
+	 * the reach now, so that each probe's `added` is what it alone adds */
+	struct probe_results old = s->probes;
+	s->probes = res;
+	if (old.keep.n && (rc = slim_session_reach(s, extra, err)) < 0)
+		goto fail;
 	struct reach_opts ro;
-	reach_opts_of(s, NULL, &ro);
+	reach_opts_of(s, extra, &ro);
 	rc = probe_apply(s->a, &ro, &s->r, &s->probes, err);
 	reach_opts_release(&ro);
-	s->have_reach = rc == 0;
-	if (rc == 0 && out)
+	if (rc < 0)
+		goto fail;
+	s->have_reach = 1;
+	probe_results_free(&old);
+	if (out)
 		probe_print_summary(&s->probes, out);
+	return 0;
+fail:
+	/* (reach_compute refused an option it took before: not expected) */
+	probe_results_free(&s->probes);
+	s->probes = old;
+	s->have_reach = 0;
 	return rc;
+}
+
+int slim_session_probe(struct slim_session *s, FILE *out, struct wh_error *err)
+{
+	return slim_session_probe_with(s, NULL, out, err);
 }
 
 int slim_session_plan(struct slim_session *s, struct wh_error *err)

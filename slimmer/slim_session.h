@@ -85,6 +85,14 @@ int slim_session_reach(struct slim_session *s, const struct slim_extra *extra, s
  * no sandbox, a bad User), WH_EOUTPUT (the probe's copy could not be
  * written) or WH_EINTR. */
 int slim_session_probe(struct slim_session *s, FILE *out, struct wh_error *err);
+/* The same after slim_session_reach(s, extra): the explorer's probes with
+ * its keeps and drops. Every probe of o->probe runs again (as repeated
+ * --probe: one copy of the filesystem, in order). On an error the reach
+ * stays as it was, and s->probes too when probes had run before (else it
+ * holds the partial results, as slim_session_probe leaves them); the
+ * reach is gone (have_reach 0) only when a recomputation itself failed. */
+int slim_session_probe_with(struct slim_session *s, const struct slim_extra *extra, FILE *out,
+                            struct wh_error *err);
 
 /* After slim_session_reach: the keep set (reach's kept nodes and the
  * package database, slim_keep_from_reach) and the plan, marking the tree

@@ -138,7 +138,8 @@ static int cmp_path(const void *x, const void *y)
 const struct trace_path *trace_paths(struct trace *t, size_t *n)
 {
 	if (!t->sorted) {
-		qsort(t->v, t->n, sizeof *t->v, cmp_path);
+		if (t->n > 1) /* (t->v is NULL when nothing was traced: qsort must not see it) */
+			qsort(t->v, t->n, sizeof *t->v, cmp_path);
 		for (size_t i = 0; i < t->nslots; i++)
 			t->slots[i] = SIZE_MAX;
 		for (size_t i = 0; i < t->n; i++)

@@ -77,15 +77,7 @@ inputs_hash() {
 	} | sha256sum | cut -d' ' -f1
 }
 HASH=$(inputs_hash)
-if [ -f "$OUTDIR/done" ] && [ "$(cat "$OUTDIR/done")" = "$HASH" ] && [ -f "$OUTDIR/oci/index.json" ]; then
-	echo "up to date: $OUTDIR"
-	exit 0
-fi
-
-[ "$(id -u)" -eq 0 ] || { echo "$0: needs root (mmdebstrap, chroot, umoci unpack)" >&2; exit 1; }
-for c in mmdebstrap umoci gcc chroot /usr/bin/python3; do
-	command -v "$c" >/dev/null || { echo "$0: needs $c" >&2; exit 1; }
-done
+build_needed "$OUTDIR" "$HASH" mmdebstrap umoci gcc chroot /usr/bin/python3
 [ -f /usr/include/openssl/evp.h ] || { echo "$0: needs libssl-dev (apt-get install libssl-dev)" >&2; exit 1; }
 
 PARENT=$(dirname "$OUTDIR")

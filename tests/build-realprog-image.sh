@@ -44,15 +44,7 @@ inputs_hash() {
 	} | sha256sum | cut -d' ' -f1
 }
 HASH=$(inputs_hash)
-if [ -f "$OUTDIR/done" ] && [ "$(cat "$OUTDIR/done")" = "$HASH" ] && [ -f "$OUTDIR/oci/index.json" ]; then
-	echo "up to date: $OUTDIR"
-	exit 0
-fi
-
-[ "$(id -u)" -eq 0 ] || { echo "$0: needs root (mmdebstrap, chroot, umoci unpack)" >&2; exit 1; }
-for c in mmdebstrap umoci chroot; do
-	command -v "$c" >/dev/null || { echo "$0: needs $c" >&2; exit 1; }
-done
+build_needed "$OUTDIR" "$HASH" mmdebstrap umoci chroot
 
 PARENT=$(dirname "$OUTDIR")
 NAME=$(basename "$OUTDIR")

@@ -76,3 +76,19 @@ chroot_apt_end() {
 	fi
 	umount_below "$r"
 }
+
+# build_needed OUTDIR HASH COMMAND...: exit 0 (from the sourcing builder)
+# when OUTDIR/done holds HASH and its layout is complete; otherwise check
+# that the build can run here: root and each COMMAND on PATH.
+build_needed() {
+	local out=$1 hash=$2 c
+	shift 2
+	if [ -f "$out/done" ] && [ "$(cat "$out/done")" = "$hash" ] && [ -f "$out/oci/index.json" ]; then
+		echo "up to date: $out"
+		exit 0
+	fi
+	[ "$(id -u)" -eq 0 ] || { echo "$0: needs root (mmdebstrap, chroot, umoci unpack)" >&2; exit 1; }
+	for c in "$@"; do
+		command -v "$c" >/dev/null || { echo "$0: needs $c" >&2; exit 1; }
+	done
+}

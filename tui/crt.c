@@ -16,7 +16,7 @@ static const struct crt_glyphs glyphs_utf8 = {
 	.hline = "─", .vline = "│", .mark = "●",
 	.symlink = " → ", .hardlink = " ⇒ ", .ellipsis = "…",
 	.up = "▲", .down = "▼", .arrow = " → ", .from = " ← ",
-	.kept = "✓", .partial = "◐", .gone = "✗", .user_keep = "K", .user_drop = "D",
+	.kept = "✓", .partial = "◐", .gone = "✗", .user_keep = "K", .user_drop = "D", .probe_keep = "P",
 };
 
 static const struct crt_glyphs glyphs_ascii = {
@@ -25,7 +25,7 @@ static const struct crt_glyphs glyphs_ascii = {
 	.hline = "-", .vline = "|", .mark = "*",
 	.symlink = " -> ", .hardlink = " => ", .ellipsis = "~",
 	.up = "^", .down = "v", .arrow = " -> ", .from = " <- ",
-	.kept = "+", .partial = "~", .gone = "-", .user_keep = "K", .user_drop = "D",
+	.kept = "+", .partial = "~", .gone = "-", .user_keep = "K", .user_drop = "D", .probe_keep = "P",
 };
 
 const struct crt_glyphs *crt_g = &glyphs_ascii;

@@ -43,8 +43,8 @@ struct crt_glyphs {
 	const char *arrow;                        /* " → " in the slim figures */
 	const char *from;                         /* " ← " in a why chain */
 	/* slim view markers: kept, partly kept (a directory), removable,
-	 * kept by the user (x), dropped by the user (x) */
-	const char *kept, *partial, *gone, *user_keep, *user_drop;
+	 * kept by the user (x), dropped by the user (x), kept by a probe (r) */
+	const char *kept, *partial, *gone, *user_keep, *user_drop, *probe_keep;
 };
 
 extern const struct crt_glyphs *crt_g;

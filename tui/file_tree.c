@@ -83,8 +83,11 @@ int file_tree_key(struct file_tree *ft, const struct wh_image *img, int key)
 
 void file_tree_click(struct file_tree *ft, struct crt_rect r, int y)
 {
-	/* rows start two lines below the pane's top (title, column header) */
-	long i = (long)ft->top + (y - r.y - 2);
+	/* rows start two lines below the pane's top (title, column header),
+	 * and below the slim view's uncertain lines */
+	long i = (long)ft->top + (y - r.y - 2 - ft->head);
+	if (y - r.y - 2 < ft->head)
+		return;
 	if (i >= 0)
 		tree_model_set_cursor(&ft->m, (size_t)i);
 }
@@ -164,6 +167,7 @@ static void draw_row(struct file_tree *ft, const struct tm_row *row, int y, int 
 		case SV_GONE: m = crt_g->gone; ma = sattr = crt_attr(CRT_GONE); break;
 		case SV_USER_KEEP: m = crt_g->user_keep; ma = sattr = crt_attr(CRT_OVERRIDE); break;
 		case SV_USER_DROP: m = crt_g->user_drop; ma = sattr = crt_attr(CRT_OVERRIDE); break;
+		case SV_PROBE: m = crt_g->probe_keep; ma = crt_attr(CRT_ADDED) | crt_attr(CRT_BOLD); break;
 		default: break;
 		}
 		col += crt_put(y, x + col, w - col, m, ma | base);
@@ -292,6 +296,29 @@ static void draw_details(struct file_tree *ft, const struct wh_image *img, int y
 	crt_put(y, x + col, w - col, info, crt_attr(CRT_DIM));
 }
 
+/* The slim view's uncertain list above the rows (up to UNCERTAIN_SHOWN
+ * lines, then how many more; U shows them all), when the pane has room.
+ * Returns the lines drawn. */
+#define UNCERTAIN_SHOWN 3
+static int draw_uncertain(const struct file_tree *ft, int y, int x, int w, int body_h)
+{
+	size_t n = slim_view_n_uncertain(ft->slim);
+	int lines = n > UNCERTAIN_SHOWN ? UNCERTAIN_SHOWN + 1 : (int)n;
+	if (!n || body_h - lines < 5)
+		return 0;
+	int attr = crt_attr(CRT_MODIFIED) | crt_attr(CRT_BOLD);
+	char line[2048];
+	for (int i = 0; i < lines; i++) {
+		if (i == UNCERTAIN_SHOWN)
+			snprintf(line, sizeof line, "... %zu more uncertain (U lists them all)", n - UNCERTAIN_SHOWN);
+		else
+			slim_view_uncertain_line(ft->slim, (size_t)i, line, sizeof line);
+		crt_fill(y + i, x, w, 0);
+		crt_put(y + i, x + 1, w - 1, line, attr);
+	}
+	return lines;
+}
+
 void file_tree_draw(struct file_tree *ft, const struct wh_image *img, struct crt_rect r, int focused)
 {
 	char title[600];
@@ -356,6 +383,9 @@ void file_tree_draw(struct file_tree *ft, const struct wh_image *img, struct crt
 	}
 	int body_y = r.y + 2;
 	int body_h = r.h - 3 - (ft->slim ? 1 : 0); /* the details line (and the slim figures) at the bottom */
+	ft->head = ft->slim ? draw_uncertain(ft, body_y, r.x, r.w, body_h) : 0;
+	body_y += ft->head;
+	body_h -= ft->head;
 	if (body_h < 1)
 		body_h = 1;
 	ft->page = body_h;

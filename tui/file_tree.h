@@ -20,6 +20,7 @@ struct file_tree {
 	int attrs;       /* ctrl+b: mode, uid:gid, size columns */
 	size_t top;      /* the first row shown */
 	int page;        /* rows shown by the last draw */
+	int head;        /* lines above the rows (the slim view's uncertain list) in the last draw */
 
 	int show_type;   /* i: the file type of the entry under the cursor */
 	const struct wh_node *type_node;

@@ -51,6 +51,8 @@ enum key_action {
 	KA_SAVE,       /* K: save the keeps and drops as a --keep-from file */
 	KA_INFO,       /* i: the file type; in the slim view the detail view */
 	KA_DETAILS,    /* I: focus the image details */
+	KA_PROBE,      /* r: run a probe typed at a prompt */
+	KA_UNCERTAIN,  /* U: the uncertain list in full */
 	KA_COUNT
 };
 

@@ -1,4 +1,5 @@
 #include "tui/slim_view.h"
+#include "tui/slim_probe.h"
 #include "tui/crt.h"
 #include "slimmer/why.h"
 
@@ -15,6 +16,9 @@ void slim_view_init(struct slim_view *sv, struct analysis *a, const struct slim_
 	sv->a = a;
 	sv->o = o;
 	sv->opts = *o;
+	/* the probes: the command line's (run when the view is first
+	 * computed), then those typed at r, in a list of the view's own */
+	slim_probe_init(sv);
 	slim_session_init(&sv->s, a, &sv->opts);
 }
 
@@ -39,6 +43,7 @@ void slim_view_free(struct slim_view *sv)
 		free(sv->undo[i].name);
 	free(sv->undo);
 	free(sv->pending);
+	slim_probe_free(sv);
 	if (sv->root_edited) {
 		str_list_free(&sv->opts.entrypoint);
 		str_list_free(&sv->opts.cmd);
@@ -135,31 +140,42 @@ static void figures(struct slim_view *sv)
 	}
 }
 
-int slim_view_compute(struct slim_view *sv)
+void slim_view_extra(struct slim_view *sv, struct slim_extra *extra)
 {
-	sv->err[0] = 0;
-	drop_figures(sv);
-	struct slim_extra extra = {0};
+	memset(extra, 0, sizeof *extra);
 	for (size_t i = 0; i < sv->n_ov; i++) {
 		const struct sv_override *v = &sv->ov[i];
 		if (!v->pkg) {
-			add_path(v->keep ? &extra.keep : &extra.drop, v->name, !v->keep);
+			add_path(v->keep ? &extra->keep : &extra->drop, v->name, !v->keep);
 		} else if (v->keep) {
-			str_list_add(&extra.keep_package, v->name);
+			str_list_add(&extra->keep_package, v->name);
 		} else if (sv->s.have_db) {
 			const char *const *paths = NULL;
 			long np = dpkg_reach_files_of(&sv->s.db, v->name, &paths);
 			for (long k = 0; k < np; k++)
-				add_path(&extra.drop, paths[k], 1);
+				add_path(&extra->drop, paths[k], 1);
 		}
 	}
+}
+
+void slim_view_extra_free(struct slim_extra *extra)
+{
+	str_list_free(&extra->keep);
+	str_list_free(&extra->drop);
+	str_list_free(&extra->keep_package);
+}
+
+int slim_view_compute(struct slim_view *sv)
+{
+	sv->err[0] = 0;
+	drop_figures(sv);
+	struct slim_extra extra;
+	slim_view_extra(sv, &extra);
 	struct wh_error err = {0};
 	/* (an x on a package needs the database: the first computation, which
 	 * comes before any x, loads it) */
 	int rc = slim_session_reach(&sv->s, &extra, &err);
-	str_list_free(&extra.keep);
-	str_list_free(&extra.drop);
-	str_list_free(&extra.keep_package);
+	slim_view_extra_free(&extra);
 	/* the keep set and plan --auto uses, so the UI writes what --auto would */
 	if (rc == 0)
 		rc = slim_session_plan(&sv->s, &err);
@@ -218,6 +234,11 @@ enum sv_state slim_view_state(const struct slim_view *sv, const struct wh_node *
 		return SV_GONE;
 	if (n->type == WH_T_DIR && *kept < n->size)
 		return SV_PARTIAL;
+	if (sv->s.probes.n && n->type != WH_T_DIR && sv->s.have_reach) {
+		const struct reach_item *it = reach_find(&sv->s.r, n);
+		if (it && it->rule == R_PROBE)
+			return SV_PROBE;
+	}
 	return SV_KEPT;
 }
 
@@ -308,7 +329,9 @@ void slim_view_why(const struct slim_view *sv, const struct wh_node *n, char *ou
 		else
 			ADD("kept (the package database, kept for scanners)");
 	} else {
-		ADD("kept");
+		/* a probe's keep: its reason is "probe: CMD" */
+		int probe = x.n_steps && !strcmp(x.steps[0].rule, reach_rule_name(R_PROBE));
+		ADD("%s", probe ? "kept by probe" : "kept");
 		/* the chain's steps as one row: the node's rule, then up to two steps back */
 		for (size_t hop = 0; hop < x.n_steps; hop++) {
 			const struct reach_step *step = &x.steps[hop];
@@ -319,7 +342,10 @@ void slim_view_why(const struct slim_view *sv, const struct wh_node *n, char *ou
 			if (hop)
 				ADD("%s%s", crt_g->from, step->path);
 			const char *what = root_what(sv, step);
-			ADD(" (%s%s%s)", step->rule, what ? ": " : "", what ? what : "");
+			if (!hop && probe && what)
+				ADD(" (%s)", what);
+			else
+				ADD(" (%s%s%s)", step->rule, what ? ": " : "", what ? what : "");
 		}
 	}
 	reach_explanation_free(&x);
@@ -418,9 +444,11 @@ static void snap_diff(const struct slim_view *sv, const struct sv_snap *before, 
 			const struct reach_item *it = reach_find(r, tree_lookup(&sv->a->tree, u->path));
 			prog = it && !it->from && (it->rule == R_ENTRYPOINT || it->rule == R_CMD);
 		}
+		/* a probe's need (reach: "PATH (dropped by ...), needed by probe: CMD") */
+		const char *probe = !strcmp(u->path, "/") ? strstr(u->needs, ", needed by probe: ") : NULL;
 		if (!d->n_needers++ || (prog && !d->needer_is_prog)) {
 			snprintf(d->needer, sizeof d->needer, "%s",
-			         strcmp(u->path, "/") ? u->path : "the image's Entrypoint or Cmd");
+			         probe ? probe + 12 : strcmp(u->path, "/") ? u->path : "the image's Entrypoint or Cmd");
 			d->needer_is_prog = prog;
 		}
 	}
@@ -513,6 +541,16 @@ static int dropped(struct slim_view *sv, const char *p, int prev, const struct s
 	return 0;
 }
 
+/* Does an entry of the uncertain list name path in its hint? */
+static int uncertain_hint(const struct slim_view *sv, const char *path)
+{
+	for (size_t i = 0; i < slim_view_n_uncertain(sv); i++)
+		for (size_t k = 0; k < sv->s.r.uncertain[i].n_hint; k++)
+			if (!strcmp(sv->s.r.uncertain[i].hint[k], path))
+				return 1;
+	return 0;
+}
+
 int slim_view_toggle_node(struct slim_view *sv, const struct wh_node *n, char *msg, size_t len)
 {
 	msg[0] = 0;
@@ -526,7 +564,9 @@ int slim_view_toggle_node(struct slim_view *sv, const struct wh_node *n, char *m
 	}
 	char p[PATH_MAX];
 	tree_path(n, p, sizeof p);
-	int keep = !(n->mark & SLIM_OUT);
+	/* a directory an uncertain entry's hint names (often kept partly, by
+	 * name): x keeps it whole, which settles the entry */
+	int keep = !(n->mark & SLIM_OUT) || (n->type == WH_T_DIR && uncertain_hint(sv, p));
 	if (keep) {
 		int rc = toggle(sv, 0, p, keep, "", msg, len);
 		if (rc == 0 && !(n->mark & SLIM_OUT)) {
@@ -792,7 +832,10 @@ char *slim_view_detail(const struct slim_view *sv, const struct wh_node *n, cons
 	slim_view_why(sv, n, why, sizeof why);
 	fprintf(f, "Slimming  %s\n", why);
 	const struct reach_item *it = sv->s.have_reach ? reach_find(&sv->s.r, n) : NULL;
-	if (it)
+	size_t rl = it ? strlen(reach_rule_name(it->rule)) : 0;
+	if (it && it->what && !strncmp(it->what, reach_rule_name(it->rule), rl) && it->what[rl] == ':')
+		fprintf(f, "Rule      %s\n", it->what); /* "probe: CMD" */
+	else if (it)
 		fprintf(f, "Rule      %s%s%s\n", reach_rule_name(it->rule), it->what ? ": " : "", it->what ? it->what : "");
 	else
 		fprintf(f, "Rule      none: no rule keeps it\n");
@@ -809,6 +852,54 @@ char *slim_view_detail(const struct slim_view *sv, const struct wh_node *n, cons
 			fprintf(f, "%s\n", e.msg);
 	}
 	fprintf(f, "\n(any key but the arrows, j k, PgUp PgDn closes)");
+	fclose(f);
+	return buf;
+}
+
+/* --- the uncertain list ------------------------------------------------------------------ */
+
+size_t slim_view_n_uncertain(const struct slim_view *sv)
+{
+	return sv->s.have_reach ? sv->s.r.n_uncertain : 0;
+}
+
+static void hints(const struct reach_uncertain *u, char *out, size_t len)
+{
+	size_t o = 0;
+	out[0] = 0;
+	for (size_t k = 0; k < u->n_hint && o < len; k++)
+		o += (size_t)snprintf(out + o, len - o, "%s%s", k ? ", " : "", u->hint[k]);
+}
+
+void slim_view_uncertain_line(const struct slim_view *sv, size_t i, char *out, size_t len)
+{
+	out[0] = 0;
+	if (i >= slim_view_n_uncertain(sv))
+		return;
+	const struct reach_uncertain *u = &sv->s.r.uncertain[i];
+	char h[1024];
+	hints(u, h, sizeof h);
+	snprintf(out, len, "uncertain: %s (keeping %s settles it): %s", u->path, h, u->why);
+}
+
+char *slim_view_uncertain_text(const struct slim_view *sv)
+{
+	char *buf = NULL;
+	size_t sz = 0;
+	FILE *f = open_memstream(&buf, &sz);
+	if (!f)
+		return xstrdup("out of memory");
+	size_t n = slim_view_n_uncertain(sv);
+	fprintf(f, "%zu uncertain: kept programs that may load code or data by names the analysis cannot see\n\n", n);
+	for (size_t i = 0; i < n; i++) {
+		const struct reach_uncertain *u = &sv->s.r.uncertain[i];
+		char h[1024];
+		hints(u, h, sizeof h);
+		fprintf(f, "%s\n  why      %s\n  settled  by keeping %s (x on it keeps it whole)\n\n", u->path, u->why, h);
+	}
+	if (!n)
+		fprintf(f, "(none: every kept program's loads are seen)\n\n");
+	fprintf(f, "(any key but the arrows, j k, PgUp PgDn closes)");
 	fclose(f);
 	return buf;
 }

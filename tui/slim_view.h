@@ -24,6 +24,7 @@ enum sv_state {
 	SV_GONE,       /* removable */
 	SV_USER_KEEP,  /* the user kept it (x) */
 	SV_USER_DROP,  /* the user dropped it (x) */
+	SV_PROBE,      /* in the output because a probe touched it (r) */
 };
 
 /* A user's keep or drop of a path or a package. */
@@ -67,6 +68,9 @@ struct slim_view {
 	struct slim_figures fig;   /* the output's bytes, files, entries (as --auto and --report say) */
 	char err[512];             /* the last computation's error, "" when fine */
 	char *pending;             /* a drop that would break a need, waiting for y/n (not applied) */
+	struct probe_cmd *probes;  /* r: the probes typed, in order (opts.probe.cmds; tui/slim_probe.h) */
+	size_t n_probes;
+	int probes_pending;        /* the command line's probes have not run yet */
 	int unsaved;               /* keeps or drops changed since the last write or save */
 };
 
@@ -76,6 +80,11 @@ void slim_view_free(struct slim_view *sv);
 /* (Re)compute reach with the overrides, the keep set and the plan.
  * Returns 0, or -1 with sv->err set (then the previous state is gone). */
 int slim_view_compute(struct slim_view *sv);
+
+/* The user's keeps and drops as the session's extra --keep, --drop and
+ * --keep-package (free with slim_view_extra_free). */
+void slim_view_extra(struct slim_view *sv, struct slim_extra *extra);
+void slim_view_extra_free(struct slim_extra *extra);
 
 /* The final tree's node at the path of a node of another tree, or NULL. */
 struct wh_node *slim_view_node(const struct slim_view *sv, const struct wh_node *other);
@@ -89,7 +98,8 @@ void slim_view_why(const struct slim_view *sv, const struct wh_node *n, char *ou
 /* The user's override of a path or a package: -1 none, 0 drop, 1 keep. */
 int slim_view_override(const struct slim_view *sv, int pkg, const char *name);
 /* x on n (a node of the final tree): keep what is removable, drop what
- * is kept; then recompute. msg gets what happened (a drop names the
+ * is kept (a directory an uncertain entry's hint names is kept whole, as
+ * the hint asks); then recompute. msg gets what happened (a drop names the
  * needs that now resolve to other files). A drop that would leave a need
  * of a kept file unmet is not applied: msg names what would break and
  * asks, sv->pending holds the path, and the answer goes to
@@ -117,6 +127,13 @@ int slim_view_save(struct slim_view *sv, const char *file, char *msg, size_t len
  * slimming does with it, the rule, the package, filetype (the caller's
  * libmagic line), the size, and the chain as `whittle --why` prints it. */
 char *slim_view_detail(const struct slim_view *sv, const struct wh_node *n, const char *filetype);
+
+/* The uncertain list (reach.uncertain): how many, entry i as one line
+ * (the program, the paths whose keeping settles it, why), and all of it as
+ * text for a popup (free it). */
+size_t slim_view_n_uncertain(const struct slim_view *sv);
+void slim_view_uncertain_line(const struct slim_view *sv, size_t i, char *out, size_t len);
+char *slim_view_uncertain_text(const struct slim_view *sv);
 
 /* The projected figures as one line: bytes now -> after, ratio, files. */
 void slim_view_summary(const struct slim_view *sv, char *out, size_t len);

@@ -20,13 +20,14 @@
 #include "tui/layer_details.h"
 #include "tui/layers_panel.h"
 #include "tui/packages_panel.h"
+#include "tui/slim_probe.h"
 #include "tui/slim_view.h"
 #include "tui/text_popup.h"
 
 /* the input line, or a y/n question (IN_CONFIRM: replace the destination;
  * IN_ASK_DROP: a drop that breaks a need; IN_ASK_QUIT: quit with unwritten
  * keeps and drops); the questions' text is in status */
-enum input { IN_NONE, IN_FILTER, IN_SEARCH, IN_WRITE, IN_CONFIRM, IN_ASK_DROP, IN_ASK_QUIT, IN_ROOT, IN_SAVE };
+enum input { IN_NONE, IN_FILTER, IN_SEARCH, IN_WRITE, IN_CONFIRM, IN_ASK_DROP, IN_ASK_QUIT, IN_ROOT, IN_SAVE, IN_PROBE };
 
 struct tui {
 	const struct slim_opts *o;
@@ -284,6 +285,7 @@ static void draw_bar(struct tui *t, int y, int w)
 		                    : t->input == IN_WRITE ? "Write the slimmed image to: "
 		                    : t->input == IN_ROOT  ? "Slim from (entrypoint and cmd: words or a JSON array): "
 		                    : t->input == IN_SAVE  ? "Save your keeps and drops (--keep-from file) to: "
+		                    : t->input == IN_PROBE ? "Probe (a command run in the image's sandbox: words or a JSON array): "
 		                                           : "Search (regex): ";
 		int col = crt_put(y, 0, w, label, crt_attr(CRT_KEY));
 		col += crt_put(y, col, w - col, t->line, crt_attr(CRT_BAR));
@@ -291,6 +293,7 @@ static void draw_bar(struct tui *t, int y, int w)
 		const char *hint = t->input == IN_WRITE  ? "  Enter write  Esc cancel"
 		                   : t->input == IN_ROOT ? "  Enter recompute  Esc cancel"
 		                   : t->input == IN_SAVE ? "  Enter save  Esc cancel"
+		                   : t->input == IN_PROBE ? "  Enter run  Esc cancel"
 		                                         : "  Enter keep  Esc cancel";
 		int hw = crt_width(hint);
 		if (col + 2 + hw < w)
@@ -374,6 +377,19 @@ static int slim_ready(struct tui *t)
 		snprintf(t->status, sizeof t->status, "reachability: %s", t->sv.err);
 		return -1;
 	}
+	if (slim_probe_pending(&t->sv)) {
+		snprintf(t->status, sizeof t->status, "running the command line's probes in the sandbox%s",
+		         crt_g->ellipsis);
+		draw(t);
+		char *text = NULL;
+		int rc = slim_probe_run_given(&t->sv, &text, t->status, sizeof t->status);
+		if (text)
+			text_popup_open(&t->detail, "Probes: the command line's (any other key closes)", text);
+		free(text);
+		if (rc == WH_EINTR)
+			t->exit_code = WH_EXIT_INTERRUPTED;
+		return t->sv.ready ? 0 : -1;
+	}
 	char b[32], in[32];
 	fmt_size(b, sizeof b, t->sv.fig.bytes);
 	fmt_size(in, sizeof in, t->sv.fig.input_bytes);
@@ -451,35 +467,57 @@ static void write_progress(void *ctx, enum slim_phase phase, size_t layer, size_
 	crt_refresh();
 }
 
+/* The proof failed: its details (which probe, the first differing lines,
+ * the paths the slimmed run could not find) in the popup. */
+static void proof_failed(struct tui *t, const char *details, const char *msg)
+{
+	char *text = xasprintf("%s\n%s%s\n\n(any key but the arrows, j k, PgUp PgDn closes)", msg,
+	                       details && details[0] ? "\n" : "", details ? details : "");
+	text_popup_open(&t->detail, "The proof failed: nothing was written (any other key closes)", text);
+	free(text);
+}
+
 static void slim_write(struct tui *t, const char *dest, int force)
 {
-	snprintf(t->status, sizeof t->status, "writing %s%s (reading the layers again, then verifying)", dest,
-	         crt_g->ellipsis);
+	size_t np = t->sv.s.probes.n;
+	int proof = np && !t->sv.opts.probe.no_verify;
+	snprintf(t->status, sizeof t->status, "writing %s%s (reading the layers again, then verifying%s)", dest,
+	         crt_g->ellipsis, proof ? "; then the proof: the probes run again on the output" : "");
 	draw(t);
 	struct write_ui wu = {.t = t, .dest = dest, .phase = -1};
 	struct slim_image_opts io = {.output = dest, .compression = t->o->compression, .force = force,
 	                             .jobs = t->o->jobs, .progress = {.cb = write_progress, .ctx = &wu}};
+	char *details = NULL;
+	size_t dlen = 0;
+	FILE *df = proof ? open_memstream(&details, &dlen) : NULL;
+	slim_probe_proof(&t->sv, &io, df);
 	struct slim_result res;
 	struct wh_error err = {0};
 	int rc = slim_image_write(&t->a, &t->sv.s.plan, &io, &res, &err);
+	if (df)
+		fclose(df);
+	char pl[1024];
+	slim_probe_proof_line(&t->sv, rc, err.msg, pl, sizeof pl);
 	if (rc == WH_EINTR) {
 		t->exit_code = WH_EXIT_INTERRUPTED;
-		return;
-	}
-	if (rc < 0) {
+	} else if (rc < 0 && !strncmp(pl, "proof failed", 12)) {
+		snprintf(t->status, sizeof t->status, "%s", pl);
+		proof_failed(t, details, err.msg);
+	} else if (rc < 0) {
 		snprintf(t->status, sizeof t->status, "not written: %s", err.msg);
-		return;
+	} else {
+		t->sv.unsaved = 0;
+		const struct slim_plan *p = &t->sv.s.plan;
+		char a[32], b[32];
+		fmt_size(a, sizeof a, p->input_bytes);
+		fmt_size(b, sizeof b, res.visible_bytes);
+		snprintf(t->status, sizeof t->status, "%s%swrote %s: visible %s%s%s (%llu B, ratio %.3f), %llu entries", pl,
+		         pl[0] ? "; " : "", res.output, a, crt_g->arrow, b, (unsigned long long)res.visible_bytes,
+		         p->input_bytes ? (double)res.visible_bytes / (double)p->input_bytes : 0.0,
+		         (unsigned long long)res.entries);
+		slim_result_free(&res);
 	}
-	t->sv.unsaved = 0;
-	const struct slim_plan *p = &t->sv.s.plan;
-	char a[32], b[32];
-	fmt_size(a, sizeof a, p->input_bytes);
-	fmt_size(b, sizeof b, res.visible_bytes);
-	snprintf(t->status, sizeof t->status, "wrote %s: visible %s%s%s (%llu B, ratio %.3f), %llu entries", res.output,
-	         a, crt_g->arrow, b, (unsigned long long)res.visible_bytes,
-	         p->input_bytes ? (double)res.visible_bytes / (double)p->input_bytes : 0.0,
-	         (unsigned long long)res.entries);
-	slim_result_free(&res);
+	free(details);
 }
 
 static void write_start(struct tui *t)
@@ -512,6 +550,24 @@ static void write_enter(struct tui *t)
 		return;
 	}
 	slim_write(t, t->dest, t->o->force);
+}
+
+/* r: the probe typed runs (the probes before it again), then its output
+ * in the popup */
+static void probe_enter(struct tui *t)
+{
+	char line[sizeof t->line];
+	snprintf(line, sizeof line, "%s", t->line);
+	snprintf(t->status, sizeof t->status, "running probe `%s` in the sandbox%s (each probe at most %.0f s)", line,
+	         crt_g->ellipsis, t->sv.opts.probe.timeout_s > 0 ? t->sv.opts.probe.timeout_s : 60.0);
+	draw(t);
+	char *text = NULL;
+	int rc = slim_probe_run(&t->sv, line, &text, t->status, sizeof t->status);
+	if (rc == WH_EINTR)
+		t->exit_code = WH_EXIT_INTERRUPTED;
+	if (text)
+		text_popup_open(&t->detail, "Probe: its exit status, what it kept, its output (any other key closes)", text);
+	free(text);
 }
 
 /* --- input line ------------------------------------------------------------ */
@@ -567,6 +623,14 @@ static int input_key(struct tui *t, int key)
 	if (t->input == IN_WRITE && key == CRT_ESC) {
 		t->input = IN_NONE;
 		snprintf(t->status, sizeof t->status, "not written");
+		return 0;
+	}
+	if (t->input == IN_PROBE && (key == '\r' || key == '\n' || key == CRT_ESC)) {
+		t->input = IN_NONE;
+		if (key == CRT_ESC)
+			snprintf(t->status, sizeof t->status, "no probe run");
+		else
+			probe_enter(t);
 		return 0;
 	}
 	if ((t->input == IN_ROOT || t->input == IN_SAVE) && (key == '\r' || key == '\n' || key == CRT_ESC)) {
@@ -792,6 +856,31 @@ static int act_root_save(struct tui *t, int k)
 	return 0;
 }
 
+/* r: the probe prompt */
+static int act_probe(struct tui *t, int k)
+{
+	(void)k;
+	if (slim_ready(t) < 0)
+		return 0;
+	t->line[0] = 0;
+	t->saved[0] = 0;
+	t->status[0] = 0;
+	t->input = IN_PROBE;
+	return 0;
+}
+
+/* U: the uncertain list in full */
+static int act_uncertain(struct tui *t, int k)
+{
+	(void)k;
+	if (slim_ready(t) < 0)
+		return 0;
+	char *text = slim_view_uncertain_text(&t->sv);
+	text_popup_open(&t->detail, "Uncertain: what the analysis cannot see (any other key closes)", text);
+	free(text);
+	return 0;
+}
+
 /* i: the file type; in the slim view, the entry in full */
 static int act_info(struct tui *t, int k)
 {
@@ -852,6 +941,8 @@ static int (*const actions[KA_COUNT])(struct tui *t, int k) = {
 	[KA_SAVE] = act_root_save,
 	[KA_INFO] = act_info,
 	[KA_DETAILS] = act_details,
+	[KA_PROBE] = act_probe,
+	[KA_UNCERTAIN] = act_uncertain,
 };
 
 /* A key, through the key table. Returns 1 to quit. */

@@ -37,6 +37,9 @@ static void test_design_bindings(void **state)
 		assert_int_equal(action_of('p', p, 0), KA_PACKAGES);
 		assert_int_equal(action_of('z', p, 0), KA_UNDO);
 		assert_int_equal(action_of('w', p, 0), KA_WRITE);
+		/* the slim view's probe prompt and the uncertain list (issues 15 and 12) */
+		assert_int_equal(action_of('r', p, 0), KA_PROBE);
+		assert_int_equal(action_of('U', p, 0), KA_UNCERTAIN);
 		assert_int_equal(action_of('?', p, 0), KA_HELP);
 		assert_int_equal(action_of('q', p, 0), KA_QUIT);
 		assert_int_equal(action_of(CRT_CTRL('c'), p, 0), KA_QUIT);

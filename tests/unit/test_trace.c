@@ -114,6 +114,19 @@ static void test_paths_traced(void **state)
 	trace_free(t);
 }
 
+/* a trace that recorded nothing (a service that exited before its
+ * --probe-exec ran): no paths, and qsort never sees its NULL array (UBSan
+ * stopped there) */
+static void test_empty_trace(void **state)
+{
+	(void)state;
+	struct trace *t = trace_new();
+	size_t n = 99;
+	trace_paths(t, &n);
+	assert_int_equal(n, 0);
+	trace_free(t);
+}
+
 static void test_output_captured_and_capped(void **state)
 {
 	struct fix *f = *state;
@@ -157,6 +170,7 @@ static void test_env_workdir_user(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_empty_trace),
 		cmocka_unit_test_setup_teardown(test_paths_traced, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_output_captured_and_capped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_env_workdir_user, setup, teardown),
