@@ -112,8 +112,12 @@ static void print_uncertain(FILE *out, const struct reach *r, const char *indent
 		fprintf(out, "%s  ", indent);
 		util_escape_fputs(r->uncertain[i].path, out);
 		util_escape_line(out, ": ", r->uncertain[i].why);
-		fprintf(out, "%s    settled by keeping: ", indent);
-		util_escape_line(out, "--keep ", r->uncertain[i].hint[0]);
+		fprintf(out, "%s    settled by keeping:", indent);
+		for (size_t k = 0; k < r->uncertain[i].n_hint; k++) {
+			fputs(" --keep ", out);
+			util_escape_fputs(r->uncertain[i].hint[k], out);
+		}
+		fputc('\n', out);
 	}
 	if (r->n_uncertain > max)
 		fprintf(out, "%s  ... %zu more (the report's reach.uncertain lists them all)\n", indent,

@@ -193,6 +193,9 @@ pyunc() { # NAME ARGS...: exit status, then the report's uncertain [path, first 
 eq "import: computed name, python rule off: uncertain, --fail-on-unresolved exits 1" \
 	"$(pyunc dyn-off --entrypoint /app/dyn.py --rule python=off)" "1 [['/app/dyn.py', '/usr/lib/python3.11']]"
 check "import: the reason names the line" grep -q "imports a module by a computed name at line 3" "$T/dyn-off.json"
+"$WHITTLE" --auto --dry-run --entrypoint /app/dyn.py --rule python=off img.tar >"$T/dyn-sum.out" 2>&1 || true
+check "import: the summary names every directory of the hint" \
+	grep -q "^    settled by keeping: --keep /usr/lib/python3.11 --keep /app$" "$T/dyn-sum.out"
 eq "import: --keep of the interpreter's library and the script's directory clears it" \
 	"$(pyunc dyn-keep --entrypoint /app/dyn.py --rule python=off --keep /usr/lib/python3.11 --keep /app)" "0 []"
 eq "import: a literal name is not uncertain" "$(pyunc lit-off --entrypoint /app/lit.py --rule python=off)" "0 []"
