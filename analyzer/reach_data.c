@@ -11,8 +11,11 @@
  *  - the Env names it or a path inside it;
  *  - a kept program's strings, or a kept script's or configuration's text,
  *    name it or a path inside it (for the User's home also a script that
- *    uses $HOME or ~/);
- *  - a configuration names it as its data directory (mysql datadir).
+ *    uses $HOME, ~/, expanduser, Dir.home or os.homedir);
+ *  - the User's home holds what a kept program reads through HOME
+ *    (python's user site-packages, ~/.gem, ~/.gitconfig: home_reads);
+ *  - a configuration names it as its data directory (mysql datadir), or
+ *    it is the one built into a database server (the dbserver rule).
  * Keeping one whole may keep what names another: decided in rounds with
  * the closure. What is left is dropped whole: its directory stays, empty,
  * with its owner and mode (a volume mounted there takes them).
@@ -24,6 +27,7 @@
 #include <fnmatch.h>
 #include <stdio.h>
 
+#include "analyzer/dynimport.h"
 #include "analyzer/elf.h"
 
 int reach_is_system_dir(const char *p)
@@ -158,8 +162,9 @@ static int text_names(const char *text, size_t len, const char *d, char *out, si
 /* A script that uses the home without naming it. */
 static int uses_home(const char *text)
 {
-	return strstr(text, "$HOME") || strstr(text, "${HOME") || strstr(text, "~/") || strstr(text, "HOME\"]") ||
-	       strstr(text, "'HOME'") || strstr(text, "\"HOME\"");
+	return strstr(text, "$HOME") || strstr(text, "${HOME") || strstr(text, "~/") || strstr(text, "'HOME'") ||
+	       strstr(text, "\"HOME\"") || strstr(text, "expanduser") || strstr(text, "Dir.home") ||
+	       strstr(text, "os.homedir");
 }
 
 struct evidence {
@@ -259,7 +264,7 @@ static int ev_named(struct reach_ctx *c, const struct reach_dd *d, const char *d
 			ev->from = n;
 			return 1;
 		}
-		if (home && n->e->extra->shebang && uses_home(txt)) {
+		if (home && (n->e->extra->shebang || dynimport_lang(p, NULL)) && uses_home(txt)) {
 			snprintf(ev->why, sizeof ev->why, "%s uses $HOME (%s)", reach_node_path(n, p), dp);
 			ev->from = n;
 			return 1;
