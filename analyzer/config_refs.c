@@ -131,6 +131,10 @@ static void mysql_line(struct conf_state *st, const char *line)
 	for (size_t i = 0; i < ARRAY_LEN(dir_keys); i++)
 		if (!strcmp(key, dir_keys[i]) && next_word(&p, a, sizeof a))
 			report(st, a, CONFIG_REF_DIR, dir_keys[i]);
+	if (!strcmp(key, "datadir") && next_word(&p, a, sizeof a)) {
+		report(st, a, CONFIG_REF_DATA, "datadir");
+		return;
+	}
 	static const char *const made_keys[] = {"socket", "pid_file", "log_error", "general_log_file",
 	                                        "slow_query_log_file"};
 	for (size_t i = 0; i < ARRAY_LEN(made_keys); i++)

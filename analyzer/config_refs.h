@@ -17,6 +17,7 @@ enum config_ref_kind {
 	CONFIG_REF_GLOB, /* fnmatch pattern; matches that are directories are meant whole */
 	CONFIG_REF_DIR,  /* a directory, meant whole */
 	CONFIG_REF_PARENT, /* a file the program creates (socket, pid, log): its directory must exist */
+	CONFIG_REF_DATA,   /* a server's data directory (mysql datadir): kept whole or dropped whole */
 };
 
 typedef void (*config_ref_fn)(void *ctx, const char *path, enum config_ref_kind kind, const char *directive);

@@ -22,6 +22,7 @@
 #define CONTENT_MAX (8u << 20)          /* an analysis file is captured whole up to this */
 #define SCRIPT_MAX (32u << 10)          /* a "#!" script is captured whole up to this */
 #define LAYER_CAPTURE_MAX (48u << 20)   /* all captured files of one layer */
+#define SOURCE_CAPTURE_MAX (16u << 20)  /* all captured interpreter sources of one layer (their own budget) */
 #define ELF_KEEP_MAX (48u << 20)        /* bytes elf_stream keeps of one ELF */
 #define MAX_ENTRIES (50u * 1000 * 1000)
 
@@ -243,6 +244,29 @@ int layer_index_wants_content(const char *p)
 	return 0;
 }
 
+/* An interpreter's source file outside the interpreters' own libraries
+ * (an application's python, perl, ruby or node code, with or without a
+ * "#!" line): captured, when small, for the dynamic imports reach looks
+ * for. Never listed as read in part: it is not an analysis file. */
+static int wants_source(const char *p)
+{
+	static const char *const ext[] = {"*.py", "*.pl", "*.pm", "*.rb", "*.js", "*.mjs", "*.cjs"};
+	static const char *const libs[] = {"usr/lib/python*", "usr/local/lib/python*", "usr/lib64/python*",
+	                                   "usr/share/perl*", "usr/lib/*/perl*", "usr/local/lib/*/perl*",
+	                                   "usr/local/share/perl*", "usr/lib/ruby/*", "usr/local/lib/ruby/*",
+	                                   "usr/lib/*/ruby/*", "var/lib/gems/*", "usr/share/nodejs/*",
+	                                   "usr/lib/node_modules/*", "usr/local/lib/node_modules/*",
+	                                   "*/node_modules/*", "*/site-packages/*", "*/dist-packages/*",
+	                                   "usr/share/doc/*", "usr/include/*"};
+	int src = 0;
+	for (size_t i = 0; i < ARRAY_LEN(ext) && !src; i++)
+		src = fnmatch(ext[i], p, FNM_PERIOD) == 0;
+	for (size_t i = 0; i < ARRAY_LEN(libs) && src; i++)
+		if (fnmatch(libs[i], p, 0) == 0)
+			return 0;
+	return src;
+}
+
 static uint8_t entry_type(struct archive_entry *e)
 {
 	if (archive_entry_hardlink(e))
@@ -264,6 +288,7 @@ static uint8_t entry_type(struct archive_entry *e)
 struct content {
 	struct digest_ctx h;
 	int want;            /* an analysis file */
+	int source;          /* an interpreter's source (wants_source) */
 	int is_elf, is_script; /* -1 until the first 4 bytes are seen */
 	uint8_t head[4];
 	size_t headn;
@@ -302,7 +327,7 @@ static void content_take(struct content *c, const uint8_t *d, size_t n, uint64_t
 	}
 	if (c->is_elf) {
 		elf_stream_feed(&c->es, d, n);
-	} else if (c->want || c->is_script) {
+	} else if (c->want || c->is_script || c->source) {
 		size_t room = c->keep.len < c->cap ? c->cap - c->keep.len : 0;
 		buf_append(&c->keep, d, n < room ? n : room);
 	}
@@ -314,10 +339,13 @@ static void mark_truncated(struct wh_entry *we, struct wh_extra *x, uint64_t cap
 	x->captured = captured;
 }
 
+/* layer_captured[0]: the analysis files and scripts captured in this
+ * layer so far, [1]: the interpreter sources. */
 static int read_content(struct pipe *p, struct wh_layer *l, struct wh_entry *we, uint64_t *layer_captured,
                         struct wh_error *err)
 {
-	struct content c = {.want = layer_index_wants_content(we->path), .is_elf = -1, .is_script = -1};
+	struct content c = {.want = layer_index_wants_content(we->path), .source = wants_source(we->path),
+	                    .is_elf = -1, .is_script = -1};
 	digest_init(&c.h);
 	for (;;) {
 		const void *b;
@@ -349,7 +377,9 @@ static int read_content(struct pipe *p, struct wh_layer *l, struct wh_entry *we,
 	memcpy(we->hash, full, sizeof we->hash);
 
 	struct wh_extra *x = NULL;
-	if (c.is_elf || c.is_script || c.want) {
+	int source_fits = c.source && !c.want && !c.is_script && !c.is_elf && c.total <= SCRIPT_MAX &&
+	                  layer_captured[1] + c.total <= SOURCE_CAPTURE_MAX;
+	if (c.is_elf || c.is_script || c.want || source_fits) {
 		x = arena_alloc(&l->arena, sizeof *x);
 		memset(x, 0, sizeof *x);
 	}
@@ -385,6 +415,13 @@ static int read_content(struct pipe *p, struct wh_layer *l, struct wh_entry *we,
 		} else {
 			mark_truncated(we, x, 0);
 		}
+	} else if (source_fits) {
+		x->content = arena_alloc(&l->arena, c.keep.len + 1);
+		if (c.keep.len)
+			memcpy(x->content, c.keep.data, c.keep.len);
+		x->content[c.keep.len] = 0;
+		x->content_len = c.keep.len;
+		layer_captured[1] += c.total;
 	}
 	we->extra = x;
 	buf_free(&c.keep);
@@ -427,7 +464,7 @@ int layer_index_one(struct wh_image *img, struct wh_layer *l, uint64_t *progress
 	char norm[PATH_MAX];
 	struct archive_entry *ae;
 	size_t count = 0;
-	uint64_t captured = 0;
+	uint64_t captured[2] = {0, 0};
 	for (;;) {
 		int r = archive_read_next_header(p.tar, &ae);
 		if (r == ARCHIVE_EOF)
@@ -517,7 +554,7 @@ int layer_index_one(struct wh_image *img, struct wh_layer *l, uint64_t *progress
 		} else if (we->type == WH_T_REG) {
 			we->size = (uint64_t)archive_entry_size(ae);
 			l->size_bytes += we->size;
-			rc = read_content(&p, l, we, &captured, err);
+			rc = read_content(&p, l, we, captured, err);
 			if (rc < 0)
 				goto out;
 		}

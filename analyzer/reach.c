@@ -16,7 +16,7 @@ static const char *const rule_names[REACH_RT_FIRST] = {
 	[R_ALWAYS] = "always", [R_PARENT] = "parent", [R_LINK] = "link", [R_SYMLINK] = "symlink",
 	[R_HARDLINK] = "hardlink", [R_INTERP] = "interp", [R_NEEDED] = "needed", [R_SHEBANG] = "shebang",
 	[R_SCRIPT] = "script", [R_SUBTREE] = "subtree", [R_COPYRIGHT] = "copyright",
-	[R_LD_CACHE] = "ld-cache", [R_NAMED] = "named", [R_CONFIG] = "config",
+	[R_LD_CACHE] = "ld-cache", [R_NAMED] = "named", [R_CONFIG] = "config", [R_DATADIR] = "data-dir",
 };
 
 const char *reach_rule_name(int rule)
@@ -441,9 +441,15 @@ int reach_compute(struct analysis *a, const struct reach_opts *o, struct reach *
 	rc = reach_roots(c, err);
 	if (rc < 0)
 		return rc;
-	do
-		drain(c);
-	while (reach_apply_rules(c));
+	/* the closure; then the data directories the entrypoint may read,
+	 * kept whole, may name more (and what they keep, other ones) */
+	do {
+		do
+			drain(c);
+		while (reach_apply_rules(c));
+	} while (reach_data_decide(c));
+	reach_data_drop(c);
+	drain(c);
 	keep_copyrights(c);
 	reach_finish(c);
 	return 0;
@@ -473,6 +479,12 @@ void reach_free(struct reach *r)
 		sv_free(&c->unres_path);
 		sv_free(&c->unres_needs);
 		sv_free(&c->roots);
+		for (size_t i = 0; i < c->n_dd; i++) {
+			free(c->dd[i].kind);
+			free(c->dd[i].named);
+			free(c->dd[i].why);
+		}
+		free(c->dd);
 		free(c);
 	}
 	free(r->items);
@@ -492,6 +504,17 @@ void reach_free(struct reach *r)
 		free(r->uncertain[i].hint);
 	}
 	free(r->uncertain);
+	for (size_t i = 0; i < r->n_data_dirs; i++) {
+		free(r->data_dirs[i].path);
+		free(r->data_dirs[i].kind);
+		free(r->data_dirs[i].why);
+	}
+	free(r->data_dirs);
+	for (size_t i = 0; i < r->n_partial_dirs; i++) {
+		free(r->partial_dirs[i].path);
+		free(r->partial_dirs[i].named_by);
+	}
+	free(r->partial_dirs);
 	for (size_t i = 0; i < r->n_loads_code; i++)
 		free(r->loads_code[i]);
 	free(r->loads_code);

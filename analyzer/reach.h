@@ -46,7 +46,7 @@ struct reach_opts {
 enum reach_rule {
 	R_ENTRYPOINT, R_CMD, R_SHELL, R_ARG, R_KEEP, R_KEEP_FROM, R_KEEP_EXE, R_KEEP_PACKAGE, R_PROBE,
 	R_USER, R_PRELOAD, R_ALWAYS, R_PARENT, R_LINK, R_SYMLINK, R_HARDLINK, R_INTERP,
-	R_NEEDED, R_SHEBANG, R_SCRIPT, R_SUBTREE, R_COPYRIGHT, R_LD_CACHE, R_NAMED, R_CONFIG,
+	R_NEEDED, R_SHEBANG, R_SCRIPT, R_SUBTREE, R_COPYRIGHT, R_LD_CACHE, R_NAMED, R_CONFIG, R_DATADIR,
 	R_NSS, R_LIBGCC_S, R_GCONV, R_CERTS, R_OPENSSL_MODULES, R_PYTHON, R_PERL, R_RUBY, R_NODE,
 	R_LOCALE, R_TZDATA, R_SH, R_VCS, R_DBSERVER, R_JVM,
 	R_COUNT
@@ -84,6 +84,27 @@ struct reach_uncertain {
 	size_t n_hint;
 };
 
+/* A server's data directory (the User's home, a declared Volume, a
+ * database's datadir named by its configuration or PGDATA): kept whole
+ * when the entrypoint may read it, else dropped whole (the directory
+ * itself stays, empty, with its owner and mode), never in part. */
+struct reach_data_dir {
+	char *path;
+	char *kind;            /* "User's home", "Volume", "datadir of /etc/mysql/my.cnf", "Env PGDATA" */
+	int kept;              /* 1 kept whole, 0 dropped whole */
+	uint64_t files, bytes; /* what it holds: entries that are not directories, regular-file bytes */
+	char *why;             /* the evidence that the entrypoint may read it, or why it is dropped */
+};
+
+/* A directory a program names (rule "named") kept as a directory with the
+ * members something else keeps, not whole. */
+struct reach_partial_dir {
+	char *path;
+	char *named_by;          /* the program whose strings name it */
+	uint64_t kept, dropped;  /* its members (direct entries) */
+	uint64_t dropped_bytes;  /* regular-file bytes under the dropped members */
+};
+
 struct reach_lib {
 	char *path;
 	uint64_t size;
@@ -113,6 +134,10 @@ struct reach {
 	size_t n_loads_code;
 	struct reach_uncertain *uncertain; /* sorted by path; gone when the hints are kept */
 	size_t n_uncertain;
+	struct reach_data_dir *data_dirs;     /* sorted by path */
+	size_t n_data_dirs;
+	struct reach_partial_dir *partial_dirs; /* sorted by path */
+	size_t n_partial_dirs;
 	struct reach_lib *unneeded; /* ELF ET_DYN *.so / *.so.* files not kept (none an uncertain
 	                               entry's hint holds); size desc, path */
 	size_t n_unneeded;

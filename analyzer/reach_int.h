@@ -7,7 +7,9 @@
  *  reach_rules.c   the run-time rules, a table {name, function}
  *  reach_named.c   paths named by strings inside kept programs
  *  reach_roots.c   the roots: Entrypoint/Cmd, User, preload, --keep lists
- *  reach_results.c the figures of struct reach, and reach_explain */
+ *  reach_results.c the figures of struct reach, and reach_explain
+ *  reach_data.c    data directories (kept whole or dropped whole), partial dirs
+ *  reach_imports.c scripts that import modules by computed names (uncertain) */
 #ifndef WH_REACH_INT_H
 #define WH_REACH_INT_H
 
@@ -51,6 +53,16 @@ static inline void sv_free(struct strv *s)
 	memset(s, 0, sizeof *s);
 }
 
+/* A data directory while the closure runs (reach_data.c). */
+struct reach_dd {
+	struct wh_node *node; /* the directory */
+	char *kind;           /* what makes it one ("User's home") */
+	struct wh_node *from; /* what names it (a configuration), or NULL */
+	char *named;          /* evidence given when it was found ("named by ... (datadir)"), or NULL */
+	char *why;            /* the decision's reason (the kept items' what) */
+	int state;            /* 0 undecided, 1 kept whole, 2 dropped whole */
+};
+
 struct reach_ctx {
 	struct analysis *a;
 	struct wh_tree *t;
@@ -84,6 +96,8 @@ struct reach_ctx {
 	struct strv unres_path, unres_needs;
 	struct strv roots;
 	int depth;
+	struct reach_dd *dd;    /* data directories */
+	size_t n_dd, cap_dd;
 	size_t named_total;     /* path strings followed so far (capped) */
 	int named_capped;
 };
@@ -154,6 +168,10 @@ int reach_named_rule_owned(const char *path);
 void reach_follow_config(struct reach_ctx *c, struct wh_node *n);
 /* r->uncertain (after r->unneeded, which it filters). */
 void reach_uncertain(struct reach_ctx *c);
+/* ---- reach_imports.c ---- */
+/* Append to r->uncertain (capacity *cap) the kept scripts that import a
+ * module by a computed name, unless their hint is kept whole. */
+void reach_uncertain_imports(struct reach_ctx *c, size_t *cap);
 
 /* ---- reach_rules.c ---- */
 const char *reach_rt_rule_name(int rule);
@@ -169,6 +187,24 @@ void reach_image_facts(struct reach_ctx *c);
  * always-kept paths, --keep, --keep-from, --keep-exe, --keep-package.
  * Returns 0 or WH_EINPUT for a bad option (nothing kept then). */
 int reach_roots(struct reach_ctx *c, struct wh_error *err);
+
+/* ---- reach_data.c ---- */
+/* Register a data directory (path in the image; ignored unless it is a
+ * directory that is not a system directory). named: evidence that the
+ * entrypoint reads it, given by from (a configuration), or NULL. */
+void reach_data_add(struct reach_ctx *c, const char *path, const char *kind, struct wh_node *from,
+                    const char *named);
+/* The data directories of the image config: the User's home (home),
+ * Volumes, Env PGDATA. */
+void reach_data_roots(struct reach_ctx *c, const char *home);
+/* Keep whole each undecided data directory the entrypoint may read;
+ * returns whether any was kept (the closure then runs again). */
+int reach_data_decide(struct reach_ctx *c);
+/* The rest are dropped whole (the directory itself stays, empty). */
+void reach_data_drop(struct reach_ctx *c);
+/* r->data_dirs and r->partial_dirs (after the closure). */
+void reach_data_results(struct reach_ctx *c);
+int reach_is_system_dir(const char *p);
 
 /* ---- reach_results.c ---- */
 void reach_finish(struct reach_ctx *c);

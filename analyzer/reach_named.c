@@ -160,7 +160,14 @@ static void conf_ref(void *ctx, const char *path, enum config_ref_kind kind, con
 	char d[PATHMAX];
 	snprintf(d, sizeof d, "%s", path);
 	char *sl = strrchr(d, '/');
-	if (kind == CONFIG_REF_PARENT) {
+	if (kind == CONFIG_REF_DATA) {
+		/* a server's data directory: kept whole (the configuration names
+		 * it, its program reads it) or, when it is no directory, nothing */
+		char p[PATHMAX], named[PATHMAX + 64];
+		snprintf(named, sizeof named, "%s names it (%s)", reach_node_path(cc->n, p), directive);
+		snprintf(d, sizeof d, "%s of %s", directive, p);
+		reach_data_add(cc->c, path, d, cc->n, named);
+	} else if (kind == CONFIG_REF_PARENT) {
 		if (sl && sl != d) {
 			*sl = 0;
 			reach_keep_path(cc->c, d, R_CONFIG, cc->n, NULL, 0);
@@ -283,6 +290,7 @@ void reach_uncertain(struct reach_ctx *c)
 			u->n_hint = 1;
 		}
 	}
+	reach_uncertain_imports(c, &cap);
 	if (r->n_uncertain > 1)
 		qsort(r->uncertain, r->n_uncertain, sizeof *r->uncertain, cmp_uncertain);
 	size_t uniq = 0;
@@ -290,7 +298,8 @@ void reach_uncertain(struct reach_ctx *c)
 		if (uniq && !cmp_uncertain(&r->uncertain[uniq - 1], &r->uncertain[i])) {
 			free(r->uncertain[i].path);
 			free(r->uncertain[i].why);
-			free(r->uncertain[i].hint[0]);
+			for (size_t k = 0; k < r->uncertain[i].n_hint; k++)
+				free(r->uncertain[i].hint[k]);
 			free(r->uncertain[i].hint);
 			continue;
 		}
@@ -301,10 +310,12 @@ void reach_uncertain(struct reach_ctx *c)
 	size_t out = 0;
 	for (size_t i = 0; i < r->n_unneeded; i++) {
 		int hinted = 0;
-		for (size_t u = 0; u < r->n_uncertain && !hinted; u++) {
-			size_t l = strlen(r->uncertain[u].hint[0]);
-			hinted = !strncmp(r->unneeded[i].path, r->uncertain[u].hint[0], l) && r->unneeded[i].path[l] == '/';
-		}
+		for (size_t u = 0; u < r->n_uncertain && !hinted; u++)
+			for (size_t k = 0; k < r->uncertain[u].n_hint && !hinted; k++) {
+				size_t l = strlen(r->uncertain[u].hint[k]);
+				hinted = !strncmp(r->unneeded[i].path, r->uncertain[u].hint[k], l) &&
+				         r->unneeded[i].path[l] == '/';
+			}
 		if (hinted)
 			free(r->unneeded[i].path);
 		else

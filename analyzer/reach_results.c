@@ -206,6 +206,7 @@ void reach_finish(struct reach_ctx *c)
 		qsort(w.pk, w.npk, sizeof *w.pk, cmp_pkg);
 	r->packages = w.pk;
 	r->n_packages = w.npk;
+	reach_data_results(c);
 	reach_uncertain(c);
 }
 

@@ -1,7 +1,8 @@
 /* reach_roots: where the closure starts. The image config (Entrypoint
- * and Cmd, or the --entrypoint/--cmd overrides; User; WorkingDir and
- * Volumes; Env LD_PRELOAD), /etc/ld.so.preload, the always-kept paths,
- * and the user's lists (--keep, --keep-from, --keep-exe, --keep-package). */
+ * and Cmd, or the --entrypoint/--cmd overrides; User; WorkingDir; Env
+ * LD_PRELOAD), /etc/ld.so.preload, the always-kept paths, and the user's
+ * lists (--keep, --keep-from, --keep-exe, --keep-package). The User's home
+ * and the Volumes are data directories (reach_data.c). */
 #include "analyzer/reach_int.h"
 
 #include <elf.h>
@@ -93,19 +94,10 @@ static void root_argv(struct reach_ctx *c, const struct str_list *entry, const s
 	sv_free(&argv);
 }
 
-static int is_system_dir(const char *p)
+/* The User's /etc/passwd entry; *home: its home directory, or NULL. */
+static void root_user(struct reach_ctx *c, char **home)
 {
-	static const char *const sys[] = {"/", "/usr", "/etc", "/var", "/bin", "/sbin", "/lib", "/lib64", "/lib32",
-	                                  "/usr/bin", "/usr/sbin", "/usr/lib", "/usr/share", "/usr/local", "/opt",
-	                                  "/home", "/root", "/proc", "/sys", "/dev", "/run", "/tmp", "/var/lib"};
-	for (size_t i = 0; i < ARRAY_LEN(sys); i++)
-		if (!strcmp(p, sys[i]))
-			return 1;
-	return 0;
-}
-
-static void root_user(struct reach_ctx *c)
-{
+	*home = NULL;
 	/* the runtime reads /etc/passwd and /etc/group to turn a named User
 	 * (or group) into ids; root and numeric ids need neither (what the
 	 * programs themselves look up is the nss rule's) */
@@ -143,8 +135,7 @@ static void root_user(struct reach_ctx *c)
 		}
 		if (f[5] && ((numeric && f[2] && !strcmp(f[2], user)) || !strcmp(f[0], user))) {
 			found = 1;
-			if (f[5][0] == '/' && !is_system_dir(f[5]))
-				reach_keep_path(c, f[5], R_USER, NULL, "User's home", 1);
+			*home = xstrdup(f[5]); /* a data directory (reach_data.c) */
 			free(line);
 			break;
 		}
@@ -205,15 +196,7 @@ static void root_preload(struct reach_ctx *c)
 static void roots_always(struct reach_ctx *c)
 {
 	if (c->workdir_node && c->workdir_node != c->t->root)
-		reach_keep(c, c->workdir_node, R_ALWAYS, NULL, "WorkingDir", is_system_dir(c->workdir) ? 0 : F_SUBTREE);
-	json_t *vols = image_config_get(&c->a->img, "Volumes");
-	if (json_is_object(vols)) {
-		const char *k;
-		json_t *v;
-		json_object_foreach(vols, k, v)
-			if (!is_system_dir(k))
-				reach_keep_path(c, k, R_ALWAYS, NULL, "Volume", 1);
-	}
+		reach_keep(c, c->workdir_node, R_ALWAYS, NULL, "WorkingDir", reach_is_system_dir(c->workdir) ? 0 : F_SUBTREE);
 	static const char *const nodes[] = {"/tmp", "/var/tmp", "/run", "/var/run", "/etc/os-release",
 	                                    "/etc/debian_version", "/etc/alpine-release", "/etc/redhat-release",
 	                                    "/etc/hostname", "/etc/hosts", "/etc/resolv.conf", "/etc/localtime",
@@ -375,9 +358,12 @@ int reach_roots(struct reach_ctx *c, struct wh_error *err)
 		reach_setup_loader(c);
 		reach_keep(c, c->t->root, R_ALWAYS, NULL, "the root directory", 0);
 		root_argv(c, &entry, &cmd);
-		root_user(c);
+		char *home;
+		root_user(c, &home);
 		root_preload(c);
 		roots_always(c);
+		reach_data_roots(c, home);
+		free(home);
 		roots_user_lists(c, &keeps, &from_keeps);
 	}
 	sv_free(&keeps);

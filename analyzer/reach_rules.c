@@ -510,6 +510,8 @@ static void rule_node(struct reach_ctx *c)
  * from its helper directory and copies templates from its share
  * directory; a database server reads its share directory (error
  * messages, character sets, bootstrap SQL). Each directory is kept whole. */
+static const char *const db_servers[] = {"mariadbd", "mysqld", NULL};
+
 static const struct prog_dirs {
 	int rule;
 	const char *const *progs, *const *dirs;
@@ -517,7 +519,7 @@ static const struct prog_dirs {
 	{R_VCS, (const char *const[]){"git", NULL},
 	 (const char *const[]){"/usr/lib/git-core", "/usr/libexec/git-core", "/usr/local/libexec/git-core",
 	                       "/usr/share/git-core/templates", "/usr/local/share/git-core/templates", NULL}},
-	{R_DBSERVER, (const char *const[]){"mariadbd", "mysqld", NULL},
+	{R_DBSERVER, db_servers,
 	 (const char *const[]){"/usr/share/mysql", "/usr/share/mariadb", "/usr/local/mysql/share", NULL}},
 };
 
@@ -540,9 +542,27 @@ static void rule_vcs(struct reach_ctx *c)
 	rule_prog_dirs(c, R_VCS);
 }
 
+/* A database server's share directory, and the data directory built into
+ * it (a directory under /var/lib its strings name, mariadbd's
+ * /var/lib/mysql): a data directory, kept whole (reach_data.c). */
 static void rule_dbserver(struct reach_ctx *c)
 {
 	rule_prog_dirs(c, R_DBSERVER);
+	if (!c->rule_fired[R_DBSERVER])
+		return;
+	for (size_t i = 0; i < c->r->n_items; i++) {
+		struct wh_node *n = c->r->items[i].node;
+		const struct elf_info *e = reach_node_elf(n);
+		if (!e || !name_pred(n, e, (void *)db_servers))
+			continue;
+		char p[PATHMAX], kind[PATHMAX + 32], named[PATHMAX + 64];
+		reach_node_path(n, p);
+		snprintf(kind, sizeof kind, "datadir built into %s", p);
+		snprintf(named, sizeof named, "%s names it (its built-in datadir)", p);
+		for (size_t k = 0; k < e->n_paths; k++)
+			if (!strncmp(e->paths[k], "/var/lib/", 9))
+				reach_data_add(c, e->paths[k], kind, n, named);
+	}
 }
 
 /* A JVM finds its home from its launcher's real path (HOME/bin/java):

@@ -112,12 +112,41 @@ static void print_uncertain(FILE *out, const struct reach *r, const char *indent
 		fprintf(out, "%s  ", indent);
 		util_escape_fputs(r->uncertain[i].path, out);
 		util_escape_line(out, ": ", r->uncertain[i].why);
-		fprintf(out, "%s    settled by keeping: ", indent);
-		util_escape_line(out, "--keep ", r->uncertain[i].hint[0]);
+		fprintf(out, "%s    settled by keeping:", indent);
+		for (size_t k = 0; k < r->uncertain[i].n_hint; k++) {
+			fputs(" --keep ", out);
+			util_escape_fputs(r->uncertain[i].hint[k], out);
+		}
+		fputc('\n', out);
 	}
 	if (r->n_uncertain > max)
 		fprintf(out, "%s  ... %zu more (the report's reach.uncertain lists them all)\n", indent,
 		        r->n_uncertain - max);
+}
+
+/* The data directories, one line each, and the directories kept partly (a count). */
+static void print_data_dirs(FILE *out, const struct reach *r, const char *indent)
+{
+	char b[32];
+	if (r->n_data_dirs)
+		fprintf(out, "%sdata directories (%zu; kept whole or dropped whole, never in part):\n", indent,
+		        r->n_data_dirs);
+	for (size_t i = 0; i < r->n_data_dirs; i++) {
+		const struct reach_data_dir *d = &r->data_dirs[i];
+		fmt_size(b, sizeof b, d->bytes);
+		fprintf(out, "%s  %s ", indent, d->kept ? "kept whole" : "dropped whole");
+		util_escape_fputs(d->path, out);
+		fprintf(out, " (%s, %llu file%s): ", b, (unsigned long long)d->files, d->files == 1 ? "" : "s");
+		util_escape_line(out, "", d->why);
+	}
+	if (r->n_partial_dirs) {
+		uint64_t dropped = 0;
+		for (size_t i = 0; i < r->n_partial_dirs; i++)
+			dropped += r->partial_dirs[i].dropped_bytes;
+		fmt_size(b, sizeof b, dropped);
+		fprintf(out, "%sdirectories a program names, kept partly: %zu (%s of their members dropped; the report's "
+		        "reach.partial_dirs lists them)\n", indent, r->n_partial_dirs, b);
+	}
 }
 
 /* What the caps on file contents may cost (the report lists the files). */
@@ -265,6 +294,7 @@ int auto_run(struct analysis *a, const struct cli_opts *o, struct slim_session *
 			print_removed(out, &g, plan, "");
 			print_unresolved(out, r, "", 20);
 			print_uncertain(out, r, "", 20);
+			print_data_dirs(out, r, "");
 			print_truncated(out, a, "");
 		}
 	} else {
@@ -309,6 +339,7 @@ int auto_run(struct analysis *a, const struct cli_opts *o, struct slim_session *
 			print_removed(out, &g, plan, "  ");
 			print_unresolved(out, r, "  ", 20);
 			print_uncertain(out, r, "  ", 20);
+			print_data_dirs(out, r, "  ");
 			print_truncated(out, a, "  ");
 		}
 		json_t *s = json_object();

@@ -157,6 +157,31 @@ json_t *report_reach(const struct reach *r, const struct slim_figures *fg, int f
 		json_array_append_new(unc, x);
 	}
 	json_object_set_new(o, "uncertain", unc);
+	json_t *dd = json_array();
+	for (size_t i = 0; i < r->n_data_dirs; i++) {
+		const struct reach_data_dir *d = &r->data_dirs[i];
+		json_t *x = json_object();
+		json_object_set_new(x, "path", json_string(d->path));
+		json_object_set_new(x, "kind", json_string(d->kind));
+		json_object_set_new(x, "kept", json_boolean(d->kept));
+		json_object_set_new(x, "files", u64(d->files));
+		json_object_set_new(x, "bytes", u64(d->bytes));
+		json_object_set_new(x, "why", json_string(d->why));
+		json_array_append_new(dd, x);
+	}
+	json_object_set_new(o, "data_dirs", dd);
+	json_t *pd = json_array();
+	for (size_t i = 0; i < r->n_partial_dirs; i++) {
+		const struct reach_partial_dir *d = &r->partial_dirs[i];
+		json_t *x = json_object();
+		json_object_set_new(x, "path", json_string(d->path));
+		json_object_set_new(x, "named_by", json_string(d->named_by));
+		json_object_set_new(x, "kept_members", u64(d->kept));
+		json_object_set_new(x, "dropped_members", u64(d->dropped));
+		json_object_set_new(x, "dropped_bytes", u64(d->dropped_bytes));
+		json_array_append_new(pd, x);
+	}
+	json_object_set_new(o, "partial_dirs", pd);
 	json_t *ul = json_array();
 	for (size_t i = 0; i < r->n_unneeded; i++) {
 		json_t *x = json_object();

@@ -13,6 +13,12 @@
 #     it names is uncertain (reach.uncertain, its hint the directory):
 #     --fail-on-unresolved exits 1, --keep of the hint clears it and the
 #     slimmed program loads its plugin.
+#  5. a python script that imports a module by a computed name
+#     (importlib.import_module(name)) is uncertain when the python rule is
+#     off: --fail-on-unresolved exits 1, --keep of its interpreter's library
+#     clears it; a literal import is not, and with the rule on the library
+#     is kept whole and nothing is uncertain. (The "interpreter" is gcc's
+#     prog under python's name: nothing runs it.)
 # The image holds the toolchain's own C library and loader (the files gcc
 # links the test programs against) and programs gcc builds here; the
 # expected outputs are the programs' own, from their source below.
@@ -84,6 +90,12 @@ ln -s "../lib/x86_64-linux-gnu/$(basename "$interp")" "$R/usr/lib64/$(basename "
 printf 'include /etc/ld.so.conf.d/*.conf\n' >"$R/etc/ld.so.conf"
 printf '/opt/foo/lib\n' >"$R/etc/ld.so.conf.d/foo.conf"
 ldconfig -r "$R" || { bad "ldconfig -r failed"; finish; exit 1; }
+mkdir -p "$R/usr/lib/python3.11" "$R/app"
+cp "$R/usr/bin/prog" "$R/usr/bin/python3.11"
+echo '# os' >"$R/usr/lib/python3.11/os.py"
+printf '#!/usr/bin/python3.11\nimport importlib, sys\nm = importlib.import_module(sys.argv[1])\n' >"$R/app/dyn.py"
+printf '#!/usr/bin/python3.11\nimport importlib\nm = importlib.import_module("os")\n' >"$R/app/lit.py"
+chmod 0755 "$R/app/dyn.py" "$R/app/lit.py"
 grep -q /opt/foo/lib/libfoo.so.1 "$R/etc/ld.so.cache" || bad "ldconfig's cache names /opt/foo/lib/libfoo.so.1"
 
 # the image: a SPEC listing the tree
@@ -169,5 +181,25 @@ if slim unc-keep --fail-on-unresolved --entrypoint /usr/bin/plugprog --keep /usr
 	eq "dlopen: with --keep of the hint the slimmed program loads its plugin" \
 		"$(cat "$T/slim-plug.rc"):$(cat "$T/slim-plug.out")" "0:plug=7"
 fi
+
+# 5. python's dynamic import
+pyunc() { # NAME ARGS...: exit status, then the report's uncertain [path, first hint]
+	local name=$1 rc=0
+	shift
+	"$WHITTLE" --auto -q --dry-run --fail-on-unresolved --report "$T/$name.json" "$@" img.tar \
+		>"$T/$name.out" 2>"$T/$name.err" || rc=$?
+	echo "$rc $(python3 -c 'import json,sys; print([[u["path"], u["hint"][0]] for u in json.load(open(sys.argv[1]))["reach"]["uncertain"]])' "$T/$name.json")"
+}
+eq "import: computed name, python rule off: uncertain, --fail-on-unresolved exits 1" \
+	"$(pyunc dyn-off --entrypoint /app/dyn.py --rule python=off)" "1 [['/app/dyn.py', '/usr/lib/python3.11']]"
+check "import: the reason names the line" grep -q "imports a module by a computed name at line 3" "$T/dyn-off.json"
+"$WHITTLE" --auto --dry-run --entrypoint /app/dyn.py --rule python=off img.tar >"$T/dyn-sum.out" 2>&1 || true
+check "import: the summary names every directory of the hint" \
+	grep -q "^    settled by keeping: --keep /usr/lib/python3.11 --keep /app$" "$T/dyn-sum.out"
+eq "import: --keep of the interpreter's library and the script's directory clears it" \
+	"$(pyunc dyn-keep --entrypoint /app/dyn.py --rule python=off --keep /usr/lib/python3.11 --keep /app)" "0 []"
+eq "import: a literal name is not uncertain" "$(pyunc lit-off --entrypoint /app/lit.py --rule python=off)" "0 []"
+eq "import: with the python rule on its library is kept whole: settled" \
+	"$(pyunc dyn-on --entrypoint /app/dyn.py --keep /app)" "0 []"
 
 finish

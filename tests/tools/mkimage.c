@@ -725,6 +725,8 @@ struct opts {
 	size_t ntags;
 	char **env;
 	size_t nenv;
+	char **vol;
+	size_t nvol;
 	enum corrupt corrupt;
 	size_t corrupt_layer;
 	const char *add_to;
@@ -901,6 +903,12 @@ static struct buf make_config(struct opts *o, struct image *img)
 		json_object_set_new(cc, "User", json_string(o->user));
 	if (o->nenv)
 		json_object_set_new(cc, "Env", str_array(o->env, o->nenv));
+	if (o->nvol) {
+		json_t *v = json_object();
+		for (size_t i = 0; i < o->nvol; i++)
+			json_object_set_new(v, o->vol[i], json_object());
+		json_object_set_new(cc, "Volumes", v);
+	}
 	if (o->entrypoint)
 		json_object_set(cc, "Entrypoint", o->entrypoint);
 	if (o->cmd)
@@ -1406,7 +1414,7 @@ static void usage(FILE *f)
 	        "                                 gzip for kaniko, oci and oci-archive)\n"
 	        "  --arch ARCH (amd64)  --os OS (linux)\n"
 	        "  --tag NAME:TAG|TAG   (repeatable)\n"
-	        "  --entrypoint JSON-ARRAY  --cmd JSON-ARRAY  --env K=V (repeatable)\n"
+	        "  --entrypoint JSON-ARRAY  --cmd JSON-ARRAY  --env K=V (repeatable)  --volume PATH (repeatable)\n"
 	        "  --user U  --workdir D\n"
 	        "  --corrupt blob-digest|diff-id|missing-blob|layer-count|bad-json|\n"
 	        "            truncate-layer|bad-gzip   --corrupt-layer N (default 0)\n"
@@ -1433,7 +1441,7 @@ static json_t *parse_json_array(const char *opt, const char *s)
 int main(int argc, char **argv)
 {
 	struct opts o = {.fmt = FMT_OCI_ARCHIVE, .arch = "amd64", .os = "linux"};
-	enum { O_COMP = 256, O_FMT, O_ARCH, O_OS, O_TAG, O_EP, O_CMD, O_ENV, O_USER, O_WD,
+	enum { O_COMP = 256, O_FMT, O_ARCH, O_OS, O_TAG, O_EP, O_CMD, O_ENV, O_VOL, O_USER, O_WD,
 	       O_CORRUPT, O_CLAYER, O_ADD, O_PIDX, O_HELP };
 	static const struct option lo[] = {
 		{"compression", required_argument, NULL, O_COMP},
@@ -1444,6 +1452,7 @@ int main(int argc, char **argv)
 		{"entrypoint", required_argument, NULL, O_EP},
 		{"cmd", required_argument, NULL, O_CMD},
 		{"env", required_argument, NULL, O_ENV},
+		{"volume", required_argument, NULL, O_VOL},
 		{"user", required_argument, NULL, O_USER},
 		{"workdir", required_argument, NULL, O_WD},
 		{"corrupt", required_argument, NULL, O_CORRUPT},
@@ -1495,6 +1504,10 @@ int main(int argc, char **argv)
 				die("--env: K=V, not \"%s\"", optarg);
 			o.env = xrealloc(o.env, (o.nenv + 1) * sizeof *o.env);
 			o.env[o.nenv++] = optarg;
+			break;
+		case O_VOL:
+			o.vol = xrealloc(o.vol, (o.nvol + 1) * sizeof *o.vol);
+			o.vol[o.nvol++] = optarg;
 			break;
 		case O_USER: o.user = optarg; break;
 		case O_WD: o.workdir = optarg; break;
@@ -1582,6 +1595,7 @@ int main(int argc, char **argv)
 	free(img.hist);
 	free(o.tags);
 	free(o.env);
+	free(o.vol);
 	json_decref(o.entrypoint);
 	json_decref(o.cmd);
 	return 0;

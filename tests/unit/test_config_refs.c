@@ -17,7 +17,7 @@
 static void collect(void *ctx, const char *path, enum config_ref_kind kind, const char *directive)
 {
 	(void)directive;
-	static const char *const k[] = {"file", "glob", "dir", "parent"};
+	static const char *const k[] = {"file", "glob", "dir", "parent", "data"};
 	char *out = ctx;
 	size_t l = strlen(out);
 	snprintf(out + l, 4096 - l, "%s %s\n", k[kind], path);
@@ -93,8 +93,9 @@ static void test_mysql(void **state)
 	      "dir /etc/mysql/conf.d\n"
 	      "dir /usr/lib/mysql/plugin\n"
 	      "dir /usr/share/mysql/charsets\n"
+	      "data /var/lib/mysql\n"
 	      "parent /run/mysqld/mysqld.pid\n",
-	      6);
+	      7);
 }
 
 int main(void)

@@ -587,8 +587,9 @@ static void test_user_lists(void **state)
 	assert_false(kept(f, "/data/y.bin")); /* -PATH wins over --keep */
 	assert_false(kept(f, "/opt/a/libfoo.so.1"));
 	assert_true(unresolved_has(f, "/opt/a/libmid.so.1", "/opt/a/libfoo.so.1 (dropped by --drop"));
-	reason(f, "home/app", "user", NULL);
-	assert_true(kept(f, "/home/app/.rc"));
+	/* the User's home: nothing the entrypoint runs names it: dropped whole */
+	reason(f, "home/app", "data-dir", NULL);
+	assert_false(kept(f, "/home/app/.rc"));
 	/* a removable path says which --drop removed it */
 	struct reach_explanation x;
 	struct wh_error err = {0};
@@ -758,6 +759,7 @@ static void test_named_paths(void **state)
 		dir(f, "usr/lib/x86_64-linux-gnu/gconv");
 		host(f, "usr/lib/x86_64-linux-gnu/gconv/UTF-16.so", "libfoo.so", 0755);
 		host(f, "usr/bin/prog", "prog_named", 0755);
+		text(f, "usr/README", "r\n", 0644); /* a member of /usr nothing keeps */
 		entry(f, "/usr/bin/prog");
 		char *rules[] = {"gconv=off"};
 		struct reach_opts o = {.rules = {rules, gconv_on ? 0 : 1}};
@@ -769,6 +771,16 @@ static void test_named_paths(void **state)
 		assert_true(kept(f, "/etc/whapp/whapp.conf"));
 		reason(f, "usr/lib/whapp-core", "named", "/usr/bin/prog");
 		assert_false(kept(f, "/usr/lib/whapp-core/a"));
+		/* the directories kept partly: whapp-core (named itself), not
+		 * /etc/whapp (whole), /usr/libexec/whapp (a parent) nor /usr
+		 * (named, but a system directory) */
+		reason(f, "usr", "named", "/usr/bin/prog");
+		assert_int_equal(f->r.n_partial_dirs, 1);
+		assert_string_equal(f->r.partial_dirs[0].path, "/usr/lib/whapp-core");
+		assert_string_equal(f->r.partial_dirs[0].named_by, "/usr/bin/prog");
+		assert_int_equal(f->r.partial_dirs[0].kept, 0);
+		assert_int_equal(f->r.partial_dirs[0].dropped, 1);
+		assert_int_equal(f->r.partial_dirs[0].dropped_bytes, 2);
 		assert_false(kept(f, "/usr/lib/x86_64-linux-gnu/gconv"));
 		assert_false(kept(f, "/usr/lib/x86_64-linux-gnu/gconv/UTF-16.so"));
 		fix_free(f);
@@ -922,6 +934,257 @@ static void test_uncertain(void **state)
 	}
 }
 
+/* The data directory fixture: user db, home /home/db holding a pre-made
+ * "cluster", the entrypoint /entry.sh (script, a shell that is
+ * prog_plain), and a program /usr/bin/prog. */
+static struct fix *data_fix(const char *script)
+{
+	struct fix *f = fix_new();
+	base(f);
+	host(f, "usr/bin/prog", "prog_plain", 0755);
+	host(f, "usr/bin/dash", "prog_plain", 0755);
+	link_(f, "usr/bin/sh", "dash");
+	dir(f, "etc");
+	text(f, "etc/passwd", "root:x:0:0::/root:/bin/sh\ndb:x:1000:1000::/home/db:/bin/sh\n", 0644);
+	dir(f, "home");
+	dir(f, "home/db");
+	text(f, "home/db/.profile", "umask 077\n", 0644);
+	dir(f, "home/db/cluster");
+	text(f, "home/db/cluster/PG_VERSION", "15\n", 0600);
+	dir(f, "home/db/cluster/base");
+	text(f, "home/db/cluster/base/1", "0123456789", 0600);
+	text(f, "entry.sh", script, 0755);
+	config(f, "User", json_string("db"));
+	entry(f, "/entry.sh");
+	return f;
+}
+
+static const struct reach_data_dir *data_dir(struct fix *f, const char *path)
+{
+	for (size_t i = 0; i < f->r.n_data_dirs; i++)
+		if (!strcmp(f->r.data_dirs[i].path, path))
+			return &f->r.data_dirs[i];
+	fprintf(stderr, "no data dir %s\n", path);
+	fail();
+	return NULL;
+}
+
+/* A data directory is kept whole when the entrypoint may read it (a kept
+ * script names it or a path inside, uses $HOME, the Env names it,
+ * something inside is kept), else dropped whole: never in part. */
+static void test_data_dirs_home(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *script;
+		const char *env;   /* K=V or NULL */
+		const char *keep;  /* --keep or NULL */
+		int kept;
+		const char *why;   /* a part of the reason */
+	} cases[] = {
+		{"#!/bin/sh\nexec /usr/bin/prog\n", NULL, NULL, 0, "nothing the entrypoint runs names it"},
+		{"#!/bin/sh\nPGDATA=/home/db/cluster\nexec /usr/bin/prog\n", NULL, NULL, 1, "/entry.sh names /home/db/cluster"},
+		{"#!/bin/sh\nrm -rf \"$HOME/cluster\"\nexec /usr/bin/prog\n", NULL, NULL, 1, "/entry.sh uses $HOME"},
+		{"#!/bin/sh\nexec /usr/bin/prog\n", "PGDATA=/home/db/cluster", NULL, 1, "Env PGDATA names /home/db/cluster"},
+		{"#!/bin/sh\nexec /usr/bin/prog\n", NULL, "/home/db/.profile", 1, "/home/db/.profile is kept (keep"},
+		/* a name that only starts like the home's is not the home */
+		{"#!/bin/sh\nexec /usr/bin/prog /home/dbx\n", NULL, NULL, 0, "nothing the entrypoint runs names it"},
+	};
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		struct fix *f = data_fix(cases[i].script);
+		if (cases[i].env)
+			config(f, "Env", json_pack("[s]", cases[i].env));
+		char *keep[] = {(char *)cases[i].keep};
+		struct reach_opts o = {.keep = {keep, cases[i].keep ? 1 : 0}};
+		compute(f, &o);
+		const struct reach_data_dir *d = data_dir(f, "/home/db");
+		if (!strstr(d->why, cases[i].why))
+			fprintf(stderr, "case %zu: why: %s\n", i, d->why);
+		assert_non_null(strstr(d->why, cases[i].why));
+		assert_int_equal(d->kept, cases[i].kept);
+		assert_string_equal(d->kind, "User's home");
+		assert_int_equal(d->files, 3);
+		assert_int_equal(d->bytes, 10 + 3 + 10);
+		/* whole or nothing: every member follows the directory */
+		assert_true(kept(f, "/home/db")); /* the home exists, empty when dropped */
+		assert_int_equal(kept(f, "/home/db/.profile"), cases[i].kept);
+		assert_int_equal(kept(f, "/home/db/cluster"), cases[i].kept);
+		assert_int_equal(kept(f, "/home/db/cluster/PG_VERSION"), cases[i].kept);
+		assert_int_equal(kept(f, "/home/db/cluster/base/1"), cases[i].kept);
+		if (!cases[i].kept)
+			reason(f, "home/db", "data-dir", NULL);
+		else if (!cases[i].keep)
+			reason(f, "home/db/cluster/base/1", "data-dir", "/home/db/cluster/base");
+		fix_free(f);
+	}
+}
+
+/* A Volume nothing names is dropped whole (its directory stays); a mysql
+ * configuration's datadir is kept whole, named by the configuration. */
+static void test_data_dirs_volume_datadir(void **state)
+{
+	(void)state;
+	for (int named = 0; named <= 1; named++) {
+		struct fix *f = fix_new();
+		base(f);
+		host(f, "usr/bin/prog", "prog_plain", 0755);
+		dir(f, "data");
+		text(f, "data/seed.db", "seed", 0644);
+		dir(f, "srv");
+		dir(f, "srv/mysql");
+		text(f, "srv/mysql/ibdata1", "12345678", 0660);
+		dir(f, "etc");
+		dir(f, "etc/mysql");
+		text(f, "etc/mysql/my.cnf", "[mysqld]\ndatadir = /srv/mysql\n", 0644);
+		entry(f, "/usr/bin/prog");
+		config(f, "Volumes", json_pack("{s:{}}", "/data"));
+		char *keep[] = {"/etc/mysql/my.cnf"};
+		struct reach_opts o = {.keep = {keep, named ? 1 : 0}};
+		compute(f, &o);
+		const struct reach_data_dir *v = data_dir(f, "/data");
+		assert_false(v->kept);
+		assert_string_equal(v->kind, "Volume");
+		assert_true(kept(f, "/data"));
+		assert_false(kept(f, "/data/seed.db"));
+		assert_int_equal(f->r.n_data_dirs, named ? 2 : 1);
+		assert_int_equal(kept(f, "/srv/mysql/ibdata1"), named);
+		if (named) {
+			const struct reach_data_dir *m = data_dir(f, "/srv/mysql");
+			assert_true(m->kept);
+			assert_string_equal(m->kind, "datadir of /etc/mysql/my.cnf");
+			assert_non_null(strstr(m->why, "/etc/mysql/my.cnf names it (datadir)"));
+			reason(f, "srv/mysql", "data-dir", "/etc/mysql/my.cnf");
+		}
+		fix_free(f);
+	}
+}
+
+/* An interpreter's script that imports a module by a computed name is
+ * uncertain, its hint the interpreter's module directories and the
+ * script's own; settled when they are kept whole (the rule on, or --keep)
+ * and never listed for a literal import. */
+static void test_uncertain_imports(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *interp, *libdir, *script, *rule_off;
+	} langs[] = {
+		{"python3.11", "usr/lib/python3.11", "import importlib\nm = importlib.import_module(NAME)\n", "python=off"},
+		{"node", "usr/lib/node_modules", "const fs = require('fs');\nconst m = require(NAME);\n", "node=off"},
+		{"perl", "usr/share/perl5", "use strict;\nrequire NAME;\n", "perl=off"},
+		{"ruby", "usr/lib/ruby", "require 'json'\nrequire NAME\n", "ruby=off"},
+	};
+	for (size_t l = 0; l < ARRAY_LEN(langs); l++)
+		for (int c = 0; c < 4; c++) { /* 0 rule on, 1 rule off, 2 off + --keep, 3 off + a literal name */
+			struct fix *f = fix_new();
+			base(f);
+			char p[256], body[512], lit[64];
+			snprintf(p, sizeof p, "usr/bin/%s", langs[l].interp);
+			host(f, p, "prog_plain", 0755);
+			dir(f, "usr/lib/python3.11");
+			dir(f, "usr/lib/node_modules");
+			dir(f, "usr/share");
+			dir(f, "usr/share/perl5");
+			dir(f, "usr/lib/ruby");
+			snprintf(p, sizeof p, "%s/mod.x", langs[l].libdir);
+			text(f, p, "x\n", 0644);
+			dir(f, "app");
+			snprintf(lit, sizeof lit, "%s", l == 2 ? "Foo::Bar" : "'json'");
+			char *t = strstr(langs[l].script, "NAME");
+			snprintf(body, sizeof body, "#!/usr/bin/%s\n%.*s%s%s", langs[l].interp, (int)(t - langs[l].script),
+			         langs[l].script, c == 3 ? lit : (l == 2 ? "$name" : "name"), t + 4);
+			text(f, "app/run", body, 0755);
+			entry(f, "/app/run");
+			config(f, "WorkingDir", json_string("/app"));
+			char *rules[] = {(char *)langs[l].rule_off};
+			char keep0[128];
+			snprintf(keep0, sizeof keep0, "/%s", langs[l].libdir);
+			char *keep[] = {keep0};
+			struct reach_opts o = {.rules = {rules, c ? 1 : 0}, .keep = {keep, c == 2 ? 1 : 0}};
+			compute(f, &o);
+			if ((int)f->r.n_uncertain != (c == 1))
+				fprintf(stderr, "%s case %d: %zu uncertain\n", langs[l].interp, c, f->r.n_uncertain);
+			assert_int_equal(f->r.n_uncertain, c == 1);
+			if (c == 1) {
+				const struct reach_uncertain *u = &f->r.uncertain[0];
+				assert_string_equal(u->path, "/app/run");
+				assert_non_null(strstr(u->why, "imports a module by a computed name at line 3"));
+				assert_int_equal(u->n_hint, 2);
+				assert_string_equal(u->hint[0], keep0);
+				assert_string_equal(u->hint[1], "/app");
+			}
+			fix_free(f);
+		}
+}
+
+/* A database server's built-in data directory (a directory under /var/lib
+ * its strings name) is a data directory with the dbserver rule: kept
+ * whole; without the rule it is a directory the program names, kept
+ * partly (reach.partial_dirs). */
+static void test_dbserver_datadir(void **state)
+{
+	(void)state;
+	for (int on = 0; on <= 1; on++) {
+		struct fix *f = fix_new();
+		base(f);
+		dir(f, "usr/sbin");
+		host(f, "usr/sbin/mariadbd", "prog_dbnamed", 0755);
+		dir(f, "var");
+		dir(f, "var/lib");
+		dir(f, "var/lib/mysql");
+		text(f, "var/lib/mysql/ibdata1", "0123456789", 0660);
+		dir(f, "var/lib/mysql/mysql");
+		text(f, "var/lib/mysql/mysql/user.frm", "u", 0660);
+		entry(f, "/usr/sbin/mariadbd");
+		char *rules[] = {"dbserver=off"};
+		struct reach_opts o = {.rules = {rules, on ? 0 : 1}};
+		compute(f, &o);
+		assert_int_equal(kept(f, "/var/lib/mysql/ibdata1"), on);
+		assert_int_equal(kept(f, "/var/lib/mysql/mysql/user.frm"), on);
+		assert_int_equal(f->r.n_data_dirs, on);
+		assert_int_equal(f->r.n_partial_dirs, !on);
+		if (on) {
+			const struct reach_data_dir *d = data_dir(f, "/var/lib/mysql");
+			assert_true(d->kept);
+			assert_string_equal(d->kind, "datadir built into /usr/sbin/mariadbd");
+			assert_int_equal(d->files, 2);
+			assert_int_equal(d->bytes, 11);
+			reason(f, "var/lib/mysql", "data-dir", "/usr/sbin/mariadbd");
+		} else {
+			assert_string_equal(f->r.partial_dirs[0].path, "/var/lib/mysql");
+			assert_int_equal(f->r.partial_dirs[0].dropped, 2);
+			assert_int_equal(f->r.partial_dirs[0].dropped_bytes, 11);
+		}
+		fix_free(f);
+	}
+}
+
+/* What an interpreter reads through HOME (python's user site-packages)
+ * keeps the home whole when that interpreter's rule fired. */
+static void test_data_dirs_home_reads(void **state)
+{
+	(void)state;
+	for (int on = 0; on <= 1; on++) {
+		struct fix *f = data_fix("#!/usr/bin/python3.11\nimport x\n");
+		host(f, "usr/bin/python3.11", "prog_plain", 0755);
+		dir(f, "home/db/.local");
+		dir(f, "home/db/.local/lib");
+		dir(f, "home/db/.local/lib/python3.11");
+		text(f, "home/db/.local/lib/python3.11/x.py", "y = 1\n", 0644);
+		char *rules[] = {"python=off"};
+		struct reach_opts o = {.rules = {rules, on ? 0 : 1}};
+		compute(f, &o);
+		const struct reach_data_dir *d = data_dir(f, "/home/db");
+		assert_int_equal(d->kept, on);
+		assert_int_equal(kept(f, "/home/db/.local/lib/python3.11/x.py"), on);
+		assert_int_equal(kept(f, "/home/db/cluster/PG_VERSION"), on);
+		if (on)
+			assert_non_null(strstr(d->why, "python rule: the program reads /home/db/.local/lib/python3.11 "
+			                                "(python's user site-packages) through HOME"));
+		fix_free(f);
+	}
+}
+
 /* ---- setup ---- */
 
 static int setup(void **state)
@@ -947,9 +1210,12 @@ static int setup(void **state)
 	               "void _start(void) { getpwnam(); pthread_cancel(); iconv_open(); dlopen(); for (;;) ; }\n");
 	W("system.c", "int system(const char *);\nvoid _start(void) { system(\"x\"); for (;;) ; }\n");
 	W("named.c", "static const char *const n[] = {\"/etc/whapp\", \"/usr/lib/whapp-core\",\n"
-	             "  \"/usr/libexec/whapp/helper\", \"/usr/lib/x86_64-linux-gnu/gconv\", \"/usr/share/none/x\"};\n"
+	             "  \"/usr/libexec/whapp/helper\", \"/usr/lib/x86_64-linux-gnu/gconv\", \"/usr/share/none/x\",\n"
+	             "  \"/usr\"};\n"
 	             "const char *volatile sink;\n"
-	             "void _start(void) { for (int i = 0; i < 5; i++) sink = n[i]; for (;;) ; }\n");
+	             "void _start(void) { for (int i = 0; i < 6; i++) sink = n[i]; for (;;) ; }\n");
+	W("dbnamed.c", "static const char *const d = \"/var/lib/mysql\";\n"
+	               "const char *volatile sink;\nvoid _start(void) { sink = d; for (;;) ; }\n");
 	W("dlnamed.c", "int dlopen(void);\nstatic const char *const d = \"/usr/lib/whplug\";\n"
 	               "const char *volatile sink;\nvoid _start(void) { sink = d; dlopen(); for (;;) ; }\n");
 #undef W
@@ -970,7 +1236,8 @@ static int setup(void **state)
 	    sh("%s imports.c -L. -lfakec -o prog_imports 2>>err", exe) ||
 	    sh("%s system.c -L. -lfakec -o prog_system 2>>err", exe) ||
 	    sh("%s -O0 named.c -o prog_named 2>>err", exe) ||
-	    sh("%s -O0 dlnamed.c -L. -lfakec -o prog_dlnamed 2>>err", exe)) {
+	    sh("%s -O0 dlnamed.c -L. -lfakec -o prog_dlnamed 2>>err", exe) ||
+	    sh("%s -O0 dbnamed.c -o prog_dbnamed 2>>err", exe)) {
 		sh("cat err >&2");
 		return -1;
 	}
@@ -1015,6 +1282,11 @@ int main(void)
 		cmocka_unit_test(test_program_rules),
 		cmocka_unit_test(test_uncertain),
 		cmocka_unit_test(test_cert_stores),
+		cmocka_unit_test(test_uncertain_imports),
+		cmocka_unit_test(test_data_dirs_home),
+		cmocka_unit_test(test_data_dirs_home_reads),
+		cmocka_unit_test(test_data_dirs_volume_datadir),
+		cmocka_unit_test(test_dbserver_datadir),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
