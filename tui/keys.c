@@ -81,7 +81,7 @@ const struct tui_key tui_keys[] = {
 	 "r", "run a command of the image in a sandbox (as --probe): its output; what it touches is kept (P)", "r",
 	 "probe"},
 	{KEYS('U'), PANE_ANY, KM_SLIM, KS_SLIM, 0, KA_UNCERTAIN, 0,
-	 "U", "the uncertain list: programs that may load what the analysis cannot see", NULL, NULL},
+	 "U", "the uncertain list, the data directories, the directories kept partly", NULL, NULL},
 	{KEYS('e'), PANE_ANY, KM_SLIM, KS_SLIM, 0, KA_ROOT, 17,
 	 "e", "edit the entrypoint and cmd slimming starts from (Enter on \"\": the image's)", "e", "entrypoint"},
 	{KEYS('K'), PANE_ANY, KM_SLIM, KS_SLIM, 0, KA_SAVE, 18,

@@ -882,6 +882,36 @@ void slim_view_uncertain_line(const struct slim_view *sv, size_t i, char *out, s
 	snprintf(out, len, "uncertain: %s (keeping %s settles it): %s", u->path, h, u->why);
 }
 
+/* After the uncertain entries: the data directories (kept whole or dropped
+ * whole, and why) and the directories a program names that are kept only
+ * partly, as the report's reach.data_dirs and reach.partial_dirs. */
+static void uncertain_dirs_text(const struct slim_view *sv, FILE *f)
+{
+	if (!sv->s.have_reach)
+		return;
+	const struct reach *r = &sv->s.r;
+	char b[32];
+	if (r->n_data_dirs)
+		fprintf(f, "%zu data director%s: kept whole or dropped whole, never in part\n\n", r->n_data_dirs,
+		        r->n_data_dirs == 1 ? "y" : "ies");
+	for (size_t i = 0; i < r->n_data_dirs; i++) {
+		const struct reach_data_dir *d = &r->data_dirs[i];
+		fmt_size(b, sizeof b, d->bytes);
+		fprintf(f, "%s %s (%s, %s, %llu file%s)\n  why      %s\n\n", d->kept ? "kept whole" : "dropped whole",
+		        d->path, d->kind ? d->kind : "data directory", b, (unsigned long long)d->files,
+		        d->files == 1 ? "" : "s", d->why ? d->why : "");
+	}
+	if (r->n_partial_dirs)
+		fprintf(f, "%zu director%s a program names, kept partly (the members something else keeps)\n\n",
+		        r->n_partial_dirs, r->n_partial_dirs == 1 ? "y" : "ies");
+	for (size_t i = 0; i < r->n_partial_dirs; i++) {
+		const struct reach_partial_dir *d = &r->partial_dirs[i];
+		fmt_size(b, sizeof b, d->dropped_bytes);
+		fprintf(f, "kept partly %s\n  named by %s\n  members  %llu kept, %llu dropped (%s)\n\n", d->path,
+		        d->named_by ? d->named_by : "?", (unsigned long long)d->kept, (unsigned long long)d->dropped, b);
+	}
+}
+
 char *slim_view_uncertain_text(const struct slim_view *sv)
 {
 	char *buf = NULL;
@@ -899,6 +929,7 @@ char *slim_view_uncertain_text(const struct slim_view *sv)
 	}
 	if (!n)
 		fprintf(f, "(none: every kept program's loads are seen)\n\n");
+	uncertain_dirs_text(sv, f);
 	fprintf(f, "(any key but the arrows, j k, PgUp PgDn closes)");
 	fclose(f);
 	return buf;

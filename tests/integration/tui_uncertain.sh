@@ -6,7 +6,9 @@
 # toolchain's C library and loader. The slim view shows the entry above
 # the file rows (the program, the hint, why); U lists it in full; x on the
 # hint's directory (kept partly, by name, which x would otherwise drop)
-# keeps it whole and the entry leaves the list; z brings it back. A program without dlopen (the same image slimmed from another
+# keeps it whole and the entry leaves the list; z brings it back. U also
+# lists the data directories (a Volume nothing names: dropped whole) and the
+# directories kept partly (the hint's, before x). A program without dlopen (the same image slimmed from another
 # entrypoint) shows no list.
 . "$(dirname "$0")/lib.sh"
 need_cmd gcc readelf /usr/bin/python3
@@ -15,6 +17,9 @@ need_cmd gcc readelf /usr/bin/python3
 
 R=$T/root
 mkdir -p "$R/usr/bin" "$R/usr/lib/x86_64-linux-gnu" "$R/usr/lib64" "$R/usr/lib/whplug"
+# a declared Volume nothing names: a data directory dropped whole
+mkdir -p "$R/srv/data"
+printf 'seed\n' >"$R/srv/data/seed"
 ln -s usr/bin "$R/bin"
 ln -s usr/lib "$R/lib"
 ln -s usr/lib64 "$R/lib64"
@@ -62,7 +67,7 @@ ln -s "../lib/x86_64-linux-gnu/$(basename "$interp")" "$R/usr/lib64/$(basename "
 	done
 ) >"$T/spec"
 IMG=$T/img.tar
-"$MKIMAGE" --format oci-archive --entrypoint '["/usr/bin/plugprog"]' "$T/spec" "$IMG" >/dev/null ||
+"$MKIMAGE" --format oci-archive --volume /srv/data --entrypoint '["/usr/bin/plugprog"]' "$T/spec" "$IMG" >/dev/null ||
 	{ bad "mkimage failed"; finish; exit 1; }
 
 cat >"$T/run.sh" <<RUN
@@ -103,6 +108,11 @@ w u "Uncertain: what the analysis cannot see"
 check "U: one entry" on_screen "1 uncertain: kept programs that may load code or data"
 check "U: the program" grep -qE "│ /usr/bin/plugprog +│" "$T/screen"
 check "U: what settles it" on_screen "settled  by keeping /usr/lib/whplug (x on it keeps it whole)"
+# and what the analysis decided whole or in part: the Volume, the named directory
+check "U: the Volume, a data directory dropped whole" on_screen "dropped whole /srv/data (Volume, 5 B, 1 file)"
+check "U: the directory the program names, kept partly" on_screen "kept partly /usr/lib/whplug"
+check "U: named by the program" on_screen "named by /usr/bin/plugprog"
+check "U: its one member dropped" on_screen "members  0 kept, 1 dropped"
 keys u Escape
 w u "sort: name"
 
