@@ -492,30 +492,14 @@ void probe_results_free(struct probe_results *res)
 
 /* --- the keep set --------------------------------------------------------------- */
 
-static int is_dir(const struct analysis *a, const char *path, struct wh_node **node)
+static struct wh_node *image_node(const struct analysis *a, const char *path)
 {
 	struct pathres r;
-	*node = NULL;
-	int dir = 0;
-	if (pathres_resolve(&a->tree, NULL, path, 0, &r, NULL) == 0 && r.node) {
-		*node = r.node;
-		dir = r.node->type == WH_T_DIR;
-	}
+	struct wh_node *n = NULL;
+	if (pathres_resolve(&a->tree, NULL, path, 0, &r, NULL) == 0)
+		n = r.node;
 	pathres_free(&r);
-	return dir;
-}
-
-/* a path as a --keep pattern: glob characters escaped */
-static char *as_pattern(const char *p)
-{
-	struct buf b = {0};
-	for (; *p; p++) {
-		if (strchr("*?[\\", *p))
-			buf_append(&b, "\\", 1);
-		buf_append(&b, p, 1);
-	}
-	buf_append(&b, "", 1);
-	return (char *)b.data;
+	return n;
 }
 
 int probe_apply(struct analysis *a, const struct reach_opts *ro, struct reach *r, struct probe_results *res,
@@ -536,14 +520,11 @@ int probe_apply(struct analysis *a, const struct reach_opts *ro, struct reach *r
 			p->why = xasprintf("probe: %s", p->cmd->text);
 		was[i] = xcalloc(p->n_touched ? p->n_touched : 1, 1);
 		for (size_t k = 0; k < p->n_touched; k++) {
-			struct wh_node *n;
-			if (is_dir(a, p->touched[k], &n)) {
-				was[i][k] = 2; /* a directory: not a keep (that would keep its subtree) */
-				continue;
-			}
+			/* each path as itself: a directory without its members (reach_opts.keep_probe) */
+			struct wh_node *n = image_node(a, p->touched[k]);
 			was[i][k] = n && (n->mark & WH_MARK_KEEP);
 			why[o2.keep_probe.n] = p->why;
-			o2.keep_probe.v[o2.keep_probe.n++] = as_pattern(p->touched[k]);
+			o2.keep_probe.v[o2.keep_probe.n++] = xstrdup(p->touched[k]);
 		}
 	}
 	o2.keep_probe_why = why;
@@ -553,10 +534,9 @@ int probe_apply(struct analysis *a, const struct reach_opts *ro, struct reach *r
 	for (size_t i = 0; i < res->n && rc == 0; i++) {
 		struct probe_result *p = &res->v[i];
 		for (size_t k = 0; k < p->n_touched; k++) {
-			struct wh_node *n;
-			if (was[i][k] || is_dir(a, p->touched[k], &n) || !n || !(n->mark & WH_MARK_KEEP))
-				continue;
-			push(&p->added, &p->n_added, p->touched[k]);
+			struct wh_node *n = image_node(a, p->touched[k]);
+			if (!was[i][k] && n && (n->mark & WH_MARK_KEEP))
+				push(&p->added, &p->n_added, p->touched[k]);
 		}
 	}
 	for (size_t i = 0; i < res->n; i++)

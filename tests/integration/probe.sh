@@ -4,7 +4,9 @@
 # Dockerfile: /root/saved.txt is a copy of README.md that nothing in the
 # image's config names): the plain --auto output drops /root/saved.txt,
 # with --probe 'cat /root/saved.txt' it keeps it (the output layer's tar
-# listing). The sandbox holds: a probe writing /etc/MARKER and a fresh host
+# listing). A directory a probe listed (ls /home, empty) or entered (cd
+# /root/.data) is kept as the original's directory (owner, mode) without
+# its members, and added_by_probe names it. The sandbox holds: a probe writing /etc/MARKER and a fresh host
 # directory's path leaves both absent on the host; /proc/self/uid_map read
 # in a probe maps no inside id to host uid 0; an endless loop and a tree of
 # 200 processes are killed at the timeout with no process left (pgrep on a
@@ -44,6 +46,28 @@ for l in man["layers"]:
                 print(m.name.lstrip("./").lstrip("/"))
 PY
 }
+# the entries of an image's layers (an oci-archive, or a docker-archive with
+# manifest.json), the last layer's winning: "PATH TYPE MODE UID GID" (d: a directory)
+layer_entries() {
+	/usr/bin/python3 - "$1" <<'PY'
+import json, sys, tarfile, io
+t = tarfile.open(sys.argv[1])
+names = t.getnames()
+if "manifest.json" in names:
+    layers = [t.extractfile(l).read() for l in json.loads(t.extractfile("manifest.json").read())[0]["Layers"]]
+else:
+    blob = lambda d: t.extractfile("blobs/sha256/" + d.split(":")[1]).read()
+    man = json.loads(blob(json.loads(t.extractfile("index.json").read())["manifests"][0]["digest"]))
+    layers = [blob(l["digest"]) for l in man["layers"]]
+seen = {}
+for data in layers:
+    with tarfile.open(fileobj=io.BytesIO(data)) as lt:
+        for m in lt.getmembers():
+            seen[m.name.lstrip("./").rstrip("/")] = "%s %o %d %d" % ("d" if m.isdir() else "f", m.mode & 0o7777, m.uid, m.gid)
+for k in sorted(seen):
+    print(k, seen[k])
+PY
+}
 no_tree_left() { [ -z "$(ls -A "$T/tmp")" ]; }
 probe_field() { /usr/bin/python3 -c 'import json,sys; p=json.load(open(sys.argv[1]))["probe"][int(sys.argv[2])]; print(p[sys.argv[3]])' "$@"; }
 
@@ -70,6 +94,27 @@ import json, sys
 u = json.load(open(sys.argv[1]))["reach"]["unresolved"]
 sys.exit(0 if any("/root/saved.txt" in x["needs"] and "probe: cat /root/saved.txt" in x["needs"] for x in u) else "not in %r" % u)' "$T/rdrop.json"
 check "no temporary tree after success" no_tree_left
+
+# 1b. a directory the probe listed (ls of the empty /home) or entered (cd into
+# /root/.data, which holds three files) is kept as a directory, with its
+# owner and mode, without its members
+rc=0
+"$WHITTLE" --auto -q -o "oci-archive:$T/dirs.tar" --report "$T/rdirs.json" --probe 'ls /home' \
+	--probe '["sh","-c","cd /root/.data && pwd"]' "$IMG" >/dev/null 2>"$T/edirs" || rc=$?
+eq "directory probes: exit status" "$rc" 0
+layer_entries "$IMG" >"$T/orig.entries"
+layer_entries "$T/plain.tar" >"$T/plain.entries"
+layer_entries "$T/dirs.tar" >"$T/dirs.entries" || true
+check "the original has /root/.data/test.sh" grep -q '^root/.data/test.sh f' "$T/orig.entries"
+check "plain --auto drops /home" bash -c "! grep -q '^home ' '$T/plain.entries'"
+check "plain --auto drops /root/.data" bash -c "! grep -q '^root/.data ' '$T/plain.entries'"
+for d in home root/.data; do
+	eq "the listed or entered /$d is kept as the original's directory" \
+		"$(grep "^$d " "$T/dirs.entries")" "$(grep "^$d " "$T/orig.entries")"
+done
+eq "no member of /root/.data is kept" "$(grep -c '^root/.data/' "$T/dirs.entries")" 0
+eq "added_by_probe of ls /home names /home" "$(probe_field "$T/rdirs.json" 0 added_by_probe | grep -o "'/home'")" "'/home'"
+eq "added_by_probe of the cd names /root/.data alone" "$(probe_field "$T/rdirs.json" 1 added_by_probe)" "['/root/.data']"
 
 # 2. the host is untouched by a probe writing /etc and a fresh host directory's path
 rc=0
