@@ -402,7 +402,8 @@ int probe_run_pass(const struct analysis *orig, const struct analysis *img, cons
 		return wh_err(err, WH_EINPUT, "the image is for %s, this machine is %s: a probe cannot run it (no "
 		              "emulation)", arch, probe_host_arch());
 	/* the original's run settings, for the slimmed image too (its config copies them) */
-	struct sbx_config sc = {.timeout_s = o->timeout_s > 0 ? o->timeout_s : 60, .grace_s = 2};
+	struct sbx_config sc = {.timeout_s = o->timeout_s > 0 ? o->timeout_s : 60, .grace_s = 2,
+	                        .image = orig->img.reference};
 	int rc = image_user(orig, &sc.uid, &sc.gid, err);
 	if (rc < 0)
 		return rc;

@@ -489,6 +489,27 @@ static char *bwrap_path(void)
 	return found;
 }
 
+/* One id mapped (an ordinary user's sandbox): a command that tried to switch
+ * to another id and was refused for that reason (EINVAL: the id does not
+ * exist in the namespace; EPERM for an inside root, who has CAP_SETUID and
+ * CAP_SETGID: setgroups, which bwrap denies there) cannot run as it would
+ * in a container. */
+static int check_ids(const struct sbx_config *c, struct wh_error *err)
+{
+	int e = 0;
+	const char *what = trace_id_refused(c->trace, &e);
+	if (!what || !(e == EINVAL || (e == EPERM && c->uid == 0)))
+		return 0;
+	return wh_err(err, WH_EINPUT,
+	              "the image %s must switch to another id: %s was refused (%s). As an ordinary user (uid %u) "
+	              "whittle maps only its own id, to the image's User (uid %u, gid %u): every file appears owned "
+	              "by it and no other id exists in the sandbox. Run whittle as root: it maps the ids 0-65535 "
+	              "inside to an unused outside range (root's /etc/subuid entry, else %lld); an ordinary user's "
+	              "own /etc/subuid range is not used",
+	              c->image ? c->image : "", what, strerror(e), (unsigned)getuid(), c->uid, c->gid,
+	              (long long)SBX_DEFAULT_BASE);
+}
+
 int sandbox_run(const struct sbx_config *c, struct sbx_result *r, struct wh_error *err)
 {
 	memset(r, 0, sizeof *r);
@@ -555,6 +576,8 @@ out:
 	                (c->trace && !trace_started(c->trace) && r->exit_status == 1 && !r->timed_out)))
 		rc = wh_err(err, WH_EOUTPUT, "the sandbox did not start (bubblewrap: %.*s)",
 		            (int)(r->err.len > 400 ? 400 : r->err.len), r->err.data ? (const char *)r->err.data : "");
+	if (rc == 0 && c->trace && c->id_base < 0)
+		rc = check_ids(c, err);
 	int fds[] = {u.out, u.errfd, u.info, u.block};
 	for (size_t i = 0; i < ARRAY_LEN(fds); i++)
 		if (fds[i] >= 0)

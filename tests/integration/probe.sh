@@ -11,7 +11,9 @@
 # in a probe maps no inside id to host uid 0; an endless loop and a tree of
 # 200 processes are killed at the timeout with no process left (pgrep on a
 # unique marker); the temporary tree is gone after success, failure,
-# timeout and SIGINT; another architecture is exit 2 naming both.
+# timeout and SIGINT; another architecture is exit 2 naming both. As an
+# ordinary user (setpriv to nobody, one id mapped) the probe keeps what it
+# keeps as root, and a probe that switches ids is exit 2 saying why.
 . "$(dirname "$0")/lib.sh"
 need_cmd bwrap tar pgrep /usr/bin/python3
 need_fixtures
@@ -205,6 +207,21 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 	probe_field "$T/nobody/r.json" 1 stdout >"$T/uidmap9"
 	check "as nobody: one id mapped, to 65534" awk 'NF { n++; if ($2 == 65534 && $3 == 1) f = 1 } END { exit !(f && n == 1) }' "$T/uidmap9"
 	check "as nobody: no temporary tree" test -z "$(ls -A "$T/nobody" | grep -v -e probed.tar -e r.json)"
+	# an image that must switch to another id (busybox's setuidgid: setgroups, then setgid and setuid
+	# to nobody) cannot be probed with one id mapped: exit 2 saying so, nothing written; as root it runs
+	rc=0
+	setpriv --reuid=65534 --regid=65534 --clear-groups env TMPDIR="$T/nobody" "$WHITTLE" --auto -q \
+		-o "oci-archive:$T/nobody/switch.tar" --probe 'setuidgid nobody id' "$IMG" >/dev/null 2>"$T/e9b" || rc=$?
+	eq "as nobody, a probe switching ids: exit status" "$rc" 2
+	check "as nobody, a probe switching ids: the message names the image, the call, the ids and root" \
+		grep -q "the image .*test-docker-image.tar must switch to another id: setgroups(1 groups) by /bin/setuidgid was refused (Operation not permitted).*uid 65534.*User (uid 0, gid 0).*Run whittle as root" "$T/e9b"
+	check "as nobody, a probe switching ids: nothing written" test ! -e "$T/nobody/switch.tar"
+	check "as nobody, a probe switching ids: no temporary tree" test -z "$(ls -A "$T/nobody" | grep -v -e probed.tar -e r.json)"
+	rc=0
+	"$WHITTLE" --report "$T/r9c.json" -q --probe 'setuidgid nobody id' "$IMG" >/dev/null 2>"$T/e9c" || rc=$?
+	eq "as root, the same probe: exit status" "$rc" 0
+	eq "as root, the probe switched to nobody" "$(probe_field "$T/r9c.json" 0 stdout)" \
+		"uid=65534(nobody) gid=65534(nogroup) groups=65534(nogroup)"
 fi
 
 # 10. the probe's network is loopback only: whittle runs in a namespace linked
