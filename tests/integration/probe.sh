@@ -195,11 +195,10 @@ check "kill -9: no process of the probe left" bash -c "! pgrep -f '[w]hittle-tes
 check "kill -9: the next probe run removed the tree left behind" no_tree_left
 
 # 9. as an ordinary user (no subordinate ids: one id mapped)
-if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
-	chmod 711 "$T"
-	mkdir -m 0777 "$T/nobody"
+if [ "$(id -u)" = 0 ]; then
+	need_nobody
 	rc=0
-	setpriv --reuid=65534 --regid=65534 --clear-groups env TMPDIR="$T/nobody" "$WHITTLE" --auto -q \
+	as_nobody "$WHITTLE" --auto -q \
 		-o "oci-archive:$T/nobody/probed.tar" --report "$T/nobody/r.json" --probe 'cat /root/saved.txt' \
 		--probe 'cat /proc/self/uid_map' "$IMG" >/dev/null 2>"$T/e9" || rc=$?
 	eq "as nobody: exit status" "$rc" 0
@@ -210,8 +209,7 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 	# an image that must switch to another id (busybox's setuidgid: setgroups, then setgid and setuid
 	# to nobody) cannot be probed with one id mapped: exit 2 saying so, nothing written; as root it runs
 	rc=0
-	setpriv --reuid=65534 --regid=65534 --clear-groups env TMPDIR="$T/nobody" "$WHITTLE" --auto -q \
-		-o "oci-archive:$T/nobody/switch.tar" --probe 'setuidgid nobody id' "$IMG" >/dev/null 2>"$T/e9b" || rc=$?
+	as_nobody "$WHITTLE" --auto -q -o "oci-archive:$T/nobody/switch.tar" --probe 'setuidgid nobody id' "$IMG" >/dev/null 2>"$T/e9b" || rc=$?
 	eq "as nobody, a probe switching ids: exit status" "$rc" 2
 	check "as nobody, a probe switching ids: the message names the image, the call, the ids and root" \
 		grep -q "the image .*test-docker-image.tar must switch to another id: setgroups(1 groups) by /bin/setuidgid was refused (Operation not permitted).*uid 65534.*User (uid 0, gid 0).*Run whittle as root" "$T/e9b"
