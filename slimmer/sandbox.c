@@ -15,6 +15,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,6 +24,7 @@ volatile int sandbox_interrupted;
 
 /* where a root child binds the tree, in its own mount namespace (hidden there only) */
 #define ROOT_MNT "/tmp"
+#define SBX_SEED_MAX 256 /* entries of the image's /tmp or /run recreated in the sandbox's tmpfs */
 
 static const char *const docker_caps[] = {
 	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW", "CAP_SETGID",
@@ -82,6 +84,56 @@ static void add(struct argv_b *a, const char *s)
 	a->v[a->n] = NULL;
 }
 
+/* A tmpfs on dir (/tmp, /run) holding what the image has there, as a
+ * container sees it: the image directory's mode, each entry bound from the
+ * materialized tree (writes go to that private copy), a symlink made anew.
+ * Without them /run/lock (/var/lock's target) and the like would be gone. */
+static void add_tmpfs(const struct sbx_config *c, const char *dir, struct argv_b *a)
+{
+	int root = open(c->rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	int fd = root < 0 ? -1 : openat(root, dir + 1, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	struct stat st;
+	char num[32];
+	if (fd >= 0 && fstat(fd, &st) == 0) {
+		snprintf(num, sizeof num, "%04o", (unsigned)(st.st_mode & 07777));
+		add(a, "--perms");
+		add(a, num);
+	}
+	add(a, "--tmpfs");
+	add(a, dir);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d && fd >= 0)
+		close(fd);
+	size_t n = 0;
+	for (struct dirent *de; d && n < SBX_SEED_MAX && (de = readdir(d));) {
+		struct stat es;
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
+		    fstatat(dirfd(d), de->d_name, &es, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		char *dest = xasprintf("%s/%s", dir, de->d_name), target[PATH_MAX];
+		ssize_t l;
+		if (S_ISLNK(es.st_mode) && (l = readlinkat(dirfd(d), de->d_name, target, sizeof target - 1)) > 0) {
+			target[l] = 0;
+			add(a, "--symlink");
+			add(a, target);
+			add(a, dest);
+			n++;
+		} else if (S_ISDIR(es.st_mode) || S_ISREG(es.st_mode)) {
+			char *src = xasprintf("%s%s", c->id_base >= 0 ? ROOT_MNT : c->rootfs, dest);
+			add(a, "--bind");
+			add(a, src);
+			add(a, dest);
+			free(src);
+			n++;
+		}
+		free(dest);
+	}
+	if (d)
+		closedir(d);
+	if (root >= 0)
+		close(root);
+}
+
 static void build_argv(const struct sbx_config *c, int info_fd, int block_fd, struct argv_b *a)
 {
 	char num[32];
@@ -114,9 +166,11 @@ static void build_argv(const struct sbx_config *c, int info_fd, int block_fd, st
 	add(a, "--bind");
 	add(a, c->id_base >= 0 ? ROOT_MNT : c->rootfs);
 	add(a, "/");
-	static const char *const mounts[] = {"--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/run"};
+	static const char *const mounts[] = {"--proc", "/proc", "--dev", "/dev"};
 	for (size_t i = 0; i < ARRAY_LEN(mounts); i++)
 		add(a, mounts[i]);
+	add_tmpfs(c, "/tmp", a);
+	add_tmpfs(c, "/run", a);
 	if (c->uid == 0)
 		for (size_t i = 0; i < ARRAY_LEN(docker_caps); i++) {
 			add(a, "--cap-add");

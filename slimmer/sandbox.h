@@ -15,7 +15,8 @@
  * New mount, PID, IPC, UTS, network (loopback only) and, when possible,
  * cgroup namespaces; no_new_privs; Docker's default capabilities for an
  * inside root, none for another user; /proc (bwrap keeps /proc/sys
- * read-only), a minimal /dev, tmpfs /tmp and /run; the image's Env (only),
+ * read-only), a minimal /dev, tmpfs /tmp and /run (with the image's
+ * directory's mode and its entries, 256 at most, bound from the tree); the image's Env (only),
  * WorkingDir and User; --die-with-parent and --new-session. At the
  * timeout every process of the sandbox's PID namespace gets SIGTERM, then
  * after the grace period the namespace's init gets SIGKILL (which kills

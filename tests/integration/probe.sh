@@ -6,7 +6,8 @@
 # with --probe 'cat /root/saved.txt' it keeps it (the output layer's tar
 # listing). A directory a probe listed (ls /home, empty) or entered (cd
 # /root/.data) is kept as the original's directory (owner, mode) without
-# its members, and added_by_probe names it. The sandbox holds: a probe writing /etc/MARKER and a fresh host
+# its members, and added_by_probe names it. The sandbox's tmpfs /tmp holds
+# the image's /tmp (mode 1777, its file, then kept). The sandbox holds: a probe writing /etc/MARKER and a fresh host
 # directory's path leaves both absent on the host; /proc/self/uid_map read
 # in a probe maps no inside id to host uid 0; an endless loop and a tree of
 # 200 processes are killed at the timeout with no process left (pgrep on a
@@ -117,6 +118,19 @@ done
 eq "no member of /root/.data is kept" "$(grep -c '^root/.data/' "$T/dirs.entries")" 0
 eq "added_by_probe of ls /home names /home" "$(probe_field "$T/rdirs.json" 0 added_by_probe | grep -o "'/home'")" "'/home'"
 eq "added_by_probe of the cd names /root/.data alone" "$(probe_field "$T/rdirs.json" 1 added_by_probe)" "['/root/.data']"
+
+# 1c. the sandbox's /tmp and /run are tmpfs that hold what the image has
+# there, with its mode: a probe reads /tmp's mode and /tmp/saved.again1.txt
+# (a file of the image's layers), which is then kept
+rc=0
+"$WHITTLE" --auto -q -o "oci-archive:$T/tmpdir.tar" --report "$T/rtmp.json" \
+	--probe '["sh","-c","stat -c %a /tmp; head -c 6 /tmp/saved.again1.txt"]' "$IMG" >/dev/null 2>"$T/etmp" || rc=$?
+eq "a probe reading the image's /tmp: exit status" "$rc" 0
+eq "a probe reading the image's /tmp: /tmp's mode and the file" "$(probe_field "$T/rtmp.json" 0 stdout)" "1777
+# dive"
+if layer_files "$T/plain.tar" | grep -qx 'tmp/saved.again1.txt'; then bad "plain --auto keeps tmp/saved.again1.txt"; else ok "plain --auto drops tmp/saved.again1.txt"; fi
+if layer_files "$T/tmpdir.tar" | grep -qx 'tmp/saved.again1.txt'; then ok "the probe keeps tmp/saved.again1.txt"; else bad "the probe did not keep tmp/saved.again1.txt"; fi
+check "added_by_probe names /tmp/saved.again1.txt" grep -q "'/tmp/saved.again1.txt'" <(probe_field "$T/rtmp.json" 0 added_by_probe)
 
 # 2. the host is untouched by a probe writing /etc and a fresh host directory's path
 rc=0
