@@ -36,7 +36,8 @@ struct reach_opts {
 	struct str_list keep_package;    /* through pkg.files_of */
 	struct str_list keep_from;       /* host files: "+PATH" "-PATH" lines, "#" comments */
 	struct str_list rules;           /* "NAME=on|off" */
-	struct str_list keep_probe;        /* paths a probe touched (slimmer/probe.h), kept as --keep keeps */
+	struct str_list keep_probe;        /* paths a probe touched (slimmer/probe.h): each node itself (a
+	                                    * directory without its members), with the links on the way */
 	const char *const *keep_probe_why; /* parallel to keep_probe: "probe: CMD" (outlives the reach) */
 	struct reach_pkg_hooks pkg;
 };

@@ -321,6 +321,19 @@ static void keep_package(struct reach_ctx *c, const char *name)
 	}
 }
 
+/* A path a probe touched: the node itself (a symlink as a symlink: its
+ * target follows as for any kept link) with the links on the way; a
+ * directory without its members, which are kept only when something
+ * else keeps them (the probe listed it, entered it or looked at it). */
+static void keep_probed(struct reach_ctx *c, const char *path, const char *why)
+{
+	struct pathres pr;
+	struct wh_error e = {0};
+	if (pathres_resolve(c->t, NULL, path, 0, &pr, &e) == 0 && pr.node)
+		reach_keep_res(c, &pr, R_PROBE, NULL, why, 0);
+	pathres_free(&pr);
+}
+
 /* The user's lists: what --keep and --keep-from name, --keep-exe, --keep-package. */
 static void roots_user_lists(struct reach_ctx *c, struct strv *keeps, struct strv *from_keeps)
 {
@@ -329,7 +342,7 @@ static void roots_user_lists(struct reach_ctx *c, struct strv *keeps, struct str
 		if (!reach_keep_pattern(c, keeps->v[i], R_KEEP, NULL, "--keep"))
 			reach_unres(c, NULL, "--keep %s: nothing in the image matches", keeps->v[i]);
 	for (size_t i = 0; i < o->keep_probe.n; i++)
-		reach_keep_pattern(c, o->keep_probe.v[i], R_PROBE, NULL, o->keep_probe_why[i]);
+		keep_probed(c, o->keep_probe.v[i], o->keep_probe_why[i]);
 	for (size_t i = 0; i < from_keeps->n; i++)
 		if (!reach_keep_pattern(c, from_keeps->v[i], R_KEEP_FROM, NULL, "--keep-from"))
 			reach_unres(c, NULL, "--keep-from line +%s: nothing in the image matches", from_keeps->v[i]);

@@ -336,9 +336,10 @@ static void on_signal(int sig)
 	sandbox_interrupted = 1;
 }
 
+/* the sandbox's own mounts (/tmp and /run hold the image's entries: theirs count) */
 static int sandboxed_path(const char *p)
 {
-	static const char *const own[] = {"/proc", "/dev", "/sys", "/tmp", "/run"};
+	static const char *const own[] = {"/proc", "/dev", "/sys"};
 	for (size_t i = 0; i < ARRAY_LEN(own); i++) {
 		size_t l = strlen(own[i]);
 		if (!strncmp(p, own[i], l) && (p[l] == 0 || p[l] == '/'))
@@ -402,7 +403,8 @@ int probe_run_pass(const struct analysis *orig, const struct analysis *img, cons
 		return wh_err(err, WH_EINPUT, "the image is for %s, this machine is %s: a probe cannot run it (no "
 		              "emulation)", arch, probe_host_arch());
 	/* the original's run settings, for the slimmed image too (its config copies them) */
-	struct sbx_config sc = {.timeout_s = o->timeout_s > 0 ? o->timeout_s : 60, .grace_s = 2};
+	struct sbx_config sc = {.timeout_s = o->timeout_s > 0 ? o->timeout_s : 60, .grace_s = 2,
+	                        .image = orig->img.reference};
 	int rc = image_user(orig, &sc.uid, &sc.gid, err);
 	if (rc < 0)
 		return rc;
@@ -492,30 +494,14 @@ void probe_results_free(struct probe_results *res)
 
 /* --- the keep set --------------------------------------------------------------- */
 
-static int is_dir(const struct analysis *a, const char *path, struct wh_node **node)
+static struct wh_node *image_node(const struct analysis *a, const char *path)
 {
 	struct pathres r;
-	*node = NULL;
-	int dir = 0;
-	if (pathres_resolve(&a->tree, NULL, path, 0, &r, NULL) == 0 && r.node) {
-		*node = r.node;
-		dir = r.node->type == WH_T_DIR;
-	}
+	struct wh_node *n = NULL;
+	if (pathres_resolve(&a->tree, NULL, path, 0, &r, NULL) == 0)
+		n = r.node;
 	pathres_free(&r);
-	return dir;
-}
-
-/* a path as a --keep pattern: glob characters escaped */
-static char *as_pattern(const char *p)
-{
-	struct buf b = {0};
-	for (; *p; p++) {
-		if (strchr("*?[\\", *p))
-			buf_append(&b, "\\", 1);
-		buf_append(&b, p, 1);
-	}
-	buf_append(&b, "", 1);
-	return (char *)b.data;
+	return n;
 }
 
 int probe_apply(struct analysis *a, const struct reach_opts *ro, struct reach *r, struct probe_results *res,
@@ -536,14 +522,11 @@ int probe_apply(struct analysis *a, const struct reach_opts *ro, struct reach *r
 			p->why = xasprintf("probe: %s", p->cmd->text);
 		was[i] = xcalloc(p->n_touched ? p->n_touched : 1, 1);
 		for (size_t k = 0; k < p->n_touched; k++) {
-			struct wh_node *n;
-			if (is_dir(a, p->touched[k], &n)) {
-				was[i][k] = 2; /* a directory: not a keep (that would keep its subtree) */
-				continue;
-			}
+			/* each path as itself: a directory without its members (reach_opts.keep_probe) */
+			struct wh_node *n = image_node(a, p->touched[k]);
 			was[i][k] = n && (n->mark & WH_MARK_KEEP);
 			why[o2.keep_probe.n] = p->why;
-			o2.keep_probe.v[o2.keep_probe.n++] = as_pattern(p->touched[k]);
+			o2.keep_probe.v[o2.keep_probe.n++] = xstrdup(p->touched[k]);
 		}
 	}
 	o2.keep_probe_why = why;
@@ -553,10 +536,9 @@ int probe_apply(struct analysis *a, const struct reach_opts *ro, struct reach *r
 	for (size_t i = 0; i < res->n && rc == 0; i++) {
 		struct probe_result *p = &res->v[i];
 		for (size_t k = 0; k < p->n_touched; k++) {
-			struct wh_node *n;
-			if (was[i][k] || is_dir(a, p->touched[k], &n) || !n || !(n->mark & WH_MARK_KEEP))
-				continue;
-			push(&p->added, &p->n_added, p->touched[k]);
+			struct wh_node *n = image_node(a, p->touched[k]);
+			if (!was[i][k] && n && (n->mark & WH_MARK_KEEP))
+				push(&p->added, &p->n_added, p->touched[k]);
 		}
 	}
 	for (size_t i = 0; i < res->n; i++)

@@ -123,12 +123,14 @@ enum { PROBE_PASS_ORIGINAL, PROBE_PASS_SLIM };
 int probe_run_pass(const struct analysis *orig, const struct analysis *img, const struct probe_opts *o, int kind,
                    struct probe_result *v, size_t *n_done, struct wh_error *err);
 
-/* The keep set with the probes: every touched non-directory path is kept
+/* The keep set with the probes: every touched path is kept as itself
  * (reach_opts.keep_probe: rule "probe", reason "probe: CMD", with the
  * static analysis's closure: ELF needs, symlinks on the way, interpreters;
- * --drop still wins), reach is computed again into *r (freed first),
- * and each probe's `added` lists what the static analysis alone did not
- * keep. */
+ * a directory the probe listed, entered or looked at is kept without its
+ * members, which are kept only when touched or kept otherwise; --drop
+ * still wins), reach is computed again into *r (freed first), and each
+ * probe's `added` lists what the static analysis alone did not keep
+ * (directories too). */
 int probe_apply(struct analysis *a, const struct reach_opts *ro, struct reach *r, struct probe_results *res,
                 struct wh_error *err);
 

@@ -15,6 +15,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,6 +24,7 @@ volatile int sandbox_interrupted;
 
 /* where a root child binds the tree, in its own mount namespace (hidden there only) */
 #define ROOT_MNT "/tmp"
+#define SBX_SEED_MAX 256 /* entries of the image's /tmp or /run recreated in the sandbox's tmpfs */
 
 static const char *const docker_caps[] = {
 	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW", "CAP_SETGID",
@@ -82,6 +84,56 @@ static void add(struct argv_b *a, const char *s)
 	a->v[a->n] = NULL;
 }
 
+/* A tmpfs on dir (/tmp, /run) holding what the image has there, as a
+ * container sees it: the image directory's mode, each entry bound from the
+ * materialized tree (writes go to that private copy), a symlink made anew.
+ * Without them /run/lock (/var/lock's target) and the like would be gone. */
+static void add_tmpfs(const struct sbx_config *c, const char *dir, struct argv_b *a)
+{
+	int root = open(c->rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	int fd = root < 0 ? -1 : openat(root, dir + 1, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	struct stat st;
+	char num[32];
+	if (fd >= 0 && fstat(fd, &st) == 0) {
+		snprintf(num, sizeof num, "%04o", (unsigned)(st.st_mode & 07777));
+		add(a, "--perms");
+		add(a, num);
+	}
+	add(a, "--tmpfs");
+	add(a, dir);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d && fd >= 0)
+		close(fd);
+	size_t n = 0;
+	for (struct dirent *de; d && n < SBX_SEED_MAX && (de = readdir(d));) {
+		struct stat es;
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
+		    fstatat(dirfd(d), de->d_name, &es, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		char *dest = xasprintf("%s/%s", dir, de->d_name), target[PATH_MAX];
+		ssize_t l;
+		if (S_ISLNK(es.st_mode) && (l = readlinkat(dirfd(d), de->d_name, target, sizeof target - 1)) > 0) {
+			target[l] = 0;
+			add(a, "--symlink");
+			add(a, target);
+			add(a, dest);
+			n++;
+		} else if (S_ISDIR(es.st_mode) || S_ISREG(es.st_mode)) {
+			char *src = xasprintf("%s%s", c->id_base >= 0 ? ROOT_MNT : c->rootfs, dest);
+			add(a, "--bind");
+			add(a, src);
+			add(a, dest);
+			free(src);
+			n++;
+		}
+		free(dest);
+	}
+	if (d)
+		closedir(d);
+	if (root >= 0)
+		close(root);
+}
+
 static void build_argv(const struct sbx_config *c, int info_fd, int block_fd, struct argv_b *a)
 {
 	char num[32];
@@ -114,9 +166,11 @@ static void build_argv(const struct sbx_config *c, int info_fd, int block_fd, st
 	add(a, "--bind");
 	add(a, c->id_base >= 0 ? ROOT_MNT : c->rootfs);
 	add(a, "/");
-	static const char *const mounts[] = {"--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/run"};
+	static const char *const mounts[] = {"--proc", "/proc", "--dev", "/dev"};
 	for (size_t i = 0; i < ARRAY_LEN(mounts); i++)
 		add(a, mounts[i]);
+	add_tmpfs(c, "/tmp", a);
+	add_tmpfs(c, "/run", a);
 	if (c->uid == 0)
 		for (size_t i = 0; i < ARRAY_LEN(docker_caps); i++) {
 			add(a, "--cap-add");
@@ -489,6 +543,27 @@ static char *bwrap_path(void)
 	return found;
 }
 
+/* One id mapped (an ordinary user's sandbox): a command that tried to switch
+ * to another id and was refused for that reason (EINVAL: the id does not
+ * exist in the namespace; EPERM for an inside root, who has CAP_SETUID and
+ * CAP_SETGID: setgroups, which bwrap denies there) cannot run as it would
+ * in a container. */
+static int check_ids(const struct sbx_config *c, struct wh_error *err)
+{
+	int e = 0;
+	const char *what = trace_id_refused(c->trace, &e);
+	if (!what || !(e == EINVAL || (e == EPERM && c->uid == 0)))
+		return 0;
+	return wh_err(err, WH_EINPUT,
+	              "the image %s must switch to another id: %s was refused (%s). As an ordinary user (uid %u) "
+	              "whittle maps only its own id, to the image's User (uid %u, gid %u): every file appears owned "
+	              "by it and no other id exists in the sandbox. Run whittle as root: it maps the ids 0-65535 "
+	              "inside to an unused outside range (root's /etc/subuid entry, else %lld); an ordinary user's "
+	              "own /etc/subuid range is not used",
+	              c->image ? c->image : "", what, strerror(e), (unsigned)getuid(), c->uid, c->gid,
+	              (long long)SBX_DEFAULT_BASE);
+}
+
 int sandbox_run(const struct sbx_config *c, struct sbx_result *r, struct wh_error *err)
 {
 	memset(r, 0, sizeof *r);
@@ -555,6 +630,8 @@ out:
 	                (c->trace && !trace_started(c->trace) && r->exit_status == 1 && !r->timed_out)))
 		rc = wh_err(err, WH_EOUTPUT, "the sandbox did not start (bubblewrap: %.*s)",
 		            (int)(r->err.len > 400 ? 400 : r->err.len), r->err.data ? (const char *)r->err.data : "");
+	if (rc == 0 && c->trace && c->id_base < 0)
+		rc = check_ids(c, err);
 	int fds[] = {u.out, u.errfd, u.info, u.block};
 	for (size_t i = 0; i < ARRAY_LEN(fds); i++)
 		if (fds[i] >= 0)

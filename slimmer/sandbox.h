@@ -9,11 +9,14 @@
  * --userns-block-fd --info-fd) creates the namespace, and whittle writes
  * its uid_map and gid_map ("0 BASE 65536") before letting it go on; no
  * inside id maps to host uid 0. As an ordinary user, bwrap maps the one id
- * it has to the image's User (--uid --gid): every file appears owned by it.
+ * it has to the image's User (--uid --gid): every file appears owned by it,
+ * and a traced command whose switch to another id is refused for that
+ * reason (trace_id_refused) makes sandbox_run fail (WH_EINPUT, saying so).
  * New mount, PID, IPC, UTS, network (loopback only) and, when possible,
  * cgroup namespaces; no_new_privs; Docker's default capabilities for an
  * inside root, none for another user; /proc (bwrap keeps /proc/sys
- * read-only), a minimal /dev, tmpfs /tmp and /run; the image's Env (only),
+ * read-only), a minimal /dev, tmpfs /tmp and /run (with the image's
+ * directory's mode and its entries, 256 at most, bound from the tree); the image's Env (only),
  * WorkingDir and User; --die-with-parent and --new-session. At the
  * timeout every process of the sandbox's PID namespace gets SIGTERM, then
  * after the grace period the namespace's init gets SIGKILL (which kills
@@ -46,6 +49,7 @@ struct sbx_config {
 	                           * uts) of this running sandbox's process (sandbox_join), traced from its
 	                           * first execve; the timeout kills only this command's processes */
 	int started_fd;           /* > 0: the sandbox's init pid is written there (a pid_t) once it runs */
+	const char *image;        /* the image's reference, for messages */
 };
 
 struct sbx_result {

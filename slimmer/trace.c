@@ -43,7 +43,11 @@ struct trace {
 	size_t *slots;
 	size_t nslots;
 	int sorted;
+	char *id_refused;   /* the first id switch refused (trace_id_refused) */
+	int id_errno;
 };
+
+#define PENDING_ID 0x100u /* pending holds an id call ("setuid(1000)"), not a path */
 
 #if defined(__x86_64__)
 #define TRACE_ARCH AUDIT_ARCH_X86_64
@@ -79,6 +83,7 @@ void trace_free(struct trace *t)
 		free(t->v[i].path);
 	free(t->v);
 	free(t->slots);
+	free(t->id_refused);
 	free(t);
 }
 
@@ -156,7 +161,8 @@ const struct trace_path *trace_paths(struct trace *t, size_t *n)
 #define NR_TRACED                                                                                            \
 	X(open) X(openat) X(openat2) X(creat) X(execve) X(execveat) X(stat) X(lstat) X(newfstatat) X(statx)  \
 	X(access) X(faccessat) X(faccessat2) X(readlink) X(readlinkat) X(chdir) X(getdents) X(getdents64)    \
-	X(connect) X(bind) X(mkdir) X(mkdirat) X(rename) X(renameat) X(renameat2)
+	X(connect) X(bind) X(mkdir) X(mkdirat) X(rename) X(renameat) X(renameat2) X(setuid) X(setgid)       \
+	X(setreuid) X(setregid) X(setresuid) X(setresgid) X(setgroups)
 
 static const int traced_nrs[] = {
 #define X(name) SYS_##name,
@@ -334,11 +340,32 @@ static char *unix_path(pid_t pid, unsigned long addr, unsigned long len)
 	return resolve(pid, AT_FDCWD, sa.sun_path);
 }
 
+/* an id switch at its entry: "setresuid(-1, 1000, -1)" (PENDING_ID) */
+static char *id_call(const struct user_regs_struct *r)
+{
+	int a0 = (int)r->rdi, a1 = (int)r->rsi, a2 = (int)r->rdx;
+	switch ((long)r->orig_rax) {
+	case SYS_setuid: return xasprintf("setuid(%d)", a0);
+	case SYS_setgid: return xasprintf("setgid(%d)", a0);
+	case SYS_setreuid: return xasprintf("setreuid(%d, %d)", a0, a1);
+	case SYS_setregid: return xasprintf("setregid(%d, %d)", a0, a1);
+	case SYS_setresuid: return xasprintf("setresuid(%d, %d, %d)", a0, a1, a2);
+	case SYS_setresgid: return xasprintf("setresgid(%d, %d, %d)", a0, a1, a2);
+	case SYS_setgroups: return xasprintf("setgroups(%d groups)", a0);
+	}
+	return NULL;
+}
+
 /* the path a call at its entry names, and what it does with it */
 static char *decode(pid_t pid, const struct user_regs_struct *r, unsigned *flags)
 {
 	unsigned long a0 = r->rdi, a1 = r->rsi, a2 = r->rdx, a3 = r->r10;
 	*flags = 0;
+	char *id = id_call(r);
+	if (id) {
+		*flags = PENDING_ID;
+		return id;
+	}
 	switch ((long)r->orig_rax) {
 	case SYS_open: case SYS_creat: case SYS_stat: case SYS_lstat: case SYS_access:
 	case SYS_readlink: case SYS_chdir: case SYS_mkdir:
@@ -375,6 +402,18 @@ static void finish(struct trace *t, struct task *k, long ret)
 	if (!k->pending)
 		return;
 	unsigned flags = k->pending_flags;
+	if (flags & PENDING_ID) {
+		if ((ret == -EPERM || ret == -EINVAL) && !t->id_refused) {
+			char exe[PATH_MAX];
+			if (proc_link(k->pid, "exe", exe, sizeof exe) < 0)
+				snprintf(exe, sizeof exe, "pid %d", (int)k->pid);
+			t->id_refused = xasprintf("%s by %s", k->pending, exe);
+			t->id_errno = (int)-ret;
+		}
+		free(k->pending);
+		k->pending = NULL;
+		return;
+	}
 	if (ret == -ENOENT)
 		flags |= TRACE_ENOENT;
 	else
@@ -488,4 +527,10 @@ int trace_started(const struct trace *t)
 void trace_direct(struct trace *t)
 {
 	t->bwrap_exec_seen = 1;
+}
+
+const char *trace_id_refused(const struct trace *t, int *err)
+{
+	*err = t->id_errno;
+	return t->id_refused;
 }

@@ -3,7 +3,8 @@
  * calls: open/openat/openat2/creat, execve/execveat, stat/lstat/
  * newfstatat/statx, access/faccessat/faccessat2, readlink/readlinkat,
  * chdir, getdents/getdents64 (the directory an fd names), connect/bind of
- * unix sockets, mkdir/mkdirat and rename targets. Every fork, vfork,
+ * unix sockets, mkdir/mkdirat and rename targets; and the id switches
+ * (the set*id family, setgroups) whose refusal trace_id_refused names. Every fork, vfork,
  * clone and exec is followed (PTRACE_O_TRACEFORK|VFORK|CLONE|EXEC|
  * EXITKILL|SECCOMP|TRACESYSGOOD); relative paths and *at dirfds are
  * resolved against the tracee's cwd and descriptors read from
@@ -68,6 +69,12 @@ int trace_started(const struct trace *t);
 /* Record from the first execve on (no bwrap's own exec before the command:
  * a command started in a running sandbox's namespaces, sandbox_join). */
 void trace_direct(struct trace *t);
+
+/* The first call of the sandboxed command that tried to switch ids
+ * (setuid, setgid, setreuid, setregid, setresuid, setresgid, setgroups)
+ * and failed with EPERM or EINVAL, as "setuid(1000) by /usr/sbin/gosu"
+ * (*err: the errno), or NULL. */
+const char *trace_id_refused(const struct trace *t, int *err);
 
 /* The paths, sorted, each once. */
 const struct trace_path *trace_paths(struct trace *t, size_t *n);

@@ -70,6 +70,32 @@ chroot_run() {
 	echo "$rc" >"$T/$name.rc"
 }
 
+# The probe tests' runs as an ordinary user. need_nobody: when this test runs
+# as root, make $T searchable and $T/nobody writable for nobody (65534), and
+# check that bubblewrap can make a user namespace as nobody: a host that
+# refuses unprivileged user namespaces skips the test (exit 77), which under
+# CI=true is a failure (the feature is expected there). As an ordinary user
+# already, nothing: the whole test is the unprivileged run. as_nobody CMD...:
+# CMD as nobody, no supplementary groups, no subordinate ids, TMPDIR $T/nobody.
+need_nobody() {
+	[ "$(id -u)" = 0 ] || return 0
+	need_cmd setpriv bwrap
+	chmod 711 "$T"
+	mkdir -p -m 0777 "$T/nobody"
+	setpriv --reuid=65534 --regid=65534 --clear-groups bwrap --unshare-user --ro-bind / / true 2>"$T/nobody.userns" ||
+		skip "bubblewrap cannot make a user namespace as an ordinary user (unprivileged user namespaces refused?): $(head -c 200 "$T/nobody.userns")"
+}
+as_nobody() {
+	setpriv --reuid=65534 --regid=65534 --clear-groups env TMPDIR="$T/nobody" "$@"
+}
+
+# oci_manifest DIR TAG: the digest of TAG's manifest in the OCI layout DIR
+oci_manifest() {
+	/usr/bin/python3 -c 'import json,sys
+for m in json.load(open(sys.argv[1] + "/index.json"))["manifests"]:
+    if m.get("annotations", {}).get("org.opencontainers.image.ref.name") == sys.argv[2]: print(m["digest"])' "$1" "$2"
+}
+
 finish() {
 	echo "$checks checks, $fails failed"
 	[ "$fails" -eq 0 ]

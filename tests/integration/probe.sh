@@ -4,12 +4,17 @@
 # Dockerfile: /root/saved.txt is a copy of README.md that nothing in the
 # image's config names): the plain --auto output drops /root/saved.txt,
 # with --probe 'cat /root/saved.txt' it keeps it (the output layer's tar
-# listing). The sandbox holds: a probe writing /etc/MARKER and a fresh host
+# listing). A directory a probe listed (ls /home, empty) or entered (cd
+# /root/.data) is kept as the original's directory (owner, mode) without
+# its members, and added_by_probe names it. The sandbox's tmpfs /tmp holds
+# the image's /tmp (mode 1777, its file, then kept). The sandbox holds: a probe writing /etc/MARKER and a fresh host
 # directory's path leaves both absent on the host; /proc/self/uid_map read
 # in a probe maps no inside id to host uid 0; an endless loop and a tree of
 # 200 processes are killed at the timeout with no process left (pgrep on a
 # unique marker); the temporary tree is gone after success, failure,
-# timeout and SIGINT; another architecture is exit 2 naming both.
+# timeout and SIGINT; another architecture is exit 2 naming both. As an
+# ordinary user (setpriv to nobody, one id mapped) the probe keeps what it
+# keeps as root, and a probe that switches ids is exit 2 saying why.
 . "$(dirname "$0")/lib.sh"
 need_cmd bwrap tar pgrep /usr/bin/python3
 need_fixtures
@@ -44,6 +49,28 @@ for l in man["layers"]:
                 print(m.name.lstrip("./").lstrip("/"))
 PY
 }
+# the entries of an image's layers (an oci-archive, or a docker-archive with
+# manifest.json), the last layer's winning: "PATH TYPE MODE UID GID" (d: a directory)
+layer_entries() {
+	/usr/bin/python3 - "$1" <<'PY'
+import json, sys, tarfile, io
+t = tarfile.open(sys.argv[1])
+names = t.getnames()
+if "manifest.json" in names:
+    layers = [t.extractfile(l).read() for l in json.loads(t.extractfile("manifest.json").read())[0]["Layers"]]
+else:
+    blob = lambda d: t.extractfile("blobs/sha256/" + d.split(":")[1]).read()
+    man = json.loads(blob(json.loads(t.extractfile("index.json").read())["manifests"][0]["digest"]))
+    layers = [blob(l["digest"]) for l in man["layers"]]
+seen = {}
+for data in layers:
+    with tarfile.open(fileobj=io.BytesIO(data)) as lt:
+        for m in lt.getmembers():
+            seen[m.name.lstrip("./").rstrip("/")] = "%s %o %d %d" % ("d" if m.isdir() else "f", m.mode & 0o7777, m.uid, m.gid)
+for k in sorted(seen):
+    print(k, seen[k])
+PY
+}
 no_tree_left() { [ -z "$(ls -A "$T/tmp")" ]; }
 probe_field() { /usr/bin/python3 -c 'import json,sys; p=json.load(open(sys.argv[1]))["probe"][int(sys.argv[2])]; print(p[sys.argv[3]])' "$@"; }
 
@@ -70,6 +97,40 @@ import json, sys
 u = json.load(open(sys.argv[1]))["reach"]["unresolved"]
 sys.exit(0 if any("/root/saved.txt" in x["needs"] and "probe: cat /root/saved.txt" in x["needs"] for x in u) else "not in %r" % u)' "$T/rdrop.json"
 check "no temporary tree after success" no_tree_left
+
+# 1b. a directory the probe listed (ls of the empty /home) or entered (cd into
+# /root/.data, which holds three files) is kept as a directory, with its
+# owner and mode, without its members
+rc=0
+"$WHITTLE" --auto -q -o "oci-archive:$T/dirs.tar" --report "$T/rdirs.json" --probe 'ls /home' \
+	--probe '["sh","-c","cd /root/.data && pwd"]' "$IMG" >/dev/null 2>"$T/edirs" || rc=$?
+eq "directory probes: exit status" "$rc" 0
+layer_entries "$IMG" >"$T/orig.entries"
+layer_entries "$T/plain.tar" >"$T/plain.entries"
+layer_entries "$T/dirs.tar" >"$T/dirs.entries" || true
+check "the original has /root/.data/test.sh" grep -q '^root/.data/test.sh f' "$T/orig.entries"
+check "plain --auto drops /home" bash -c "! grep -q '^home ' '$T/plain.entries'"
+check "plain --auto drops /root/.data" bash -c "! grep -q '^root/.data ' '$T/plain.entries'"
+for d in home root/.data; do
+	eq "the listed or entered /$d is kept as the original's directory" \
+		"$(grep "^$d " "$T/dirs.entries")" "$(grep "^$d " "$T/orig.entries")"
+done
+eq "no member of /root/.data is kept" "$(grep -c '^root/.data/' "$T/dirs.entries")" 0
+eq "added_by_probe of ls /home names /home" "$(probe_field "$T/rdirs.json" 0 added_by_probe | grep -o "'/home'")" "'/home'"
+eq "added_by_probe of the cd names /root/.data alone" "$(probe_field "$T/rdirs.json" 1 added_by_probe)" "['/root/.data']"
+
+# 1c. the sandbox's /tmp and /run are tmpfs that hold what the image has
+# there, with its mode: a probe reads /tmp's mode and /tmp/saved.again1.txt
+# (a file of the image's layers), which is then kept
+rc=0
+"$WHITTLE" --auto -q -o "oci-archive:$T/tmpdir.tar" --report "$T/rtmp.json" \
+	--probe '["sh","-c","stat -c %a /tmp; head -c 6 /tmp/saved.again1.txt"]' "$IMG" >/dev/null 2>"$T/etmp" || rc=$?
+eq "a probe reading the image's /tmp: exit status" "$rc" 0
+eq "a probe reading the image's /tmp: /tmp's mode and the file" "$(probe_field "$T/rtmp.json" 0 stdout)" "1777
+# dive"
+if layer_files "$T/plain.tar" | grep -qx 'tmp/saved.again1.txt'; then bad "plain --auto keeps tmp/saved.again1.txt"; else ok "plain --auto drops tmp/saved.again1.txt"; fi
+if layer_files "$T/tmpdir.tar" | grep -qx 'tmp/saved.again1.txt'; then ok "the probe keeps tmp/saved.again1.txt"; else bad "the probe did not keep tmp/saved.again1.txt"; fi
+check "added_by_probe names /tmp/saved.again1.txt" grep -q "'/tmp/saved.again1.txt'" <(probe_field "$T/rtmp.json" 0 added_by_probe)
 
 # 2. the host is untouched by a probe writing /etc and a fresh host directory's path
 rc=0
@@ -148,11 +209,10 @@ check "kill -9: no process of the probe left" bash -c "! pgrep -f '[w]hittle-tes
 check "kill -9: the next probe run removed the tree left behind" no_tree_left
 
 # 9. as an ordinary user (no subordinate ids: one id mapped)
-if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
-	chmod 711 "$T"
-	mkdir -m 0777 "$T/nobody"
+if [ "$(id -u)" = 0 ]; then
+	need_nobody
 	rc=0
-	setpriv --reuid=65534 --regid=65534 --clear-groups env TMPDIR="$T/nobody" "$WHITTLE" --auto -q \
+	as_nobody "$WHITTLE" --auto -q \
 		-o "oci-archive:$T/nobody/probed.tar" --report "$T/nobody/r.json" --probe 'cat /root/saved.txt' \
 		--probe 'cat /proc/self/uid_map' "$IMG" >/dev/null 2>"$T/e9" || rc=$?
 	eq "as nobody: exit status" "$rc" 0
@@ -160,6 +220,20 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 	probe_field "$T/nobody/r.json" 1 stdout >"$T/uidmap9"
 	check "as nobody: one id mapped, to 65534" awk 'NF { n++; if ($2 == 65534 && $3 == 1) f = 1 } END { exit !(f && n == 1) }' "$T/uidmap9"
 	check "as nobody: no temporary tree" test -z "$(ls -A "$T/nobody" | grep -v -e probed.tar -e r.json)"
+	# an image that must switch to another id (busybox's setuidgid: setgroups, then setgid and setuid
+	# to nobody) cannot be probed with one id mapped: exit 2 saying so, nothing written; as root it runs
+	rc=0
+	as_nobody "$WHITTLE" --auto -q -o "oci-archive:$T/nobody/switch.tar" --probe 'setuidgid nobody id' "$IMG" >/dev/null 2>"$T/e9b" || rc=$?
+	eq "as nobody, a probe switching ids: exit status" "$rc" 2
+	check "as nobody, a probe switching ids: the message names the image, the call, the ids and root" \
+		grep -q "the image .*test-docker-image.tar must switch to another id: setgroups(1 groups) by /bin/setuidgid was refused (Operation not permitted).*uid 65534.*User (uid 0, gid 0).*Run whittle as root" "$T/e9b"
+	check "as nobody, a probe switching ids: nothing written" test ! -e "$T/nobody/switch.tar"
+	check "as nobody, a probe switching ids: no temporary tree" test -z "$(ls -A "$T/nobody" | grep -v -e probed.tar -e r.json)"
+	rc=0
+	"$WHITTLE" --report "$T/r9c.json" -q --probe 'setuidgid nobody id' "$IMG" >/dev/null 2>"$T/e9c" || rc=$?
+	eq "as root, the same probe: exit status" "$rc" 0
+	eq "as root, the probe switched to nobody" "$(probe_field "$T/r9c.json" 0 stdout)" \
+		"uid=65534(nobody) gid=65534(nogroup) groups=65534(nogroup)"
 fi
 
 # 10. the probe's network is loopback only: whittle runs in a namespace linked

@@ -11,6 +11,8 @@
 # them (a module nothing imported, http/server.py, is gone). The output,
 # unpacked by umoci, runs whtest.py under chroot with the same stdout,
 # stderr and exit status as the original; the proof compared them too.
+# Run again as an ordinary user (nobody, one id mapped), the output is the
+# same byte for byte.
 . "$(dirname "$0")/lib.sh"
 need_cmd bwrap umoci chroot /usr/bin/python3
 [ "$(id -u)" = 0 ] || skip "needs root (umoci unpack, chroot)"
@@ -67,6 +69,20 @@ eq "the output's exit status is the original's" "$(cat "$T/slim.rc")" "$(cat "$T
 check "the output's stdout is the original's" cmp "$T/orig.out" "$T/slim.out"
 check "the output's stderr is the original's" cmp "$T/orig.stderr" "$T/slim.stderr"
 check "whtest.py says ok" grep -qx "whtest.py: ok" "$T/slim.out"
+# the same as an ordinary user (one id mapped: every file appears owned by
+# the image's User): the same output, byte for byte
+need_nobody
+rc=0
+as_nobody "$WHITTLE" --auto -o "oci:$T/nobody/slim:py" --report "$T/nobody/r.json" \
+	--entrypoint /usr/local/bin/whtest.py --rule python=off --probe /usr/local/bin/whtest.py "$DEBIAN_REF" \
+	>"$T/nobody.o" 2>"$T/nobody.e" || rc=$?
+eq "as nobody: exit status" "$rc" 0
+[ "$rc" = 0 ] || tail -5 "$T/nobody.e" >&2
+eq "as nobody: the proof passed" \
+	"$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["probe"][0]["verify"]["equal"])' "$T/nobody/r.json")" True
+eq "as nobody: the output is root's, byte for byte (its manifest digest)" \
+	"$(oci_manifest "$T/nobody/slim" py)" "$(oci_manifest "$T/slim" py)"
+
 /usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print("visible bytes: %d -> %d" % (d["image"]["visible_bytes"], d["slim"]["visible_bytes"]))' "$T/r.json"
 
 finish

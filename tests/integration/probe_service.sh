@@ -13,6 +13,8 @@
 #   and the output's server answers 200 with the page under chroot;
 # - --drop of the page with the same probes: the proof fails, exit 3,
 #   nothing written;
+# - as an ordinary user (nobody, one id mapped) the same probes record the
+#   same results and the output is root's, byte for byte;
 # - no process of the service is left (pgrep of a unique marker in its argv).
 . "$(dirname "$0")/lib.sh"
 need_cmd bwrap umoci /usr/sbin/chroot unshare ip /usr/bin/python3
@@ -141,12 +143,16 @@ eq "service probes: exit status" "$rc" 0
 [ "$rc" = 0 ] || cat "$T/s.err" >&2
 check "report valid" validate_report "$T/r.json"
 check "the probes keep the page" in_output "$T/slim" s /srv/data/page.txt
-/usr/bin/python3 - "$T/r.json" >"$T/probes" <<'PY'
+# probe_list REPORT: per probe, what it ran and recorded, whether it kept the page, the proof
+probe_list() {
+	/usr/bin/python3 - "$1" <<'PY'
 import json, sys
 for p in json.load(open(sys.argv[1]))["probe"]:
     print(json.dumps([p["command"], p.get("kind"), p["exit_status"], p.get("http_status"), p.get("body"),
                       p.get("stdout"), "/srv/data/page.txt" in p["added_by_probe"], p["verify"]["equal"]]))
 PY
+}
+probe_list "$T/r.json" >"$T/probes"
 page_json=$(/usr/bin/python3 -c 'import json,sys; print(json.dumps(sys.argv[1] + "\n"))' "$PAGE")
 eq "the service: recorded, killed by SIGTERM after the probes, kept the page, proven" "$(sed -n 1p "$T/probes")" \
 	"[\"entrypoint: /usr/local/bin/pageserver.py $MARK\", \"service\", 143, null, null, \"\", true, true]"
@@ -156,6 +162,19 @@ eq "the HTTP probe: status 200, the body is the page, proven" "$(sed -n 3p "$T/p
 	"[\"http: 8080/page.txt\", \"http\", 0, 200, $page_json, null, false, true]"
 serve_get "$T/slim" s slim
 eq "the output's server answers the page (under chroot)" "$(cat "$T/slim.get")" "200 $PAGE"
+
+# the same as an ordinary user (one id mapped): the same probes' results, the same output
+need_nobody
+rc=0
+as_nobody "$WHITTLE" --auto -o "oci:$T/nobody/slim:s" --report "$T/nobody/r.json" --probe-entrypoint \
+	--probe-wait 8080 --probe-http 8080/page.txt --probe-exec '/usr/local/bin/pageclient.py page.txt' "$REF" \
+	>"$T/ns.out" 2>"$T/ns.err" || rc=$?
+eq "as nobody, service probes: exit status" "$rc" 0
+[ "$rc" = 0 ] || tail -5 "$T/ns.err" >&2
+probe_list "$T/nobody/r.json" >"$T/nobody.probes" || true
+check "as nobody: the service, the exec client and the HTTP probe recorded as root's" cmp "$T/probes" "$T/nobody.probes"
+eq "as nobody: the output is root's, byte for byte (its manifest digest)" \
+	"$(oci_manifest "$T/nobody/slim" s)" "$(oci_manifest "$T/slim" s)"
 
 # --drop of the page: the proof fails
 rc=0

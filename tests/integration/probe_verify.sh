@@ -13,7 +13,8 @@
 #     not_compared and stderr under compared;
 #   - --no-verify-probes skips the proof (the broken output is written);
 #   - SIGINT during the proof: exit 130, nothing left;
-#   - a probe that behaves the same: exit 0, verify.equal true.
+#   - a probe that behaves the same: exit 0, verify.equal true;
+#   - as an ordinary user (nobody), the first and the last again.
 . "$(dirname "$0")/lib.sh"
 need_cmd bwrap /usr/bin/python3 sha256sum
 need_fixtures
@@ -115,5 +116,24 @@ eq "same behaviour: verify.equal" "$(vfield "$T/r5.json" 0 equal)" True
 eq "same behaviour: compared" "$(vfield "$T/r5.json" 0 compared)" "['exit_status', 'stdout', 'stderr']"
 check "the summary has the proof line" grep -q "proof .*1 probe behaves the same" "$T/o5"
 check "no probe tree left at the end" no_tree_left
+
+# 6. as an ordinary user (nobody, one id mapped): the proof refuses a dropped
+# file a probe needs (exit 3, nothing written) and passes a good output
+need_nobody
+# (run as root: as an ordinary user already, the sections above were that)
+if [ "$(id -u)" = 0 ]; then
+	rc=0
+	as_nobody "$WHITTLE" --auto -q -o "oci-archive:$T/nobody/slim.tar" --drop /root/saved.txt \
+		--probe 'cat /root/saved.txt' "$IMG" >/dev/null 2>"$T/e6" || rc=$?
+	eq "as nobody, dropped file a probe needs: exit status" "$rc" 3
+	check "as nobody: the message names /root/saved.txt" grep -q "could not find /root/saved.txt" "$T/e6"
+	rc=0
+	as_nobody "$WHITTLE" --auto -q -o "oci-archive:$T/nobody/good.tar" --report "$T/nobody/r6.json" \
+		--probe 'cat /root/saved.txt' "$IMG" >/dev/null 2>"$T/e6b" || rc=$?
+	eq "as nobody, same behaviour: exit status" "$rc" 0
+	eq "as nobody, same behaviour: verify.equal" "$(vfield "$T/nobody/r6.json" 0 equal)" True
+	eq "as nobody: written, and nothing else left" "$(ls -A "$T/nobody")" "good.tar
+r6.json"
+fi
 
 finish
