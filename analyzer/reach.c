@@ -496,14 +496,12 @@ void reach_free(struct reach *r)
 		free(r->unresolved[i].needs);
 	}
 	free(r->unresolved);
-	for (size_t i = 0; i < r->n_uncertain; i++) {
-		free(r->uncertain[i].path);
-		free(r->uncertain[i].why);
-		for (size_t k = 0; k < r->uncertain[i].n_hint; k++)
-			free(r->uncertain[i].hint[k]);
-		free(r->uncertain[i].hint);
-	}
+	for (size_t i = 0; i < r->n_uncertain; i++)
+		reach_uncertain_free(&r->uncertain[i]);
 	free(r->uncertain);
+	for (size_t i = 0; i < r->n_settled; i++)
+		reach_uncertain_free(&r->settled[i]);
+	free(r->settled);
 	for (size_t i = 0; i < r->n_data_dirs; i++) {
 		free(r->data_dirs[i].path);
 		free(r->data_dirs[i].kind);

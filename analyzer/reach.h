@@ -39,6 +39,9 @@ struct reach_opts {
 	struct str_list keep_probe;        /* paths a probe touched (slimmer/probe.h): each node itself (a
 	                                    * directory without its members), with the links on the way */
 	const char *const *keep_probe_why; /* parallel to keep_probe: "probe: CMD" (outlives the reach) */
+	struct str_list probe_ran;         /* paths (programs, scripts) touched by probes that passed: an
+	                                    * uncertain entry for one of them is settled by that probe */
+	const char *const *probe_ran_why;  /* parallel to probe_ran: "probe: CMD" (outlives the reach) */
 	struct reach_pkg_hooks pkg;
 };
 
@@ -83,6 +86,7 @@ struct reach_uncertain {
 	char *why;
 	char **hint;  /* the paths whose keeping (whole) settles it */
 	size_t n_hint;
+	const char *settled_by; /* in reach.settled: the passing probe that ran it ("probe: CMD") */
 };
 
 /* A server's data directory (the User's home, a declared Volume, a
@@ -135,6 +139,8 @@ struct reach {
 	size_t n_loads_code;
 	struct reach_uncertain *uncertain; /* sorted by path; gone when the hints are kept */
 	size_t n_uncertain;
+	struct reach_uncertain *settled;   /* uncertain entries a passing probe ran (settled_by), sorted */
+	size_t n_settled;
 	struct reach_data_dir *data_dirs;     /* sorted by path */
 	size_t n_data_dirs;
 	struct reach_partial_dir *partial_dirs; /* sorted by path */

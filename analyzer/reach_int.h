@@ -168,6 +168,7 @@ int reach_named_rule_owned(const char *path);
 void reach_follow_config(struct reach_ctx *c, struct wh_node *n);
 /* r->uncertain (after r->unneeded, which it filters). */
 void reach_uncertain(struct reach_ctx *c);
+void reach_uncertain_free(struct reach_uncertain *u);
 /* ---- reach_imports.c ---- */
 /* Append to r->uncertain (capacity *cap) the kept scripts that import a
  * module by a computed name, unless their hint is kept whole. */

@@ -257,6 +257,41 @@ static int cmp_uncertain(const void *a, const void *b)
  * libraries that are not kept may load them by names built at run time:
  * an entry, its hint the directory. Those libraries are no longer listed
  * as unneeded. */
+void reach_uncertain_free(struct reach_uncertain *u)
+{
+	free(u->path);
+	free(u->why);
+	for (size_t k = 0; k < u->n_hint; k++)
+		free(u->hint[k]);
+	free(u->hint);
+}
+
+/* An entry whose program a passing probe ran (reach_opts.probe_ran) is
+ * settled by that probe: it moves to r->settled. Its hint still keeps
+ * the libraries it names out of unneeded_libraries (the probe exercised
+ * some of what the program loads, not necessarily all). */
+static void settle_by_probes(struct reach_ctx *c)
+{
+	struct reach *r = c->r;
+	const struct str_list *ran = &c->o->probe_ran;
+	size_t out = 0;
+	for (size_t i = 0; i < r->n_uncertain; i++) {
+		struct reach_uncertain *u = &r->uncertain[i];
+		size_t k = 0;
+		while (k < ran->n && strcmp(ran->v[k], u->path))
+			k++;
+		if (k == ran->n) {
+			u->settled_by = NULL; /* (the entries are built field by field) */
+			r->uncertain[out++] = *u;
+			continue;
+		}
+		r->settled = xrealloc(r->settled, (r->n_settled + 1) * sizeof *r->settled);
+		u->settled_by = c->o->probe_ran_why ? c->o->probe_ran_why[k] : "probe";
+		r->settled[r->n_settled++] = *u;
+	}
+	r->n_uncertain = out;
+}
+
 void reach_uncertain(struct reach_ctx *c)
 {
 	struct reach *r = c->r;
@@ -296,11 +331,7 @@ void reach_uncertain(struct reach_ctx *c)
 	size_t uniq = 0;
 	for (size_t i = 0; i < r->n_uncertain; i++) {
 		if (uniq && !cmp_uncertain(&r->uncertain[uniq - 1], &r->uncertain[i])) {
-			free(r->uncertain[i].path);
-			free(r->uncertain[i].why);
-			for (size_t k = 0; k < r->uncertain[i].n_hint; k++)
-				free(r->uncertain[i].hint[k]);
-			free(r->uncertain[i].hint);
+			reach_uncertain_free(&r->uncertain[i]);
 			continue;
 		}
 		r->uncertain[uniq++] = r->uncertain[i];
@@ -322,4 +353,5 @@ void reach_uncertain(struct reach_ctx *c)
 			r->unneeded[out++] = r->unneeded[i];
 	}
 	r->n_unneeded = out;
+	settle_by_probes(c);
 }

@@ -105,9 +105,8 @@ static void print_unresolved(FILE *out, const struct reach *r, const char *inden
 
 static void print_uncertain(FILE *out, const struct reach *r, const char *indent, size_t max)
 {
-	if (!r->n_uncertain)
-		return;
-	fprintf(out, "%suncertain (%zu):\n", indent, r->n_uncertain);
+	if (r->n_uncertain)
+		fprintf(out, "%suncertain (%zu):\n", indent, r->n_uncertain);
 	for (size_t i = 0; i < r->n_uncertain && i < max; i++) {
 		fprintf(out, "%s  ", indent);
 		util_escape_fputs(r->uncertain[i].path, out);
@@ -122,6 +121,11 @@ static void print_uncertain(FILE *out, const struct reach *r, const char *indent
 	if (r->n_uncertain > max)
 		fprintf(out, "%s  ... %zu more (the report's reach.uncertain lists them all)\n", indent,
 		        r->n_uncertain - max);
+	for (size_t i = 0; i < r->n_settled; i++) {
+		fprintf(out, "%ssettled (not uncertain): ", indent);
+		util_escape_fputs(r->settled[i].path, out);
+		util_escape_line(out, ", run by the passing ", r->settled[i].settled_by);
+	}
 }
 
 /* The data directories, one line each, and the directories kept partly (a count). */

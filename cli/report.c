@@ -109,6 +109,25 @@ static int cmp_kept(const void *a, const void *b)
 	return strcmp(((const struct kept_row *)a)->path, ((const struct kept_row *)b)->path);
 }
 
+/* reach.uncertain, or reach.settled_by_probe (with the probe that settled each) */
+static json_t *uncertain_json(const struct reach_uncertain *v, size_t n)
+{
+	json_t *list = json_array();
+	for (size_t i = 0; i < n; i++) {
+		json_t *x = json_object(), *h = json_array();
+		json_object_set_new(x, "path", json_string(v[i].path));
+		json_object_set_new(x, "why", json_string(v[i].why));
+		for (size_t k = 0; k < v[i].n_hint; k++)
+			json_array_append_new(h, json_string(v[i].hint[k]));
+		json_object_set_new(x, "hint", h);
+		if (v[i].settled_by)
+			json_object_set_new(x, "probe", json_string(v[i].settled_by));
+		json_array_append_new(list, x);
+	}
+	return list;
+}
+
+
 json_t *report_reach(const struct reach *r, const struct slim_figures *fg, int files)
 {
 	json_t *o = json_object();
@@ -146,17 +165,8 @@ json_t *report_reach(const struct reach *r, const struct slim_figures *fg, int f
 		json_array_append_new(lc, x);
 	}
 	json_object_set_new(o, "loads_code_at_run_time", lc);
-	json_t *unc = json_array();
-	for (size_t i = 0; i < r->n_uncertain; i++) {
-		json_t *x = json_object(), *h = json_array();
-		json_object_set_new(x, "path", json_string(r->uncertain[i].path));
-		json_object_set_new(x, "why", json_string(r->uncertain[i].why));
-		for (size_t k = 0; k < r->uncertain[i].n_hint; k++)
-			json_array_append_new(h, json_string(r->uncertain[i].hint[k]));
-		json_object_set_new(x, "hint", h);
-		json_array_append_new(unc, x);
-	}
-	json_object_set_new(o, "uncertain", unc);
+	json_object_set_new(o, "uncertain", uncertain_json(r->uncertain, r->n_uncertain));
+	json_object_set_new(o, "settled_by_probe", uncertain_json(r->settled, r->n_settled));
 	json_t *dd = json_array();
 	for (size_t i = 0; i < r->n_data_dirs; i++) {
 		const struct reach_data_dir *d = &r->data_dirs[i];

@@ -489,6 +489,8 @@ void probe_results_free(struct probe_results *res)
 	free(res->v);
 	str_list_free(&res->keep);
 	free(res->keep_why);
+	str_list_free(&res->ran);
+	free(res->ran_why);
 	memset(res, 0, sizeof *res);
 }
 
@@ -502,6 +504,49 @@ static struct wh_node *image_node(const struct analysis *a, const char *path)
 		n = r.node;
 	pathres_free(&r);
 	return n;
+}
+
+/* Did result i pass? A command or an exec: exit 0 in time; an HTTP GET:
+ * an answer under 400; the service: every exec and GET of its pass
+ * passed (it is stopped at the end, so its own status says nothing), and
+ * there was at least one. */
+static int probe_passed(const struct probe_results *res, size_t i)
+{
+	const struct probe_result *p = &res->v[i];
+	switch (p->kind) {
+	case PROBE_HTTP:
+		return p->run.exit_status >= 200 && p->run.exit_status < 400;
+	case PROBE_SERVICE: {
+		size_t j = i + 1;
+		for (; j < res->n && (res->v[j].kind == PROBE_EXEC || res->v[j].kind == PROBE_HTTP); j++)
+			if (!probe_passed(res, j))
+				return 0;
+		return j > i + 1;
+	}
+	default:
+		return !p->run.timed_out && p->run.exit_status == 0;
+	}
+}
+
+/* res->ran: every path the passing probes touched, with the probe's reason */
+static void collect_ran(struct probe_results *res)
+{
+	str_list_free(&res->ran);
+	free(res->ran_why);
+	res->ran_why = NULL;
+	size_t cap = 0;
+	for (size_t i = 0; i < res->n; i++)
+		if (probe_passed(res, i))
+			cap += res->v[i].n_touched;
+	res->ran_why = xmalloc((cap ? cap : 1) * sizeof *res->ran_why);
+	for (size_t i = 0; i < res->n; i++) {
+		if (!probe_passed(res, i))
+			continue;
+		for (size_t k = 0; k < res->v[i].n_touched; k++) {
+			res->ran_why[res->ran.n] = res->v[i].why;
+			str_list_add(&res->ran, res->v[i].touched[k]);
+		}
+	}
 }
 
 int probe_apply(struct analysis *a, const struct reach_opts *ro, struct reach *r, struct probe_results *res,
@@ -530,6 +575,9 @@ int probe_apply(struct analysis *a, const struct reach_opts *ro, struct reach *r
 		}
 	}
 	o2.keep_probe_why = why;
+	collect_ran(res);
+	o2.probe_ran = res->ran;
+	o2.probe_ran_why = (const char *const *)res->ran_why;
 	reach_free(r);
 	memset(r, 0, sizeof *r);
 	int rc = reach_compute(a, &o2, r, err);

@@ -76,6 +76,10 @@ struct probe_results {
 	 * keep_probe_why), so that a later computation keeps them too */
 	struct str_list keep;
 	const char **keep_why;
+	/* and the paths the probes that passed touched (reach_opts.probe_ran
+	 * and probe_ran_why): the uncertain entries they settle */
+	struct str_list ran;
+	const char **ran_why;
 };
 
 /* How many results a pass gives: the one-shot probes, the service, its execs and HTTP GETs. */

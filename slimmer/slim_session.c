@@ -79,6 +79,8 @@ static void reach_opts_of(const struct slim_session *s, const struct slim_extra 
 		.rules = o->rules,
 		.keep_probe = s->probes.keep,
 		.keep_probe_why = (const char *const *)s->probes.keep_why,
+		.probe_ran = s->probes.ran,
+		.probe_ran_why = (const char *const *)s->probes.ran_why,
 	};
 	if (s->have_db)
 		ro->pkg = (struct reach_pkg_hooks){.ctx = (void *)&s->db, .files_of = dpkg_reach_files_of,

@@ -79,7 +79,9 @@ int main(int argc, char **argv) {
 }
 EOF
 mkdir -p "$R/usr/lib/whplug"
-gcc -shared -fPIC plug.c -o "$R/usr/lib/whplug/hello.so" && gcc plugprog.c -o "$R/usr/bin/plugprog" ||
+# two plugins: a probe that loads hello leaves other unkept (still uncertain, settled by the probe)
+gcc -shared -fPIC plug.c -o "$R/usr/lib/whplug/hello.so" && gcc -shared -fPIC plug.c -o "$R/usr/lib/whplug/other.so" &&
+	gcc plugprog.c -o "$R/usr/bin/plugprog" ||
 	{ bad "gcc failed (plugin)"; finish; exit 1; }
 libc=$(gcc -print-file-name=libc.so.6)
 interp=$(readelf -l "$R/usr/bin/prog" | sed -n 's/.*interpreter: \(.*\)]/\1/p')
@@ -180,6 +182,33 @@ if slim unc-keep --fail-on-unresolved --entrypoint /usr/bin/plugprog --keep /usr
 	chroot_run "$T/b-unc-keep/rootfs" slim-plug /usr/bin/plugprog
 	eq "dlopen: with --keep of the hint the slimmed program loads its plugin" \
 		"$(cat "$T/slim-plug.rc"):$(cat "$T/slim-plug.out")" "0:plug=7"
+fi
+
+# 4b. a probe that runs the program and passes settles its entry (issue 14:
+# "a probe that passes clears the uncertain entries of the programs it
+# ran"); one that fails does not
+if command -v bwrap >/dev/null; then
+	rc=0
+	"$WHITTLE" --auto --fail-on-unresolved --entrypoint /usr/bin/plugprog --probe '/usr/bin/plugprog hello' \
+		--report "$T/settled.json" -o "oci:$T/out-settled:slim" img.tar >"$T/settled.out" 2>"$T/settled.err" || rc=$?
+	eq "dlopen: a passing probe of plugprog: --fail-on-unresolved exits 0" "$rc" 0
+	[ "$rc" = 0 ] || echo "  stderr: $(head -c 400 "$T/settled.err")" >&2
+	eq "dlopen: its entry moved from reach.uncertain to reach.settled_by_probe, naming the probe" \
+		"$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["reach"]; print(r["uncertain"], [[u["path"], u["probe"]] for u in r["settled_by_probe"]])' "$T/settled.json")" \
+		"[] [['/usr/bin/plugprog', 'probe: /usr/bin/plugprog hello']]"
+	eq "dlopen: settled, the plugin directory's libraries are still not unneeded" \
+		"$(python3 -c 'import json,sys; print([l["path"] for l in json.load(open(sys.argv[1]))["reach"]["unneeded_libraries"] if "whplug" in l["path"]])' "$T/settled.json")" "[]"
+	rc=0
+	"$WHITTLE" --auto -q --dry-run --fail-on-unresolved --entrypoint /usr/bin/plugprog --probe '/usr/bin/plugprog nosuch' \
+		--report "$T/unsettled.json" img.tar >"$T/unsettled.out" 2>"$T/unsettled.err" || rc=$?
+	eq "dlopen: a failing probe (exit 1) settles nothing: --fail-on-unresolved exits 1" "$rc" 1
+	eq "dlopen: still uncertain, nothing settled" \
+		"$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["reach"]; print([u["path"] for u in r["uncertain"]], r["settled_by_probe"])' "$T/unsettled.json")" \
+		"['/usr/bin/plugprog'] []"
+	check "dlopen: the summary says the passing probe settled it" \
+		grep -qF "settled (not uncertain): /usr/bin/plugprog, run by the passing probe: /usr/bin/plugprog hello" "$T/settled.out"
+elif [ "${CI:-}" = true ]; then
+	bad "bwrap is missing (a probe settles an uncertain entry)"
 fi
 
 # 5. python's dynamic import
