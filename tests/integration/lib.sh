@@ -100,3 +100,23 @@ finish() {
 	echo "$checks checks, $fails failed"
 	[ "$fails" -eq 0 ]
 }
+
+# spec_of_tree ROOT TITLE: a tests/tools/mkimage SPEC of one layer (TITLE)
+# holding the tree under ROOT as it is: directories 0755 root, files with
+# their modes, symlinks as they are.
+spec_of_tree() {
+	(
+		cd "$1" || exit 1
+		echo "layer $2"
+		find . -mindepth 1 | sort | while read -r p; do
+			p=${p#./}
+			if [ -L "$p" ]; then
+				echo "symlink $p $(readlink "$p")"
+			elif [ -d "$p" ]; then
+				echo "dir $p 0755 0 0"
+			else
+				echo "file $p $(stat -c %a "$p" | sed 's/^/0/') 0 0 <$1/$p"
+			fi
+		done
+	)
+}

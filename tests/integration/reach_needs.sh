@@ -101,20 +101,7 @@ chmod 0755 "$R/app/dyn.py" "$R/app/lit.py"
 grep -q /opt/foo/lib/libfoo.so.1 "$R/etc/ld.so.cache" || bad "ldconfig's cache names /opt/foo/lib/libfoo.so.1"
 
 # the image: a SPEC listing the tree
-(
-	cd "$R"
-	echo "layer gcc's programs and the toolchain's C library; ldconfig -r"
-	find . -mindepth 1 | sort | while read -r p; do
-		p=${p#./}
-		if [ -L "$p" ]; then
-			echo "symlink $p $(readlink "$p")"
-		elif [ -d "$p" ]; then
-			echo "dir $p 0755 0 0"
-		else
-			echo "file $p $(stat -c %a "$p" | sed 's/^/0/') 0 0 <$R/$p"
-		fi
-	done
-) >spec
+spec_of_tree "$R" "gcc's programs and the toolchain's C library; ldconfig -r" >spec
 "$MKIMAGE" --format oci-archive --entrypoint '["/usr/bin/prog"]' spec img.tar >/dev/null ||
 	{ bad "mkimage failed"; finish; exit 1; }
 

@@ -52,20 +52,7 @@ interp=$(readelf -l "$R/usr/bin/plugprog" | sed -n 's/.*interpreter: \(.*\)]/\1/
 cp -L "$libc" "$R/usr/lib/x86_64-linux-gnu/libc.so.6"
 cp -L "$interp" "$R/usr/lib/x86_64-linux-gnu/$(basename "$interp")"
 ln -s "../lib/x86_64-linux-gnu/$(basename "$interp")" "$R/usr/lib64/$(basename "$interp")"
-(
-	cd "$R"
-	echo "layer gcc's programs and the toolchain's C library"
-	find . -mindepth 1 | sort | while read -r p; do
-		p=${p#./}
-		if [ -L "$p" ]; then
-			echo "symlink $p $(readlink "$p")"
-		elif [ -d "$p" ]; then
-			echo "dir $p 0755 0 0"
-		else
-			echo "file $p $(stat -c %a "$p" | sed 's/^/0/') 0 0 <$R/$p"
-		fi
-	done
-) >"$T/spec"
+spec_of_tree "$R" "gcc's programs and the toolchain's C library" >"$T/spec"
 IMG=$T/img.tar
 "$MKIMAGE" --format oci-archive --volume /srv/data --entrypoint '["/usr/bin/plugprog"]' "$T/spec" "$IMG" >/dev/null ||
 	{ bad "mkimage failed"; finish; exit 1; }
