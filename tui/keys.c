@@ -80,6 +80,8 @@ const struct tui_key tui_keys[] = {
 	{KEYS('r'), PANE_ANY, KM_SLIM, KS_SLIM, 0, KA_PROBE, 6,
 	 "r", "run a command of the image in a sandbox (as --probe): its output; what it touches is kept (P)", "r",
 	 "probe"},
+	{KEYS('R'), PANE_ANY, KM_SLIM, KS_SLIM, 0, KA_FORGET_PROBE, 0,
+	 "R", "forget the last probe: its keeps go (the other probes run again)", NULL, NULL},
 	{KEYS('U'), PANE_ANY, KM_SLIM, KS_SLIM, 0, KA_UNCERTAIN, 0,
 	 "U", "the uncertain list, the data directories, the directories kept partly", NULL, NULL},
 	{KEYS('e'), PANE_ANY, KM_SLIM, KS_SLIM, 0, KA_ROOT, 17,

@@ -53,6 +53,7 @@ enum key_action {
 	KA_DETAILS,    /* I: focus the image details */
 	KA_PROBE,      /* r: run a probe typed at a prompt */
 	KA_UNCERTAIN,  /* U: the uncertain list in full */
+	KA_FORGET_PROBE, /* R: forget the last probe (the others run again) */
 	KA_COUNT
 };
 

@@ -227,6 +227,53 @@ int slim_probe_run(struct slim_view *sv, const char *line, char **text, char *ms
 	return 0;
 }
 
+int slim_probe_forget(struct slim_view *sv, char *msg, size_t len)
+{
+	if (!sv->n_probes) {
+		snprintf(msg, len, "no probe to forget");
+		return -1;
+	}
+	if (!sv->ready && slim_view_compute(sv) < 0) {
+		snprintf(msg, len, "slimming: %s", sv->err);
+		return -1;
+	}
+	/* the results point into the commands: gone before the last one is */
+	probe_results_free(&sv->s.probes);
+	struct probe_cmd last = sv->probes[--sv->n_probes];
+	sv->opts.probe.cmds = sv->probes;
+	sv->opts.probe.n = sv->n_probes;
+	int rc = 0;
+	struct wh_error err = {0};
+	if (probe_count(&sv->opts.probe)) {
+		struct slim_extra extra;
+		slim_view_extra(sv, &extra);
+		rc = slim_session_probe_with(&sv->s, &extra, NULL, &err);
+		slim_view_extra_free(&extra);
+		if (rc < 0) {
+			probe_results_free(&sv->s.probes);
+			slim_probe_free(sv);
+			sv->opts.probe.service = 0;
+			sv->opts.probe.n_exec = sv->opts.probe.n_http = 0;
+		}
+	}
+	if (rc < 0)
+		snprintf(msg, len, "forgot probe `%s`; the others did not run again, so every probe is forgotten: %s",
+		         last.text, err.msg);
+	cmd_free(&last);
+	if (slim_view_compute(sv) < 0) {
+		snprintf(msg, len, "slimming: %s", sv->err);
+		return -1;
+	}
+	if (rc < 0)
+		return rc;
+	char b[32];
+	fmt_size(b, sizeof b, sv->s.plan.kept_bytes);
+	size_t n = sv->s.probes.n;
+	snprintf(msg, len, "forgot the last probe: the slimmed image would hold %s (%zu probe%s left)", b, n,
+	         n == 1 ? "" : "s");
+	return 0;
+}
+
 void slim_probe_proof(struct slim_view *sv, struct slim_image_opts *io, FILE *out)
 {
 	/* the verdicts of this write only */

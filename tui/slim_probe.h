@@ -35,6 +35,13 @@ int slim_probe_run_given(struct slim_view *sv, char **text, char *msg, size_t le
  * probe is not added, *text is NULL and the view is as it was). */
 int slim_probe_run(struct slim_view *sv, const char *line, char **text, char *msg, size_t len);
 
+/* R: forget the last probe (typed or the command line's): the probes left
+ * run again (their keeps are computed together) and the view is
+ * recomputed; with none left, no probe keeps anything. msg: the line for
+ * the key bar. Returns 0, or a negative code (msg says why; when the
+ * others fail to run again, every probe is forgotten). */
+int slim_probe_forget(struct slim_view *sv, char *msg, size_t len);
+
 /* w: when probes ran, set io so that the proof runs before the commit
  * (slim_session_proof); the details of a difference go to out (or NULL). */
 void slim_probe_proof(struct slim_view *sv, struct slim_image_opts *io, FILE *out);

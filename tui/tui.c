@@ -869,6 +869,21 @@ static int act_probe(struct tui *t, int k)
 	return 0;
 }
 
+/* R: forget the last probe */
+static int act_forget_probe(struct tui *t, int k)
+{
+	(void)k;
+	if (slim_ready(t) < 0)
+		return 0;
+	if (t->sv.n_probes) {
+		snprintf(t->status, sizeof t->status, "forgetting the last probe; the others run again%s",
+		         crt_g->ellipsis);
+		draw(t);
+	}
+	slim_probe_forget(&t->sv, t->status, sizeof t->status);
+	return 0;
+}
+
 /* U: the uncertain list in full */
 static int act_uncertain(struct tui *t, int k)
 {
@@ -943,6 +958,7 @@ static int (*const actions[KA_COUNT])(struct tui *t, int k) = {
 	[KA_DETAILS] = act_details,
 	[KA_PROBE] = act_probe,
 	[KA_UNCERTAIN] = act_uncertain,
+	[KA_FORGET_PROBE] = act_forget_probe,
 };
 
 /* A key, through the key table. Returns 1 to quit. */

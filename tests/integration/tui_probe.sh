@@ -129,6 +129,18 @@ eq "after the second probe: /etc/group is kept by probe" "$(marker_of /etc/group
 goto p saved.txt
 eq "the first probe's keep stays" "$(marker_of /root/saved.txt)" "P"
 
+# --- R forgets the last probe: its keeps go, the first probe's stay; then it runs again -------
+keys p R
+WAIT_TRIES=1200 w p "forgot the last probe"
+check "key bar: one probe left" bar_has "(1 probe left)"
+eq "after R: the first probe's keep stays" "$(marker_of /root/saved.txt)" "P"
+goto p group
+eq "after R: /etc/group is removable again" "$(marker_of /etc/group)" "✗"
+probe p "cat /etc/group"
+keys p Escape
+w p "sort: name"
+eq "the second probe again: /etc/group is kept by probe" "$(marker_of /etc/group)" "P"
+
 # --- w: the proof passes ----------------------------------------------------------------------
 OUT=$T/o1/slim.tar
 keys p w
