@@ -16,6 +16,7 @@ int fuzz_dpkg(const uint8_t *data, size_t size);
 int fuzz_layer(const uint8_t *data, size_t size);
 int fuzz_tarscan(const uint8_t *data, size_t size);
 int fuzz_oci(const uint8_t *data, size_t size);
+int fuzz_scripts(const uint8_t *data, size_t size);
 
 /* fuzz_util.c: a per-process scratch directory under $TMPDIR (made on first
  * use, removed at exit) and a helper writing bytes to a file in it. */

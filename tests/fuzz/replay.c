@@ -21,7 +21,7 @@ static const struct {
 } targets[] = {
 	{"elf", fuzz_elf},         {"ldso_cache", fuzz_ldso_cache}, {"ldso_conf", fuzz_ldso_conf},
 	{"dpkg", fuzz_dpkg},       {"layer", fuzz_layer},           {"tarscan", fuzz_tarscan},
-	{"oci", fuzz_oci},
+	{"oci", fuzz_oci},         {"scripts", fuzz_scripts},
 };
 
 static int (*lookup(const char *name))(const uint8_t *, size_t)

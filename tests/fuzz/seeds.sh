@@ -8,7 +8,7 @@ sep='
 --
 '
 mkdir -p "$out"
-for t in elf ldso_cache ldso_conf dpkg layer tarscan oci; do mkdir -p "$out/$t"; done
+for t in elf ldso_cache ldso_conf dpkg layer tarscan oci scripts; do mkdir -p "$out/$t"; done
 
 # elf: small host ELF files (an executable, a shared library, the loader, an object)
 for f in /bin/true /usr/bin/env /usr/lib/x86_64-linux-gnu/libdl.so.2 /lib64/ld-linux-x86-64.so.2; do
@@ -137,3 +137,13 @@ idx='{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.man
 printf '%s%s%s%s%s' "$idx" "$sep" "$man" "$sep" "$cfg" > "$out/oci/one"
 idx2='{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.index.v1+json","digest":"@M","size":1},{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"@M","platform":{"architecture":"arm64","os":"linux","variant":"v8"}}]}'
 printf '%s%s%s%s%s' "$idx2" "$sep" "$man" "$sep" "$cfg" > "$out/oci/nested"
+
+# scripts: the first byte picks the reader (0 python, 1 perl, 2 ruby, 3 node,
+# 4 apache2.conf, 5 my.cnf), the rest is the text
+printf '\000#!/usr/bin/env python3\nimport importlib, sys\nm = importlib.import_module("plugins." + sys.argv[1])\nos = __import__("os")\n' > "$out/scripts/python"
+printf '\001#!/usr/bin/perl\nuse strict;\nmy $c = shift;\neval "require $c" or die;\nrequire POSIX;\n' > "$out/scripts/perl"
+printf '\002require "json"\nname = ARGV[0]\nrequire "plugins/#{name}"\n' > "$out/scripts/ruby"
+printf '\003// a comment\nconst fs = require("fs");\nconst p = require("./plugins/" + process.argv[2]);\n' > "$out/scripts/node"
+printf '\004ServerRoot "/etc/apache2"\nInclude mods-enabled/*.load\nIncludeOptional conf-enabled/*.conf\nLoadModule cgid_module /usr/lib/apache2/modules/mod_cgid.so\nDocumentRoot /var/www/html\n<Directory /var/www/>\n\tOptions Indexes\n</Directory>\nErrorLog ${APACHE_LOG_DIR}/error.log\n' > "$out/scripts/apache"
+printf '\005[mysqld]\ndatadir = /var/lib/mysql\nsocket = /run/mysqld/mysqld.sock\nplugin_dir=/usr/lib/mysql/plugin\n!includedir /etc/mysql/conf.d/\n!include /etc/mysql/x.cnf\n' > "$out/scripts/mysql"
+
