@@ -120,3 +120,51 @@ spec_of_tree() {
 		done
 	)
 }
+
+# need_page_image: the service probe tests' image (probe_service, tui_service):
+# the real Debian image plus a layer (oci_addlayer.py) whose entrypoint,
+# /usr/local/bin/pageserver.py MARK, is a python HTTP server on 127.0.0.1:8080
+# that opens /srv/data/PAGE only when a request names it (the name is
+# computed: nothing in the image names /srv/data/page.txt), and a client,
+# /usr/local/bin/pageclient.py NAME, that prints the answer to GET /NAME.
+# Sets MARK (a unique word in the service's argv, for pgrep), PAGE (the text
+# of /srv/data/page.txt, without its newline) and PAGE_REF (oci:$T/oci:bookworm).
+need_page_image() {
+	need_debian_image
+	mkdir -p "$T/add/srv/data" "$T/add/usr/local/bin"
+	MARK="whittle-svc-marker-$$-$RANDOM"
+	PAGE="the page of test $$, $RANDOM"
+
+	cat >"$T/add/usr/local/bin/pageserver.py" <<'PY'
+#!/usr/bin/python3
+# serves the files of a directory, each opened only when a request names it
+import http.server
+ROOT = "/".join(["", "srv", "data"])  # a computed name
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        try:
+            with open(ROOT + self.path, "rb") as f:
+                body, code = f.read(), 200
+        except OSError:
+            body, code = b"no such page\n", 404
+        self.send_response(code)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a):
+        pass
+http.server.HTTPServer(("127.0.0.1", 8080), H).serve_forever()
+PY
+	cat >"$T/add/usr/local/bin/pageclient.py" <<'PY'
+#!/usr/bin/python3
+import sys, urllib.request
+print(urllib.request.urlopen("http://127.0.0.1:8080/" + sys.argv[1]).read().decode(), end="")
+PY
+	chmod 755 "$T/add/usr/local/bin/"*.py
+	printf '%s\n' "$PAGE" >"$T/add/srv/data/page.txt"
+	# the shared image's blobs linked (never written: oci_addlayer.py writes new files only)
+	cp -al "$DEBIAN_OCI" "$T/oci"
+	/usr/bin/python3 "$SRCDIR/tests/integration/oci_addlayer.py" "$T/oci" bookworm "$T/add" \
+		'["/usr/local/bin/pageserver.py"]' "[\"$MARK\"]"
+	PAGE_REF="oci:$T/oci:bookworm"
+}

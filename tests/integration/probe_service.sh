@@ -1,7 +1,7 @@
 #!/bin/bash
 # The service probe (--probe-entrypoint, --probe-wait, --probe-exec,
-# --probe-http) on the real Debian image plus a layer this test writes
-# (oci_addlayer.py): the entrypoint is a python HTTP server that opens
+# --probe-http) on the real Debian image plus a layer (need_page_image in lib.sh,
+# oci_addlayer.py): the entrypoint is a python HTTP server that opens
 # /srv/data/PAGE only when a request names it (the name is computed:
 # nothing in the image names /srv/data/page.txt).
 # - plain --auto drops the page: the output's layers lack it (a tar listing)
@@ -19,44 +19,10 @@
 . "$(dirname "$0")/lib.sh"
 need_cmd bwrap umoci /usr/sbin/chroot unshare ip /usr/bin/python3
 [ "$(id -u)" = 0 ] || skip "needs root (chroot, network namespaces)"
-need_debian_image
-mkdir -p "$T/tmp" "$T/add/srv/data" "$T/add/usr/local/bin"
+mkdir -p "$T/tmp"
 export TMPDIR="$T/tmp"
-MARK="whittle-svc-marker-$$-$RANDOM"
-PAGE="the page of test $$, $RANDOM"
-
-cat >"$T/add/usr/local/bin/pageserver.py" <<'PY'
-#!/usr/bin/python3
-# serves the files of a directory, each opened only when a request names it
-import http.server
-ROOT = "/".join(["", "srv", "data"])  # a computed name
-class H(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        try:
-            with open(ROOT + self.path, "rb") as f:
-                body, code = f.read(), 200
-        except OSError:
-            body, code = b"no such page\n", 404
-        self.send_response(code)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-    def log_message(self, *a):
-        pass
-http.server.HTTPServer(("127.0.0.1", 8080), H).serve_forever()
-PY
-cat >"$T/add/usr/local/bin/pageclient.py" <<'PY'
-#!/usr/bin/python3
-import sys, urllib.request
-print(urllib.request.urlopen("http://127.0.0.1:8080/" + sys.argv[1]).read().decode(), end="")
-PY
-chmod 755 "$T/add/usr/local/bin/"*.py
-printf '%s\n' "$PAGE" >"$T/add/srv/data/page.txt"
-# the shared image's blobs linked (never written: oci_addlayer.py writes new files only)
-cp -al "$DEBIAN_OCI" "$T/oci"
-/usr/bin/python3 "$SRCDIR/tests/integration/oci_addlayer.py" "$T/oci" bookworm "$T/add" \
-	'["/usr/local/bin/pageserver.py"]' "[\"$MARK\"]"
-REF="oci:$T/oci:bookworm"
+need_page_image
+REF=$PAGE_REF
 
 # in_output OCI TAG PATH: PATH is a file of the image's layers (a tar listing)
 in_output() {
