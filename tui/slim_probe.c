@@ -127,22 +127,34 @@ static struct probe_cmd *with_one_more(const struct slim_view *sv, const char *l
 	return v;
 }
 
+/* Run sv's probes (slim_session_probe_with, the user's keeps and drops applied). */
+static int run_probes(struct slim_view *sv, struct wh_error *err)
+{
+	struct slim_extra extra;
+	slim_view_extra(sv, &extra);
+	int rc = slim_session_probe_with(&sv->s, &extra, NULL, err);
+	slim_view_extra_free(&extra);
+	return rc;
+}
+
+/* The explorer goes on without probes (nothing for the proof to run). */
+static void forget_all(struct slim_view *sv)
+{
+	probe_results_free(&sv->s.probes);
+	slim_probe_free(sv);
+	sv->opts.probe.service = 0;
+	sv->opts.probe.n_exec = sv->opts.probe.n_http = 0;
+}
+
 int slim_probe_run_given(struct slim_view *sv, char **text, char *msg, size_t len)
 {
 	*text = NULL;
 	sv->probes_pending = 0;
 	struct wh_error err = {0};
 	uint64_t before = sv->s.plan.kept_bytes;
-	struct slim_extra extra;
-	slim_view_extra(sv, &extra);
-	int rc = slim_session_probe_with(&sv->s, &extra, NULL, &err);
-	slim_view_extra_free(&extra);
+	int rc = run_probes(sv, &err);
 	if (rc < 0) {
-		/* the explorer goes on without them (nothing for the proof to run) */
-		probe_results_free(&sv->s.probes);
-		slim_probe_free(sv);
-		sv->opts.probe.service = 0;
-		sv->opts.probe.n_exec = sv->opts.probe.n_http = 0;
+		forget_all(sv);
 		snprintf(msg, len, "the command line's probes did not run: %s", err.msg);
 		slim_view_compute(sv);
 		return rc;
@@ -193,10 +205,7 @@ int slim_probe_run(struct slim_view *sv, const char *line, char **text, char *ms
 	struct probe_cmd *v = with_one_more(sv, line, argv);
 	sv->opts.probe.cmds = v;
 	sv->opts.probe.n = sv->n_probes + 1;
-	struct slim_extra extra;
-	slim_view_extra(sv, &extra);
-	int rc = slim_session_probe_with(&sv->s, &extra, NULL, &err);
-	slim_view_extra_free(&extra);
+	int rc = run_probes(sv, &err);
 	if (rc < 0) {
 		if (!had)
 			probe_results_free(&sv->s.probes); /* the partial results point into v */
@@ -244,18 +253,8 @@ int slim_probe_forget(struct slim_view *sv, char *msg, size_t len)
 	sv->opts.probe.n = sv->n_probes;
 	int rc = 0;
 	struct wh_error err = {0};
-	if (probe_count(&sv->opts.probe)) {
-		struct slim_extra extra;
-		slim_view_extra(sv, &extra);
-		rc = slim_session_probe_with(&sv->s, &extra, NULL, &err);
-		slim_view_extra_free(&extra);
-		if (rc < 0) {
-			probe_results_free(&sv->s.probes);
-			slim_probe_free(sv);
-			sv->opts.probe.service = 0;
-			sv->opts.probe.n_exec = sv->opts.probe.n_http = 0;
-		}
-	}
+	if (probe_count(&sv->opts.probe) && (rc = run_probes(sv, &err)) < 0)
+		forget_all(sv);
 	if (rc < 0)
 		snprintf(msg, len, "forgot probe `%s`; the others did not run again, so every probe is forgotten: %s",
 		         last.text, err.msg);
