@@ -61,27 +61,10 @@ gcc -shared -fPIC -Wl,-soname,libfoo.so.1 foo.c -o "$R/opt/foo/lib/libfoo.so.1" 
 	gcc shprog.c -o "$R/usr/bin/shprog" &&
 	gcc minish.c -o "$R/usr/bin/dash" || { bad "gcc failed"; finish; exit 1; }
 ln -s dash "$R/usr/bin/sh"
-cat >plug.c <<'EOF'
-int plug(void) { return 7; }
-EOF
-cat >plugprog.c <<'EOF'
-#include <dlfcn.h>
-#include <stdio.h>
-static const char *const dir = "/usr/lib/whplug";
-int main(int argc, char **argv) {
-	char p[256];
-	snprintf(p, sizeof p, "%s/%s.so", dir, argc > 1 ? argv[1] : "hello");
-	void *h = dlopen(p, RTLD_NOW);
-	if (!h) { puts("no plugin"); return 1; }
-	int (*f)(void) = (int (*)(void))dlsym(h, "plug");
-	printf("plug=%d\n", f ? f() : -1);
-	return 0;
-}
-EOF
 mkdir -p "$R/usr/lib/whplug"
 # two plugins: a probe that loads hello leaves other unkept (still uncertain, settled by the probe)
-gcc -shared -fPIC plug.c -o "$R/usr/lib/whplug/hello.so" && gcc -shared -fPIC plug.c -o "$R/usr/lib/whplug/other.so" &&
-	gcc plugprog.c -o "$R/usr/bin/plugprog" ||
+gcc -shared -fPIC "$SRCDIR/tests/integration/plug.c" -o "$R/usr/lib/whplug/hello.so" && gcc -shared -fPIC "$SRCDIR/tests/integration/plug.c" -o "$R/usr/lib/whplug/other.so" &&
+	gcc "$SRCDIR/tests/integration/plugprog.c" -o "$R/usr/bin/plugprog" ||
 	{ bad "gcc failed (plugin)"; finish; exit 1; }
 libc=$(gcc -print-file-name=libc.so.6)
 interp=$(readelf -l "$R/usr/bin/prog" | sed -n 's/.*interpreter: \(.*\)]/\1/p')

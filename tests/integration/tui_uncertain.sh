@@ -23,28 +23,11 @@ printf 'seed\n' >"$R/srv/data/seed"
 ln -s usr/bin "$R/bin"
 ln -s usr/lib "$R/lib"
 ln -s usr/lib64 "$R/lib64"
-cat >"$T/plug.c" <<'EOF'
-int plug(void) { return 7; }
-EOF
-cat >"$T/plugprog.c" <<'EOF'
-#include <dlfcn.h>
-#include <stdio.h>
-static const char *const dir = "/usr/lib/whplug";
-int main(int argc, char **argv) {
-	char p[256];
-	snprintf(p, sizeof p, "%s/%s.so", dir, argc > 1 ? argv[1] : "hello");
-	void *h = dlopen(p, RTLD_NOW);
-	if (!h) { puts("no plugin"); return 1; }
-	int (*f)(void) = (int (*)(void))dlsym(h, "plug");
-	printf("plug=%d\n", f ? f() : -1);
-	return 0;
-}
-EOF
 cat >"$T/plain.c" <<'EOF'
 #include <stdio.h>
 int main(void) { puts("plain"); return 0; }
 EOF
-gcc -shared -fPIC "$T/plug.c" -o "$R/usr/lib/whplug/hello.so" && gcc "$T/plugprog.c" -o "$R/usr/bin/plugprog" &&
+gcc -shared -fPIC "$SRCDIR/tests/integration/plug.c" -o "$R/usr/lib/whplug/hello.so" && gcc "$SRCDIR/tests/integration/plugprog.c" -o "$R/usr/bin/plugprog" &&
 	gcc "$T/plain.c" -o "$R/usr/bin/plain" || skip "gcc cannot build the test programs"
 libc=$(gcc -print-file-name=libc.so.6)
 interp=$(readelf -l "$R/usr/bin/plugprog" | sed -n 's/.*interpreter: \(.*\)]/\1/p')
