@@ -42,3 +42,23 @@ wait_gone() {
 on_screen() { grep -qF -- "$1" "$T/screen"; }
 # the details line of the tree pane (second to last screen line), right of column LW
 details() { tail -n 2 "$T/screen" | head -n 1 | cut -c"$((LW + 2))"-; }
+# tui_launcher [PRELUDE]: $T/run.sh runs $WHITTLE with its arguments, then
+# prints "EXITED <status>" and stays, so the pane can still be read;
+# PRELUDE, a shell line, runs first.
+tui_launcher() {
+	{
+		echo '#!/bin/sh'
+		if [ -n "${1:-}" ]; then echo "$1"; fi
+		printf '"%s" "$@"\necho "EXITED $?"\nexec /bin/sleep 600\n' "$WHITTLE"
+	} >"$T/run.sh"
+	chmod +x "$T/run.sh"
+}
+# write_to SESSION DEST: w, the prompt cleared, DEST typed, Enter (the
+# caller waits for the outcome it expects)
+write_to() {
+	keys "$1" w
+	wait_for "$1" "Write the slimmed image to:" || bad "timed out waiting for [Write the slimmed image to:]"
+	keys "$1" C-u
+	keys "$1" -l "$2"
+	keys "$1" Enter
+}

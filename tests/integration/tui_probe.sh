@@ -35,14 +35,7 @@ saved_size=$(stat -c %s "$T/saved.txt")
 first_line=$(head -n 1 "$T/saved.txt")
 [ -n "$first_line" ] || { bad "/root/saved.txt starts with an empty line"; finish; exit 1; }
 
-cat >"$T/run.sh" <<RUN
-#!/bin/sh
-[ -n "\$NOBWRAP" ] && PATH=$T/nobin
-"$WHITTLE" "\$@"
-echo "EXITED \$?"
-exec /bin/sleep 600
-RUN
-chmod +x "$T/run.sh"
+tui_launcher '[ -n "$NOBWRAP" ] && PATH='"$T/nobin"
 W=160 H=50 LW=64
 start() { # SESSION ENV ARGS (shell words)
 	TM new-session -d -s "$1" -x $W -y $H \
@@ -143,11 +136,7 @@ eq "the second probe again: /etc/group is kept by probe" "$(marker_of /etc/group
 
 # --- w: the proof passes ----------------------------------------------------------------------
 OUT=$T/o1/slim.tar
-keys p w
-w p "Write the slimmed image to:"
-keys p C-u
-keys p -l "oci-archive:$OUT"
-keys p Enter
+write_to p "oci-archive:$OUT"
 WAIT_TRIES=2400 w p "wrote oci-archive:$OUT"
 check "key bar: the proof passed for both probes" bar_has "proof: 2 probes behave the same on the output; wrote"
 if skopeo copy -q "oci-archive:$OUT" "oci:$T/oci:slim" 2>"$T/copy.err" &&
@@ -167,11 +156,7 @@ check "the question names the probe that needs it" bar_has "needed by probe: cat
 keys p y
 w p "dropped /root/saved.txt"
 OUT2=$T/o2/slim.tar
-keys p w
-w p "Write the slimmed image to:"
-keys p C-u
-keys p -l "oci-archive:$OUT2"
-keys p Enter
+write_to p "oci-archive:$OUT2"
 WAIT_TRIES=2400 w p "The proof failed: nothing was written"
 check "key bar: proof failed, the probe named" bar_has 'proof failed: probe `cat /root/saved.txt` behaves differently'
 check "popup: the exit status differs" on_screen "exit status: original 0, slimmed 1"
@@ -224,11 +209,7 @@ keys c Escape
 w c "sort: name"
 goto c saved.txt
 eq "--probe: /root/saved.txt is kept by probe" "$(marker_of /root/saved.txt)" "P"
-keys c w
-w c "Write the slimmed image to:"
-keys c C-u
-keys c -l "oci-archive:$T/o1/cl.tar"
-keys c Enter
+write_to c "oci-archive:$T/o1/cl.tar"
 WAIT_TRIES=2400 w c "wrote oci-archive:$T/o1/cl.tar"
 check "--probe: w runs the proof" bar_has "proof: 1 probe behaves the same on the output; wrote"
 keys c q

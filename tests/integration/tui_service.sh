@@ -19,13 +19,7 @@ need_cmd bwrap skopeo umoci /usr/bin/python3
 mkdir -p "$T/tmp" "$T/o"
 need_page_image
 
-cat >"$T/run.sh" <<RUN
-#!/bin/sh
-"$WHITTLE" "\$@"
-echo "EXITED \$?"
-exec /bin/sleep 600
-RUN
-chmod +x "$T/run.sh"
+tui_launcher
 W=200 H=60
 w() { wait_for "$@" || bad "timed out waiting for [$2]"; }
 bar() { tail -n 1 "$T/screen"; }
@@ -72,11 +66,7 @@ w c "sort: name"
 eq "the page is kept by probe" "$(marker_of /srv/data/page.txt)" "P"
 
 OUT=$T/o/slim.tar
-keys c w
-w c "Write the slimmed image to:"
-keys c C-u
-keys c -l "oci-archive:$OUT"
-keys c Enter
+write_to c "oci-archive:$OUT"
 WAIT_TRIES=4800 w c "wrote oci-archive:$OUT"
 check "key bar: the proof passed for the 2 probes" bar_has "proof: 2 probes behave the same on the output; wrote"
 if skopeo copy -q "oci-archive:$OUT" "oci:$T/out:slim" 2>"$T/copy.err" &&

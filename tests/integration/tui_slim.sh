@@ -74,13 +74,7 @@ printf '%s\n' "${!KEEP_SRC[@]}" | sort >"$T/kept.expect"
 echo "expected: visible $visible, kept $kept_bytes in $(wc -l <"$T/kept.expect") files"
 
 # --- tmux ------------------------------------------------------------------------------
-cat >"$T/run.sh" <<RUN
-#!/bin/sh
-"$WHITTLE" "\$@"
-echo "EXITED \$?"
-exec sleep 600
-RUN
-chmod +x "$T/run.sh"
+tui_launcher
 W=160 H=50 LW=64 # the left column at 160 columns: 2/5 of the width
 start() { # SESSION IMAGE
 	TM new-session -d -s "$1" -x $W -y $H \

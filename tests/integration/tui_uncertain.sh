@@ -40,13 +40,7 @@ IMG=$T/img.tar
 "$MKIMAGE" --format oci-archive --volume /srv/data --entrypoint '["/usr/bin/plugprog"]' "$T/spec" "$IMG" >/dev/null ||
 	{ bad "mkimage failed"; finish; exit 1; }
 
-cat >"$T/run.sh" <<RUN
-#!/bin/sh
-"$WHITTLE" "\$@"
-echo "EXITED \$?"
-exec sleep 600
-RUN
-chmod +x "$T/run.sh"
+tui_launcher
 W=160 H=50 LW=64
 start() { # SESSION ARGS...
 	local s=$1
