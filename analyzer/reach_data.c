@@ -383,20 +383,6 @@ void reach_data_drop(struct reach_ctx *c)
 	}
 }
 
-/* Entries that are not directories, and regular-file bytes, under n. */
-static void subtree_count(const struct wh_node *n, uint64_t *files, uint64_t *bytes)
-{
-	for (const struct wh_node *ch = n->child; ch; ch = ch->next) {
-		if (ch->type == WH_T_DIR) {
-			subtree_count(ch, files, bytes);
-			continue;
-		}
-		(*files)++;
-		if (ch->type == WH_T_REG)
-			*bytes += ch->size;
-	}
-}
-
 static int cmp_dd(const void *a, const void *b)
 {
 	return strcmp(((const struct reach_data_dir *)a)->path, ((const struct reach_data_dir *)b)->path);
@@ -426,11 +412,7 @@ static void partial_dirs(struct reach_ctx *c)
 				continue;
 			}
 			pd.dropped++;
-			uint64_t f = 0;
-			if (ch->type == WH_T_REG)
-				pd.dropped_bytes += ch->size;
-			else if (ch->type == WH_T_DIR)
-				subtree_count(ch, &f, &pd.dropped_bytes);
+			pd.dropped_bytes += reach_subtree_bytes(ch, NULL);
 		}
 		if (!pd.dropped)
 			continue;
@@ -456,7 +438,7 @@ void reach_data_results(struct reach_ctx *c)
 		struct reach_data_dir *o = &r->data_dirs[r->n_data_dirs++];
 		*o = (struct reach_data_dir){.path = xstrdup(reach_node_path(d->node, p)), .kind = xstrdup(d->kind),
 		                             .kept = d->state == 1, .why = xstrdup(d->why ? d->why : d->kind)};
-		subtree_count(d->node, &o->files, &o->bytes);
+		o->bytes = reach_subtree_bytes(d->node, &o->files);
 	}
 	if (r->n_data_dirs > 1)
 		qsort(r->data_dirs, r->n_data_dirs, sizeof *r->data_dirs, cmp_dd);

@@ -169,6 +169,9 @@ void reach_follow_config(struct reach_ctx *c, struct wh_node *n);
 /* r->uncertain (after r->unneeded, which it filters). */
 void reach_uncertain(struct reach_ctx *c);
 void reach_uncertain_free(struct reach_uncertain *u);
+/* Regular-file bytes of n and under it; *files (when not NULL) counts the
+ * entries that are not directories (n itself too, when it is not one). */
+uint64_t reach_subtree_bytes(const struct wh_node *n, uint64_t *files);
 /* ---- reach_imports.c ---- */
 /* Append to r->uncertain (capacity *cap) the kept scripts that import a
  * module by a computed name, unless their hint is kept whole. */

@@ -210,13 +210,16 @@ void reach_finish(struct reach_ctx *c)
 	reach_uncertain(c);
 }
 
-static uint64_t subtree_bytes(const struct wh_node *n)
+uint64_t reach_subtree_bytes(const struct wh_node *n, uint64_t *files)
 {
-	if (n->type == WH_T_REG)
-		return n->size;
+	if (n->type != WH_T_DIR) {
+		if (files)
+			(*files)++;
+		return n->type == WH_T_REG ? n->size : 0;
+	}
 	uint64_t s = 0;
 	for (const struct wh_node *ch = n->child; ch; ch = ch->next)
-		s += subtree_bytes(ch);
+		s += reach_subtree_bytes(ch, files);
 	return s;
 }
 
@@ -229,7 +232,7 @@ void reach_explain_node(const struct reach *r, const struct wh_node *n, struct r
 	const struct reach_item *it = reach_find(r, n);
 	if (!it) {
 		struct reach_ctx *c = r->ctx;
-		x->size = subtree_bytes(n);
+		x->size = reach_subtree_bytes(n, NULL);
 		if (c && c->pkg.owner_of)
 			x->package = c->pkg.owner_of(c->pkg.ctx, x->path);
 		x->dropped_by = c ? reach_dropped_by(c, n) : NULL;
